@@ -1,0 +1,1 @@
+//! bertopic-cluster (work in progress).

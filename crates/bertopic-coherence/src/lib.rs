@@ -1,0 +1,1 @@
+//! bertopic-coherence (work in progress).

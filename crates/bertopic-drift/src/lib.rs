@@ -1,0 +1,1 @@
+//! bertopic-drift (work in progress).

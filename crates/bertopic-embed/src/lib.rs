@@ -1,0 +1,1 @@
+//! bertopic-embed (work in progress).

@@ -1,0 +1,1 @@
+//! bertopic-preprocess (work in progress).

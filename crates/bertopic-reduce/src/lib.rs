@@ -1,0 +1,1 @@
+//! bertopic-reduce (work in progress).

@@ -1,0 +1,1 @@
+//! bertopic-registry (work in progress).

@@ -1,0 +1,1 @@
+//! bertopic-represent (work in progress).

@@ -1,0 +1,1 @@
+//! bertopic facade (work in progress).
