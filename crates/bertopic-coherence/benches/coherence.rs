@@ -1,0 +1,2 @@
+//! Placeholder; replaced by the sotu-chunks c_v bench.
+fn main() {}
