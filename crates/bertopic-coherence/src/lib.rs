@@ -124,7 +124,9 @@ impl FromStr for Measure {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CoherenceError {
     /// A measure name that is not one of gensim's.
-    #[error("unknown coherence measure {0:?}: use one of \"c_v\", \"c_npmi\", \"c_uci\", \"u_mass\"")]
+    #[error(
+        "unknown coherence measure {0:?}: use one of \"c_v\", \"c_npmi\", \"c_uci\", \"u_mass\""
+    )]
     UnknownMeasure(String),
     /// An option with a value that cannot work.
     #[error("invalid coherence option {name} = {value}: {reason}")]
@@ -542,10 +544,16 @@ mod tests {
             .unwrap_err();
         assert!(matches!(
             err,
-            CoherenceError::TooFewKnownWords { topic: 0, known: 1, .. }
+            CoherenceError::TooFewKnownWords {
+                topic: 0,
+                known: 1,
+                ..
+            }
         ));
         // c_v scores a one-word topic (cosine of a vector with itself).
-        let one = corpus.coherence(&[words("a x")], Measure::CV, &opts).unwrap();
+        let one = corpus
+            .coherence(&[words("a x")], Measure::CV, &opts)
+            .unwrap();
         assert!((one.per_topic[0] - 1.0).abs() < 1e-12);
         let bad = CoherenceOptions {
             top_n: 0,
@@ -593,9 +601,13 @@ mod tests {
         // 3 documents (one empty); topic [b, a]: one pair (w' = a, w* = b).
         let corpus = ReferenceCorpus::new(&texts(&["a b", "b c", ""]));
         let r = corpus
-            .coherence(&[words("b a")], Measure::UMass, &CoherenceOptions::default())
+            .coherence(
+                &[words("b a")],
+                Measure::UMass,
+                &CoherenceOptions::default(),
+            )
             .unwrap();
-        let expected = ((1.0 / 3.0 + 1e-12) / (2.0 / 3.0) as f64).ln();
+        let expected = ((1.0f64 / 3.0 + 1e-12) / (2.0 / 3.0)).ln();
         assert!((r.mean - expected).abs() < 1e-15);
     }
 
