@@ -268,11 +268,31 @@ pub(crate) fn count(
     index: &PairIndex,
     window: Window,
 ) -> Counts {
+    count_chunked(
+        tokens,
+        offsets,
+        to_dense,
+        n_words,
+        index,
+        window,
+        CHUNK_TOKENS,
+    )
+}
+
+fn count_chunked(
+    tokens: &[u32],
+    offsets: &[usize],
+    to_dense: &[u32],
+    n_words: usize,
+    index: &PairIndex,
+    window: Window,
+    chunk_tokens: usize,
+) -> Counts {
     let n_docs = offsets.len().saturating_sub(1);
     let mut chunks: Vec<(usize, usize)> = Vec::new();
     let mut begin = 0;
     for k in 0..n_docs {
-        if offsets[k + 1] - offsets[begin] >= CHUNK_TOKENS {
+        if offsets[k + 1] - offsets[begin] >= chunk_tokens {
             chunks.push((begin, k + 1));
             begin = k + 1;
         }
@@ -374,6 +394,15 @@ mod tests {
     }
 
     fn fast(docs: &[Vec<u32>], n_words: usize, window: Window) -> (Counts, PairIndex) {
+        fast_chunked(docs, n_words, window, CHUNK_TOKENS)
+    }
+
+    fn fast_chunked(
+        docs: &[Vec<u32>],
+        n_words: usize,
+        window: Window,
+        chunk_tokens: usize,
+    ) -> (Counts, PairIndex) {
         let mut tokens = Vec::new();
         let mut offsets = vec![0];
         for d in docs {
@@ -386,7 +415,15 @@ mod tests {
         let all: Vec<u32> = (0..n_words as u32).collect();
         let index = PairIndex::from_topics(n_words, &[all]);
         (
-            count(&tokens, &offsets, &to_dense, n_words, &index, window),
+            count_chunked(
+                &tokens,
+                &offsets,
+                &to_dense,
+                n_words,
+                &index,
+                window,
+                chunk_tokens,
+            ),
             index,
         )
     }
@@ -418,6 +455,50 @@ mod tests {
                 for b in 0..n_words as u32 {
                     prop_assert_eq!(counts.co(&index, a, b), co[a as usize][b as usize]);
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn chunking_does_not_change_counts() {
+        // Deterministic pseudo-random documents (LCG), long enough for many chunks.
+        let mut state = 12345u64;
+        let mut next = |m: u64| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) % m
+        };
+        let docs: Vec<Vec<u32>> = (0..200)
+            .map(|_| {
+                let len = next(60) as usize;
+                (0..len)
+                    .map(|_| match next(10) {
+                        0..=2 => NONE,
+                        _ => next(15) as u32,
+                    })
+                    .collect()
+            })
+            .collect();
+        for window in [
+            Window::Document,
+            Window::Sliding {
+                size: 7,
+                gensim_quirk: true,
+            },
+            Window::Sliding {
+                size: 7,
+                gensim_quirk: false,
+            },
+        ] {
+            let whole = fast_chunked(&docs, 15, window, usize::MAX).0;
+            for chunk_tokens in [1, 13, 500] {
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(3)
+                    .build()
+                    .unwrap();
+                let split = pool.install(|| fast_chunked(&docs, 15, window, chunk_tokens).0);
+                assert_eq!(split, whole, "{window:?}, chunks of {chunk_tokens} tokens");
             }
         }
     }
