@@ -1,7 +1,8 @@
 """Side-by-side check against gensim on the bench's sotu-chunks case.
 
-Usage: BERTOPIC_COHERENCE_DUMP=/tmp/coh_sotu.json cargo bench -p bertopic-coherence --bench coherence
-       python scripts/gensim_compare.py /tmp/coh_sotu.json [measure ...]
+Usage: BERTOPIC_COHERENCE_DUMP=/tmp cargo bench -p bertopic-coherence --bench coherence
+       python scripts/gensim_compare.py /tmp/sotu-ctfidf.json [measure ...]
+(or a file written by `examples/score_file.rs`).
 Runs gensim 4.4's CoherenceModel (processes=1) on the dumped texts and topics, prints its time and
 the largest per-topic difference from the Rust scores stored in the dump.
 """
