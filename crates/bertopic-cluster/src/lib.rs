@@ -1,1 +1,112 @@
-//! bertopic-cluster (work in progress).
+//! Clustering for bertopic: the [`Clusterer`] trait, HDBSCAN (the default, with approximate
+//! prediction for new points, as the Python `hdbscan` library computes it), k-means, and
+//! clustering scores ([`metrics`]).
+//!
+//! ```
+//! use bertopic_cluster::{Clusterer, Hdbscan, HdbscanParams};
+//! let mut pts = Vec::new();
+//! for i in 0..40 {
+//!     let c = if i < 20 { 0.0 } else { 10.0 };
+//!     pts.extend([c + (i % 5) as f64 * 0.1, c + (i / 5 % 4) as f64 * 0.1]);
+//! }
+//! let data = ndarray::Array2::from_shape_vec((40, 2), pts).unwrap();
+//! let hdb = Hdbscan::new(HdbscanParams { min_cluster_size: 5, ..Default::default() }).unwrap();
+//! let fitted = hdb.fit(data.view()).unwrap();
+//! assert_eq!(fitted.n_clusters(), 2);
+//! ```
+
+use ndarray::ArrayView2;
+use serde::{Deserialize, Serialize};
+
+mod hdbscan;
+mod kmeans;
+pub mod metrics;
+
+pub use hdbscan::{
+    core_distances, ClusterSelection, FittedHdbscan, Hdbscan, HdbscanParams, TreeEdge,
+};
+pub use kmeans::{FittedKMeans, KMeans, KMeansParams};
+
+/// Errors of this crate.
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+    #[error("invalid clustering parameter: {0}")]
+    InvalidParams(String),
+    #[error("{n} points are too few: at least {needed} are needed for this {what}")]
+    TooFewPoints {
+        n: usize,
+        needed: usize,
+        what: &'static str,
+    },
+    #[error("row {row} (0-based) of the points to cluster has a NaN or infinite value")]
+    NonFinite { row: usize },
+    #[error("points have {got} dimensions, the model was fitted on {expected}")]
+    DimensionMismatch { expected: usize, got: usize },
+    #[error("saved clusterer state is unusable: {0}")]
+    BadState(String),
+}
+
+/// A clustering algorithm with validated hyperparameters.
+pub trait Clusterer: Send + Sync {
+    /// Clusters the rows of `data`.
+    fn fit(&self, data: ArrayView2<f64>) -> Result<Box<dyn FittedClusterer>, ClusterError>;
+}
+
+/// A fitted clustering.
+pub trait FittedClusterer: Send + Sync {
+    /// Label of each training point: −1 = outlier; clusters 0.. by size, largest first.
+    fn labels(&self) -> &[i64];
+    /// Membership strength of each training point in its cluster (0 for outliers).
+    fn probabilities(&self) -> &[f64];
+    /// Number of clusters (outliers not counted).
+    fn n_clusters(&self) -> usize;
+    /// Labels and probabilities of new points.
+    fn predict(&self, data: ArrayView2<f64>) -> Result<(Vec<i64>, Vec<f64>), ClusterError>;
+    /// Everything needed to rebuild this model with [`load_state`].
+    fn save_state(&self) -> SavedState;
+}
+
+/// Plain-data state of a fitted clusterer (arrays go to safetensors, params to JSON).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SavedState {
+    pub kind: String,
+    pub params: serde_json::Value,
+    pub arrays: Vec<NamedArray>,
+}
+
+/// One named array of a [`SavedState`].
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct NamedArray {
+    pub name: String,
+    pub shape: Vec<usize>,
+    pub data: ArrayData,
+}
+
+/// Array payloads.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum ArrayData {
+    F64(Vec<f64>),
+    I64(Vec<i64>),
+}
+
+/// Rebuilds a fitted clusterer saved with [`FittedClusterer::save_state`].
+pub fn load_state(state: &SavedState) -> Result<Box<dyn FittedClusterer>, ClusterError> {
+    match state.kind.as_str() {
+        "hdbscan" => Ok(Box::new(hdbscan::load(state)?)),
+        "kmeans" => Ok(Box::new(kmeans::load(state)?)),
+        other => Err(ClusterError::BadState(format!(
+            "unknown clusterer kind `{other}` (known: hdbscan, kmeans)"
+        ))),
+    }
+}
+
+pub(crate) fn check_finite(data: ArrayView2<f64>) -> Result<(), ClusterError> {
+    match data
+        .rows()
+        .into_iter()
+        .position(|r| r.iter().any(|v| !v.is_finite()))
+    {
+        Some(row) => Err(ClusterError::NonFinite { row }),
+        None => Ok(()),
+    }
+}
