@@ -1,0 +1,50 @@
+use std::path::PathBuf;
+
+/// Everything that can go wrong in the pipeline, by stage.
+#[derive(Debug, thiserror::Error)]
+pub enum BertopicError {
+    #[error(transparent)]
+    Preprocess(#[from] crate::preprocess::PreprocessError),
+    #[error(transparent)]
+    Embed(#[from] crate::embed::EmbedError),
+    #[error(transparent)]
+    Reduce(#[from] crate::reduce::ReduceError),
+    #[error(transparent)]
+    Cluster(#[from] crate::cluster::ClusterError),
+    #[error(transparent)]
+    Represent(#[from] crate::represent::RepresentError),
+    #[error(transparent)]
+    Coherence(#[from] crate::coherence::CoherenceError),
+    /// A parameter is out of range; the message says which and what is allowed.
+    #[error("invalid parameter: {0}")]
+    InvalidParams(String),
+    /// Inputs disagree with each other (for example embeddings rows vs documents).
+    #[error("{0}")]
+    Mismatch(String),
+    /// The operation needs an embedding model but none was configured or loadable.
+    #[error("no embedder configured: {0}")]
+    NoEmbedder(String),
+    #[error("topic {0} does not exist in this model")]
+    UnknownTopic(i64),
+    #[error("I/O error on {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A saved model folder is unreadable, corrupted or of an unknown format.
+    #[error("model at {path} cannot be loaded: {reason}")]
+    ModelFormat { path: PathBuf, reason: String },
+}
+
+impl BertopicError {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        BertopicError::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+/// Result alias of this crate.
+pub type Result<T, E = BertopicError> = std::result::Result<T, E>;

@@ -1,0 +1,226 @@
+use std::sync::Arc;
+use std::time::Instant;
+
+use ndarray::Array2;
+use serde::{Deserialize, Serialize};
+
+use crate::cluster::{Clusterer, Hdbscan};
+use crate::embed::{Embedder, EncoderOptions, ResolveOptions, SentenceEncoder};
+use crate::error::{BertopicError, Result};
+use crate::model::TopicModel;
+use crate::params::BERTopicParams;
+use crate::reduce::{Reducer, Umap};
+
+/// Wall-clock seconds spent in each stage of a fit.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq)]
+pub struct StageTimings {
+    pub embed_s: f64,
+    pub reduce_s: f64,
+    pub cluster_s: f64,
+    pub represent_s: f64,
+}
+
+/// An unfitted topic model: hyperparameters plus the stages to run.
+///
+/// Build one with [`BERTopic::builder`]; every stage can be replaced through its trait.
+pub struct BERTopic {
+    params: BERTopicParams,
+    embedder: Option<Arc<dyn Embedder>>,
+    reducer: Box<dyn Reducer>,
+    clusterer: Box<dyn Clusterer>,
+}
+
+/// Builder for [`BERTopic`] with BERTopic's defaults.
+#[derive(Default)]
+pub struct BERTopicBuilder {
+    params: BERTopicParams,
+    embedder: Option<Arc<dyn Embedder>>,
+    reducer: Option<Box<dyn Reducer>>,
+    clusterer: Option<Box<dyn Clusterer>>,
+}
+
+impl BERTopicBuilder {
+    /// Replaces all hyperparameters at once.
+    pub fn params(mut self, params: BERTopicParams) -> Self {
+        self.params = params;
+        self
+    }
+    /// Language of the documents (stop words, cleaning).
+    pub fn language(mut self, language: crate::preprocess::Language) -> Self {
+        self.params.language = language;
+        self
+    }
+    /// Smallest topic size (HDBSCAN `min_cluster_size`).
+    pub fn min_topic_size(mut self, n: usize) -> Self {
+        self.params.min_topic_size = n;
+        self
+    }
+    /// Seed for UMAP and every randomised step.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.params.seed = seed;
+        self
+    }
+    /// Words per topic.
+    pub fn top_n_words(mut self, n: usize) -> Self {
+        self.params.top_n_words = n;
+        self
+    }
+    /// Merge topics down to `n` after fitting.
+    pub fn nr_topics(mut self, n: usize) -> Self {
+        self.params.nr_topics = Some(n);
+        self
+    }
+    /// N-gram range of topic terms.
+    pub fn ngram_range(mut self, lo: usize, hi: usize) -> Self {
+        self.params.ngram_range = (lo, hi);
+        self
+    }
+    /// Embedding model id or folder used when no embedder is given.
+    pub fn embedding_model(mut self, spec: impl Into<String>) -> Self {
+        self.params.embedding_model = spec.into();
+        self
+    }
+    /// Use this embedder instead of loading `embedding_model`.
+    pub fn embedder(mut self, embedder: Arc<dyn Embedder>) -> Self {
+        self.embedder = Some(embedder);
+        self
+    }
+    /// Use this reducer instead of UMAP.
+    pub fn reducer(mut self, reducer: Box<dyn Reducer>) -> Self {
+        self.reducer = Some(reducer);
+        self
+    }
+    /// Use this clusterer instead of HDBSCAN.
+    pub fn clusterer(mut self, clusterer: Box<dyn Clusterer>) -> Self {
+        self.clusterer = Some(clusterer);
+        self
+    }
+    /// Validates the parameters and creates the default stages where none were given.
+    pub fn build(self) -> Result<BERTopic> {
+        self.params.validate()?;
+        let reducer = match self.reducer {
+            Some(r) => r,
+            None => Box::new(Umap::new(self.params.umap_params())?),
+        };
+        let clusterer = match self.clusterer {
+            Some(c) => c,
+            None => Box::new(Hdbscan::new(self.params.hdbscan_params())?),
+        };
+        Ok(BERTopic {
+            params: self.params,
+            embedder: self.embedder,
+            reducer,
+            clusterer,
+        })
+    }
+}
+
+/// Loads the sentence encoder for `spec` through the resolution chain (folder, HF cache, Hub,
+/// PyPI wheel).
+pub fn load_embedder(spec: &str, progress: bool) -> Result<Arc<dyn Embedder>> {
+    let resolved = crate::embed::resolve_model(spec, &ResolveOptions::default())?;
+    let encoder = SentenceEncoder::load(
+        &resolved,
+        EncoderOptions {
+            progress,
+            ..EncoderOptions::default()
+        },
+    )?;
+    Ok(Arc::new(encoder))
+}
+
+impl BERTopic {
+    /// A builder with BERTopic's defaults.
+    pub fn builder() -> BERTopicBuilder {
+        BERTopicBuilder::default()
+    }
+
+    /// The validated hyperparameters.
+    pub fn params(&self) -> &BERTopicParams {
+        &self.params
+    }
+
+    /// The embedder: the one given to the builder, or the configured model loaded now.
+    pub fn embedder(&self) -> Result<Arc<dyn Embedder>> {
+        match &self.embedder {
+            Some(e) => Ok(Arc::clone(e)),
+            None => load_embedder(&self.params.embedding_model, false),
+        }
+    }
+
+    /// Embeds `docs` and fits the topic model.
+    pub fn fit(&self, docs: &[String]) -> Result<TopicModel> {
+        let embedder = self.embedder()?;
+        let start = Instant::now();
+        let embeddings = embedder.embed(docs)?;
+        let embed_s = start.elapsed().as_secs_f64();
+        let mut model = self.fit_inner(docs, embeddings, Some(embedder.as_ref()))?;
+        model.timings.embed_s = embed_s;
+        Ok(model)
+    }
+
+    /// Fits on precomputed embeddings (one row per document), like BERTopic's
+    /// `fit(docs, embeddings)`.
+    pub fn fit_with_embeddings(&self, docs: &[String], embeddings: Array2<f32>) -> Result<TopicModel> {
+        let embedder = self.embedder.as_deref();
+        self.fit_inner(docs, embeddings, embedder)
+    }
+
+    /// Fits and returns the topic and probability of every training document.
+    pub fn fit_transform(&self, docs: &[String]) -> Result<(TopicModel, Vec<i64>, Vec<f64>)> {
+        let model = self.fit(docs)?;
+        let topics = model.document_topics().to_vec();
+        let probs = model.document_probabilities().to_vec();
+        Ok((model, topics, probs))
+    }
+
+    fn fit_inner(
+        &self,
+        docs: &[String],
+        embeddings: Array2<f32>,
+        embedder: Option<&dyn Embedder>,
+    ) -> Result<TopicModel> {
+        check_inputs(docs, &embeddings)?;
+        let t = Instant::now();
+        let (reducer, reduced) = self.reducer.fit(embeddings.view())?;
+        let reduce_s = t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        let clusterer = self.clusterer.fit(reduced.mapv(f64::from).view())?;
+        let cluster_s = t.elapsed().as_secs_f64();
+        let mut model = TopicModel::assemble(
+            self.params.clone(),
+            docs,
+            embeddings,
+            reducer,
+            clusterer,
+            embedder,
+        )?;
+        model.timings.reduce_s = reduce_s;
+        model.timings.cluster_s = cluster_s;
+        if let Some(n) = self.params.nr_topics {
+            model.reduce_topics(docs, n)?;
+        }
+        Ok(model)
+    }
+}
+
+pub(crate) fn check_inputs(docs: &[String], embeddings: &Array2<f32>) -> Result<()> {
+    if docs.len() != embeddings.nrows() {
+        return Err(BertopicError::Mismatch(format!(
+            "{} documents but {} embedding rows: give one embedding per document, in order",
+            docs.len(),
+            embeddings.nrows()
+        )));
+    }
+    if let Some((row, _)) = embeddings
+        .rows()
+        .into_iter()
+        .enumerate()
+        .find(|(_, r)| r.iter().any(|v| !v.is_finite()))
+    {
+        return Err(BertopicError::Mismatch(format!(
+            "embedding row {row} (0-based) has a NaN or infinite value"
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,264 @@
+//! Files a training or prediction run writes for people and spreadsheets: `topic_info.csv`,
+//! `document_topics.csv`, the experiment record and its coherence curve (CSV + SVG).
+//! Every file is written to a temporary sibling and renamed into place.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::Path;
+
+use crate::error::{BertopicError, Result};
+use crate::model::TopicInfo;
+use crate::tune::Experiment;
+
+/// Writes `bytes` to `path` atomically (temp file in the same folder, fsync, rename).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    fs::create_dir_all(dir).map_err(|e| BertopicError::io(dir, e))?;
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    fs::write(&tmp, bytes).map_err(|e| BertopicError::io(&tmp, e))?;
+    fs::File::open(&tmp).and_then(|f| f.sync_all()).map_err(|e| BertopicError::io(&tmp, e))?;
+    fs::rename(&tmp, path).map_err(|e| BertopicError::io(path, e))
+}
+
+fn csv_bytes(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let err = |e: csv::Error| BertopicError::Mismatch(format!("cannot write CSV: {e}"));
+    w.write_record(header).map_err(err)?;
+    for r in rows {
+        w.write_record(&r).map_err(err)?;
+    }
+    w.into_inner()
+        .map_err(|e| BertopicError::Mismatch(format!("cannot write CSV: {e}")))
+}
+
+/// `topic_info.csv`: `Topic,Count,Name,Representation,Representative_Docs` (words joined by
+/// spaces; documents joined by ` | `).
+pub fn topic_info_csv(info: &[TopicInfo]) -> Result<Vec<u8>> {
+    csv_bytes(
+        &["Topic", "Count", "Name", "Representation", "Representative_Docs"],
+        info.iter().map(|t| {
+            vec![
+                t.topic.to_string(),
+                t.count.to_string(),
+                t.name.clone(),
+                t.representation.join(" "),
+                t.representative_docs.join(" | "),
+            ]
+        }),
+    )
+}
+
+/// One output row of `document_topics.csv`: the 1-based input record number and, when the
+/// record was kept, its topic and probability.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Assignment {
+    pub row: usize,
+    pub topic: Option<i64>,
+    pub probability: Option<f64>,
+}
+
+/// Assignments for every input record (`records_read` of them): kept records get their topic,
+/// records dropped by cleaning get empty cells, so no row silently disappears.
+pub fn assignments(records_read: usize, kept_rows: &[usize], topics: &[i64], probs: &[f64]) -> Vec<Assignment> {
+    let mut out: Vec<Assignment> = (1..=records_read)
+        .map(|row| Assignment { row, topic: None, probability: None })
+        .collect();
+    for ((&row, &t), &p) in kept_rows.iter().zip(topics).zip(probs) {
+        if let Some(a) = row.checked_sub(1).and_then(|i| out.get_mut(i)) {
+            a.topic = Some(t);
+            a.probability = Some(p);
+        }
+    }
+    out
+}
+
+/// `document_topics.csv`: `row,topic,probability`.
+pub fn assignments_csv(rows: &[Assignment]) -> Result<Vec<u8>> {
+    csv_bytes(
+        &["row", "topic", "probability"],
+        rows.iter().map(|a| {
+            vec![
+                a.row.to_string(),
+                a.topic.map(|t| t.to_string()).unwrap_or_default(),
+                a.probability.map(|p| format!("{p:.6}")).unwrap_or_default(),
+            ]
+        }),
+    )
+}
+
+/// A plain-text table of topics for terminals.
+pub fn topic_table(info: &[TopicInfo], max_rows: usize) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "{:>6}  {:>6}  words", "topic", "count");
+    for t in info.iter().take(max_rows) {
+        let _ = writeln!(s, "{:>6}  {:>6}  {}", t.topic, t.count, t.representation.join(" "));
+    }
+    if info.len() > max_rows {
+        let _ = writeln!(s, "… {} more topics", info.len() - max_rows);
+    }
+    s
+}
+
+/// Coherence-vs-`min_cluster_size` curve as CSV: one row per trial.
+pub fn curve_csv(exp: &Experiment) -> Result<Vec<u8>> {
+    let f = |v: Option<f64>| v.map(|x| format!("{x:.6}")).unwrap_or_default();
+    csv_bytes(
+        &[
+            "trial", "min_cluster_size", "n_neighbors", "n_components", "objective", "c_v", "c_npmi", "u_mass",
+            "diversity", "n_topics", "outlier_fraction",
+        ],
+        exp.trials.iter().map(|t| {
+            vec![
+                t.id.to_string(),
+                t.params.min_cluster_size.to_string(),
+                t.params.n_neighbors.to_string(),
+                t.params.n_components.to_string(),
+                f(t.objective),
+                f(t.metrics.c_v),
+                f(t.metrics.c_npmi),
+                f(t.metrics.u_mass),
+                f(t.metrics.diversity),
+                t.metrics.n_topics.to_string(),
+                format!("{:.4}", t.metrics.outlier_fraction),
+            ]
+        }),
+    )
+}
+
+/// The objective against `min_cluster_size` as a small standalone SVG line chart (one line per
+/// UMAP setting; the best trial circled).
+pub fn curve_svg(exp: &Experiment) -> String {
+    let (w, h, pad) = (640.0, 360.0, 50.0);
+    let pts: Vec<(f64, f64, &crate::tune::Trial)> = exp
+        .trials
+        .iter()
+        .filter_map(|t| t.objective.map(|o| (t.params.min_cluster_size as f64, o, t)))
+        .collect();
+    let mut s = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"12\">\n\
+         <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
+         <text x=\"{}\" y=\"20\" text-anchor=\"middle\" font-size=\"14\">{} vs min_cluster_size</text>\n",
+        w / 2.0,
+        exp.objective
+    );
+    if pts.is_empty() {
+        s.push_str("<text x=\"50\" y=\"180\">no valid trial</text>\n</svg>\n");
+        return s;
+    }
+    let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
+    for &(x, y, _) in &pts {
+        x0 = x0.min(x);
+        x1 = x1.max(x);
+        y0 = y0.min(y);
+        y1 = y1.max(y);
+    }
+    if x1 == x0 {
+        x1 = x0 + 1.0;
+    }
+    if y1 == y0 {
+        y1 = y0 + 1e-3;
+    }
+    let sx = |x: f64| pad + (x - x0) / (x1 - x0) * (w - 2.0 * pad);
+    let sy = |y: f64| h - pad - (y - y0) / (y1 - y0) * (h - 2.0 * pad);
+    let _ = writeln!(
+        s,
+        "<line x1=\"{pad}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"black\"/><line x1=\"{pad}\" y1=\"{pad}\" x2=\"{pad}\" y2=\"{}\" stroke=\"black\"/>",
+        h - pad,
+        w - pad,
+        h - pad,
+        h - pad
+    );
+    let _ = writeln!(s, "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">min_cluster_size ({x0} … {x1})</text>", w / 2.0, h - 12.0);
+    let _ = writeln!(s, "<text x=\"8\" y=\"{}\">{y1:.3}</text><text x=\"8\" y=\"{}\">{y0:.3}</text>", pad, h - pad);
+    let mut settings: Vec<(usize, usize)> = Vec::new();
+    for (_, _, t) in &pts {
+        let k = (t.params.n_neighbors, t.params.n_components);
+        if !settings.contains(&k) {
+            settings.push(k);
+        }
+    }
+    let colors = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"];
+    for (ci, k) in settings.iter().enumerate() {
+        let mut line: Vec<(f64, f64)> = pts
+            .iter()
+            .filter(|(_, _, t)| (t.params.n_neighbors, t.params.n_components) == *k)
+            .map(|&(x, y, _)| (sx(x), sy(y)))
+            .collect();
+        line.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let path: Vec<String> = line.iter().map(|(x, y)| format!("{x:.1},{y:.1}")).collect();
+        let c = colors[ci % colors.len()];
+        let _ = writeln!(s, "<polyline fill=\"none\" stroke=\"{c}\" stroke-width=\"2\" points=\"{}\"/>", path.join(" "));
+        for (x, y) in &line {
+            let _ = writeln!(s, "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"3\" fill=\"{c}\"/>");
+        }
+        let _ = writeln!(
+            s,
+            "<text x=\"{}\" y=\"{}\" fill=\"{c}\">n_neighbors={} n_components={}</text>",
+            w - 220.0,
+            40.0 + 14.0 * ci as f64,
+            k.0,
+            k.1
+        );
+    }
+    if let Some(best) = exp.best() {
+        if let Some(o) = best.objective {
+            let _ = writeln!(
+                s,
+                "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"7\" fill=\"none\" stroke=\"black\"/>",
+                sx(best.params.min_cluster_size as f64),
+                sy(o)
+            );
+        }
+    }
+    s.push_str("</svg>\n");
+    s
+}
+
+/// A terminal summary of an experiment: trials table, best configuration.
+pub fn experiment_table(exp: &Experiment) -> String {
+    let f = |v: Option<f64>| v.map(|x| format!("{x:.4}")).unwrap_or_else(|| "-".into());
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{:>5} {:>6} {:>4} {:>4} {:>9} {:>8} {:>8} {:>8} {:>6} {:>7}  note",
+        "trial", "mcs", "nn", "nc", "objective", "c_v", "c_npmi", "u_mass", "topics", "outlier"
+    );
+    for t in &exp.trials {
+        let _ = writeln!(
+            s,
+            "{:>5} {:>6} {:>4} {:>4} {:>9} {:>8} {:>8} {:>8} {:>6} {:>6.1}%  {}{}",
+            t.id,
+            t.params.min_cluster_size,
+            t.params.n_neighbors,
+            t.params.n_components,
+            f(t.objective),
+            f(t.metrics.c_v),
+            f(t.metrics.c_npmi),
+            f(t.metrics.u_mass),
+            t.metrics.n_topics,
+            100.0 * t.metrics.outlier_fraction,
+            if exp.best_trial == Some(t.id) { "best " } else { "" },
+            t.invalid_reason.as_deref().unwrap_or("")
+        );
+    }
+    match exp.best() {
+        Some(b) => {
+            let _ = writeln!(
+                s,
+                "best: trial {} (min_cluster_size={}, n_neighbors={}, n_components={}) {} = {}",
+                b.id,
+                b.params.min_cluster_size,
+                b.params.n_neighbors,
+                b.params.n_components,
+                exp.objective,
+                f(b.objective)
+            );
+        }
+        None => s.push_str("no valid trial\n"),
+    }
+    s
+}

@@ -1,0 +1,428 @@
+//! Hyperparameter search on topic coherence, the seed pipeline's model selection done natively.
+//!
+//! The embeddings are computed once by the caller; UMAP runs once per distinct
+//! (n_neighbors, n_components) setting, and every `min_cluster_size` trial reuses that reduction
+//! (it does not change it). Trials of one reduction run in parallel. Every finished trial is
+//! appended to an [`Experiment`] record that the caller can persist as trials finish.
+
+use std::time::Instant;
+
+use ndarray::Array2;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::cluster::{Clusterer, Hdbscan};
+use crate::coherence::{topic_diversity, CoherenceOptions, Measure, ReferenceCorpus};
+use crate::error::{BertopicError, Result};
+use crate::model::{reference_corpus, TopicModel};
+use crate::params::BERTopicParams;
+use crate::pipeline::check_inputs;
+use crate::reduce::{Reducer, Umap};
+
+/// The seed's `min_cluster_size` search range for a corpus of `n_docs` documents.
+pub fn min_cluster_range(n_docs: usize) -> Vec<usize> {
+    let (lo, hi) = match n_docs {
+        0..=199 => (4, 9),
+        200..=499 => (5, 14),
+        500..=999 => (10, 24),
+        1000..=1499 => (13, 29),
+        1500..=2499 => (16, 34),
+        _ => (20, 49),
+    };
+    (lo..=hi).collect()
+}
+
+/// Picks `k` values spread evenly over `values` (numpy `linspace(0, len-1, k)` truncated to
+/// integers, as the seed does), keeping order and dropping repeats.
+pub fn thin_evenly<T: Copy + PartialEq>(values: &[T], k: usize) -> Vec<T> {
+    if k == 0 || values.is_empty() {
+        return Vec::new();
+    }
+    if k >= values.len() {
+        return values.to_vec();
+    }
+    let last = (values.len() - 1) as f64;
+    let mut out: Vec<T> = Vec::with_capacity(k);
+    for i in 0..k {
+        let idx = if k == 1 { 0.0 } else { i as f64 * last / (k - 1) as f64 };
+        let v = values[idx as usize];
+        if out.last() != Some(&v) {
+            out.push(v);
+        }
+    }
+    out
+}
+
+/// What to search and how to score it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct TuneParams {
+    /// At most this many `min_cluster_size` values (thinned evenly); `None` = the full range.
+    pub max_trials: Option<usize>,
+    /// Explicit `min_cluster_size` values; `None` = the seed's range for the corpus size.
+    pub min_cluster_sizes: Option<Vec<usize>>,
+    /// UMAP `n_neighbors` values to try; empty = the base parameters' value.
+    pub n_neighbors: Vec<usize>,
+    /// UMAP `n_components` values to try; empty = the base parameters' value.
+    pub n_components: Vec<usize>,
+    /// Random search: sample this many configurations of the grid (seeded) instead of all.
+    pub random_samples: Option<usize>,
+    /// The coherence measure maximised.
+    pub objective: Measure,
+    /// Objective −= penalty × outlier fraction.
+    pub outlier_penalty: f64,
+}
+
+impl Default for TuneParams {
+    fn default() -> Self {
+        TuneParams {
+            max_trials: Some(10),
+            min_cluster_sizes: None,
+            n_neighbors: Vec::new(),
+            n_components: Vec::new(),
+            random_samples: None,
+            objective: Measure::CV,
+            outlier_penalty: 0.0,
+        }
+    }
+}
+
+/// One configuration tried.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TrialParams {
+    pub min_cluster_size: usize,
+    pub n_neighbors: usize,
+    pub n_components: usize,
+}
+
+/// Scores of one trial.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct TrialMetrics {
+    pub c_v: Option<f64>,
+    pub c_npmi: Option<f64>,
+    pub u_mass: Option<f64>,
+    pub diversity: Option<f64>,
+    pub n_topics: usize,
+    pub outlier_fraction: f64,
+    /// Topic words not found in the reference corpus (dropped from coherence, as gensim does).
+    pub dropped_words: usize,
+}
+
+/// Seconds per stage of one trial (the reduction is shared by the trials of its setting).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct TrialTimings {
+    pub reduce_s: f64,
+    pub cluster_s: f64,
+    pub represent_s: f64,
+    pub coherence_s: f64,
+}
+
+/// A finished trial.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Trial {
+    pub id: usize,
+    pub params: TrialParams,
+    pub metrics: TrialMetrics,
+    /// The objective value; `None` for an invalid trial.
+    pub objective: Option<f64>,
+    /// Why the trial is invalid (fewer than 2 topics of ≥ 3 documents, or an error).
+    pub invalid_reason: Option<String>,
+    pub timings: TrialTimings,
+}
+
+/// The record of a search: every trial and the winner.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Experiment {
+    pub format_version: u32,
+    pub objective: Measure,
+    pub n_documents: usize,
+    pub base_params: BERTopicParams,
+    pub tune_params: TuneParams,
+    pub trials: Vec<Trial>,
+    /// Id of the best valid trial.
+    pub best_trial: Option<usize>,
+    pub total_seconds: f64,
+}
+
+impl Experiment {
+    /// The best trial, if any was valid.
+    pub fn best(&self) -> Option<&Trial> {
+        self.best_trial.and_then(|id| self.trials.iter().find(|t| t.id == id))
+    }
+
+    /// Picks the best valid trial: highest objective; ties go to the lower id (deterministic).
+    fn update_best(&mut self) {
+        self.best_trial = self
+            .trials
+            .iter()
+            .filter_map(|t| t.objective.map(|o| (t.id, o)))
+            .fold(None, |best: Option<(usize, f64)>, (id, o)| match best {
+                Some((bid, bo)) if bo > o || (bo == o && bid < id) => Some((bid, bo)),
+                _ => Some((id, o)),
+            })
+            .map(|(id, _)| id);
+    }
+}
+
+/// Result of [`tune`]: the record and the best model, fitted.
+pub struct TuneOutcome {
+    pub experiment: Experiment,
+    pub best_model: Option<TopicModel>,
+}
+
+/// Runs the search on `docs` with their `embeddings`, calling `on_trial` after every trial
+/// (persist the record there so a crash loses nothing).
+pub fn tune(
+    base: &BERTopicParams,
+    tune: &TuneParams,
+    docs: &[String],
+    embeddings: &Array2<f32>,
+    mut on_trial: impl FnMut(&Experiment),
+) -> Result<TuneOutcome> {
+    base.validate()?;
+    check_inputs(docs, embeddings)?;
+    let start = Instant::now();
+    let sizes = match &tune.min_cluster_sizes {
+        Some(v) if v.is_empty() => {
+            return Err(BertopicError::InvalidParams("min_cluster_sizes is empty".into()))
+        }
+        Some(v) => v.clone(),
+        None => min_cluster_range(docs.len()),
+    };
+    let sizes = match tune.max_trials {
+        Some(0) => return Err(BertopicError::InvalidParams("max_trials must be at least 1".into())),
+        Some(k) => thin_evenly(&sizes, k),
+        None => sizes,
+    };
+    if let Some(&bad) = sizes.iter().find(|&&s| s < 2) {
+        return Err(BertopicError::InvalidParams(format!("min_cluster_size {bad} is below 2")));
+    }
+    let neighbors = if tune.n_neighbors.is_empty() { vec![base.umap.n_neighbors] } else { tune.n_neighbors.clone() };
+    let components = if tune.n_components.is_empty() { vec![base.umap.n_components] } else { tune.n_components.clone() };
+    let mut grid: Vec<TrialParams> = Vec::new();
+    for &nn in &neighbors {
+        for &nc in &components {
+            for &s in &sizes {
+                grid.push(TrialParams { min_cluster_size: s, n_neighbors: nn, n_components: nc });
+            }
+        }
+    }
+    if let Some(k) = tune.random_samples {
+        grid = sample_grid(grid, k, base.seed);
+    }
+
+    let corpus = reference_corpus(base, docs)?;
+    let mut experiment = Experiment {
+        format_version: 1,
+        objective: tune.objective,
+        n_documents: docs.len(),
+        base_params: base.clone(),
+        tune_params: tune.clone(),
+        trials: Vec::new(),
+        best_trial: None,
+        total_seconds: 0.0,
+    };
+    let mut best_model: Option<(f64, usize, TopicModel)> = None;
+
+    // Group trials by reduction setting, keeping grid order for stable trial ids.
+    let mut settings: Vec<(usize, usize)> = Vec::new();
+    for p in &grid {
+        if !settings.contains(&(p.n_neighbors, p.n_components)) {
+            settings.push((p.n_neighbors, p.n_components));
+        }
+    }
+    let mut next_id = 0;
+    for (nn, nc) in settings {
+        let mut params = base.clone();
+        params.umap.n_neighbors = nn;
+        params.umap.n_components = nc;
+        let t = Instant::now();
+        let umap = Umap::new(params.umap_params())?;
+        let (fitted, reduced) = umap.fit(embeddings.view())?;
+        let reduce_s = t.elapsed().as_secs_f64();
+        let reduced64 = reduced.mapv(f64::from);
+        let group: Vec<(usize, TrialParams)> = grid
+            .iter()
+            .filter(|p| p.n_neighbors == nn && p.n_components == nc)
+            .cloned()
+            .map(|p| {
+                next_id += 1;
+                (next_id - 1, p)
+            })
+            .collect();
+        // Trials of one reduction are independent: run them in parallel, then record in id order.
+        let results: Vec<(Trial, Option<TopicModelParts>)> = group
+            .par_iter()
+            .map(|(id, p)| run_trial(*id, p, &params, tune, docs, embeddings, &reduced64, &corpus, reduce_s))
+            .collect();
+        let mut fitted = Some(fitted);
+        for (trial, parts) in results {
+            experiment.trials.push(trial.clone());
+            experiment.update_best();
+            experiment.total_seconds = start.elapsed().as_secs_f64();
+            on_trial(&experiment);
+            if let (Some(obj), Some(parts)) = (trial.objective, parts) {
+                let better = match &best_model {
+                    None => true,
+                    Some((bo, bid, _)) => obj > *bo || (obj == *bo && trial.id < *bid),
+                };
+                if better {
+                    // The reducer is shared by this setting's trials: refit it only if the
+                    // winner of this group has already taken it.
+                    let reducer = match fitted.take() {
+                        Some(f) => f,
+                        None => Umap::new(params.umap_params())?.fit(embeddings.view())?.0,
+                    };
+                    let model = TopicModel::assemble(
+                        parts.params,
+                        docs,
+                        embeddings.clone(),
+                        reducer,
+                        parts.clusterer,
+                        None,
+                    )?;
+                    best_model = Some((obj, trial.id, model));
+                }
+            }
+        }
+    }
+    experiment.total_seconds = start.elapsed().as_secs_f64();
+    Ok(TuneOutcome {
+        experiment,
+        best_model: best_model.map(|(_, _, m)| m),
+    })
+}
+
+struct TopicModelParts {
+    params: BERTopicParams,
+    clusterer: Box<dyn crate::cluster::FittedClusterer>,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_trial(
+    id: usize,
+    p: &TrialParams,
+    params: &BERTopicParams,
+    tune: &TuneParams,
+    docs: &[String],
+    embeddings: &Array2<f32>,
+    reduced: &Array2<f64>,
+    corpus: &ReferenceCorpus,
+    reduce_s: f64,
+) -> (Trial, Option<TopicModelParts>) {
+    let mut params = params.clone();
+    params.min_topic_size = p.min_cluster_size;
+    let mut trial = Trial {
+        id,
+        params: p.clone(),
+        metrics: TrialMetrics::default(),
+        objective: None,
+        invalid_reason: None,
+        timings: TrialTimings { reduce_s, ..TrialTimings::default() },
+    };
+    let outcome = (|| -> Result<TopicModelParts> {
+        let t = Instant::now();
+        let clusterer = Hdbscan::new(params.hdbscan_params())?.fit(reduced.view())?;
+        trial.timings.cluster_s = t.elapsed().as_secs_f64();
+        // A light model (no reducer) is enough to score: words come from the labels.
+        let t = Instant::now();
+        let labels = clusterer.labels().to_vec();
+        let words = crate::model::score_topics(&params, docs, &labels)?;
+        trial.timings.represent_s = t.elapsed().as_secs_f64();
+        trial.metrics.n_topics = words.n_topics;
+        trial.metrics.outlier_fraction = words.outlier_fraction;
+        let topics = words.coherence_topics;
+        if topics.len() < 2 {
+            trial.invalid_reason = Some(format!(
+                "{} topic(s) with at least 3 documents; at least 2 are needed",
+                topics.len()
+            ));
+            return Ok(TopicModelParts { params: params.clone(), clusterer });
+        }
+        let t = Instant::now();
+        let opts = CoherenceOptions::default();
+        let cv = corpus.coherence(&topics, Measure::CV, &opts)?;
+        let npmi = corpus.coherence(&topics, Measure::CNpmi, &opts)?;
+        let umass = corpus.coherence(&topics, Measure::UMass, &opts)?;
+        trial.timings.coherence_s = t.elapsed().as_secs_f64();
+        trial.metrics.c_v = Some(cv.mean);
+        trial.metrics.c_npmi = Some(npmi.mean);
+        trial.metrics.u_mass = Some(umass.mean);
+        trial.metrics.dropped_words = cv.dropped_words;
+        trial.metrics.diversity = Some(topic_diversity(&topics, params.top_n_words));
+        let value = match tune.objective {
+            Measure::CV => cv.mean,
+            Measure::CNpmi => npmi.mean,
+            Measure::UMass => umass.mean,
+            other => corpus.coherence(&topics, other, &opts)?.mean,
+        };
+        trial.objective = Some(value - tune.outlier_penalty * trial.metrics.outlier_fraction);
+        Ok(TopicModelParts { params: params.clone(), clusterer })
+    })();
+    match outcome {
+        Ok(parts) if trial.objective.is_some() => (trial, Some(parts)),
+        Ok(_) => (trial, None),
+        Err(e) => {
+            trial.invalid_reason = Some(e.to_string());
+            (trial, None)
+        }
+    }
+}
+
+/// Seeded sample of `k` grid points without replacement, kept in grid order.
+fn sample_grid(grid: Vec<TrialParams>, k: usize, seed: u64) -> Vec<TrialParams> {
+    if k >= grid.len() {
+        return grid;
+    }
+    // SplitMix64: tiny, seeded, and the same everywhere.
+    let mut state = seed ^ 0x9E37_79B9_7F4A_7C15;
+    let mut next = || {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    };
+    let mut idx: Vec<usize> = (0..grid.len()).collect();
+    for i in 0..k {
+        let j = i + (next() % (grid.len() - i) as u64) as usize;
+        idx.swap(i, j);
+    }
+    let mut chosen: Vec<usize> = idx[..k].to_vec();
+    chosen.sort_unstable();
+    chosen.into_iter().map(|i| grid[i].clone()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seed_ranges() {
+        assert_eq!(min_cluster_range(150), (4..=9).collect::<Vec<_>>());
+        assert_eq!(min_cluster_range(10_598).first(), Some(&20));
+        assert_eq!(min_cluster_range(10_598).last(), Some(&49));
+    }
+
+    #[test]
+    fn thinning_matches_linspace() {
+        let r: Vec<usize> = (20..=49).collect();
+        let t = thin_evenly(&r, 10);
+        assert_eq!(t.len(), 10);
+        assert_eq!(t[0], 20);
+        assert_eq!(t[9], 49);
+        assert_eq!(thin_evenly(&r, 1), vec![20]);
+        assert_eq!(thin_evenly(&[1, 2], 5), vec![1, 2]);
+    }
+
+    #[test]
+    fn sampling_is_deterministic_and_sized() {
+        let grid: Vec<TrialParams> = (0..20)
+            .map(|i| TrialParams { min_cluster_size: i, n_neighbors: 15, n_components: 5 })
+            .collect();
+        let a = sample_grid(grid.clone(), 5, 7);
+        let b = sample_grid(grid, 5, 7);
+        assert_eq!(a, b);
+        assert_eq!(a.len(), 5);
+    }
+}
