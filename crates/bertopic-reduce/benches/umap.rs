@@ -1,0 +1,46 @@
+//! UMAP fit speed on real MiniLM embeddings (arxiv .npy): 1k, 10k, and 50k (tiled with small noise).
+use bertopic_reduce::{read_npy_f32, Reducer, Umap, UmapParams};
+use criterion::{criterion_group, criterion_main, Criterion};
+use ndarray::{s, Array2};
+use std::time::Duration;
+
+fn shared() -> std::path::PathBuf {
+    std::env::var("BERTOPIC_SHARED")
+        .map(Into::into)
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared").into())
+}
+
+/// `n` rows: the real embeddings, then copies with small seeded noise (re-normalised).
+fn tiled(base: &Array2<f32>, n: usize) -> Array2<f32> {
+    let (m, d) = base.dim();
+    let mut state = 12345u64;
+    Array2::from_shape_fn((n, d), |(i, j)| {
+        let x = base[[i % m, j]];
+        if i < m {
+            return x;
+        }
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        x + ((state >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 0.01
+    })
+}
+
+fn bench(c: &mut Criterion) {
+    let all = match read_npy_f32(&shared().join("data/arxiv-cs-abstracts.minilm.npy")) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("skipping bench: {e}");
+            return;
+        }
+    };
+    let umap = Umap::new(UmapParams::default()).expect("default params are valid");
+    let mut g = c.benchmark_group("umap_fit_384_to_5");
+    g.sample_size(10).measurement_time(Duration::from_secs(20)).warm_up_time(Duration::from_secs(1));
+    for &n in &[1_000usize, 10_000, 50_000] {
+        let data = if n <= all.nrows() { all.slice(s![..n, ..]).to_owned() } else { tiled(&all, n) };
+        g.bench_function(format!("n={n}"), |b| b.iter(|| umap.fit(data.view()).expect("fit")));
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -1,0 +1,304 @@
+//! k-nearest-neighbour graphs: exact brute force for small n, RP-forest + NN-descent for large n.
+//! Both are deterministic given a seed and independent of the rayon thread count: every point's
+//! list is computed by one task from the previous iteration's (read-only) graph.
+
+use crate::linalg::{dot, sq_dist};
+use crate::rng::SplitMix64;
+use crate::Metric;
+use rayon::prelude::*;
+
+/// Data prepared for a metric: rows L2-normalised for cosine; "rank distance" is 1-dot (cosine) or
+/// the squared distance (euclidean), turned into the true distance by [`Prepared::finish`].
+pub(crate) struct Prepared {
+    pub(crate) data: Vec<f32>,
+    pub(crate) n: usize,
+    pub(crate) d: usize,
+    pub(crate) metric: Metric,
+}
+
+impl Prepared {
+    pub(crate) fn new(data: ndarray::ArrayView2<f32>, metric: Metric) -> Self {
+        let (n, d) = data.dim();
+        let mut v: Vec<f32> = data.iter().copied().collect();
+        if metric == Metric::Cosine {
+            v.par_chunks_mut(d.max(1)).for_each(|row| normalise(row));
+        }
+        Self { data: v, n, d, metric }
+    }
+
+    #[inline]
+    pub(crate) fn row(&self, i: usize) -> &[f32] {
+        &self.data[i * self.d..(i + 1) * self.d]
+    }
+
+    #[inline]
+    pub(crate) fn rank_dist(&self, a: &[f32], b: &[f32]) -> f32 {
+        match self.metric {
+            Metric::Cosine => (1.0 - dot(a, b)).max(0.0),
+            Metric::Euclidean => sq_dist(a, b),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn finish(&self, r: f32) -> f32 {
+        match self.metric {
+            Metric::Cosine => r,
+            Metric::Euclidean => r.max(0.0).sqrt(),
+        }
+    }
+}
+
+/// Scale a row to unit length (zero rows stay zero: cosine distance 1 to everything).
+pub(crate) fn normalise(row: &mut [f32]) {
+    let norm = dot(row, row).sqrt();
+    if norm > 0.0 {
+        row.iter_mut().for_each(|x| *x /= norm);
+    }
+}
+
+/// A k-NN graph without self loops: row i holds k (distance, index) pairs sorted ascending.
+#[derive(Clone, Debug)]
+pub struct KnnGraph {
+    /// Neighbours per row.
+    pub k: usize,
+    /// n×k neighbour indices, row-major.
+    pub indices: Vec<u32>,
+    /// n×k neighbour distances (true metric distances), row-major.
+    pub distances: Vec<f32>,
+}
+
+/// Sorted bounded list insertion keyed by (distance, index) so ties break deterministically.
+#[inline]
+fn insert(list: &mut Vec<(f32, u32)>, k: usize, d: f32, j: u32) -> bool {
+    if list.len() == k {
+        let last = list[k - 1];
+        if (d, j) >= last {
+            return false;
+        }
+    }
+    let pos = list.partition_point(|&(dd, jj)| (dd, jj) < (d, j));
+    if pos < list.len() && list[pos].1 == j {
+        return false;
+    }
+    if list.iter().any(|&(_, jj)| jj == j) {
+        return false;
+    }
+    list.insert(pos, (d, j));
+    list.truncate(k);
+    true
+}
+
+fn to_graph(p: &Prepared, lists: Vec<Vec<(f32, u32)>>, k: usize) -> KnnGraph {
+    let mut indices = Vec::with_capacity(lists.len() * k);
+    let mut distances = Vec::with_capacity(lists.len() * k);
+    for l in lists {
+        for &(d, j) in &l {
+            indices.push(j);
+            distances.push(p.finish(d));
+        }
+    }
+    KnnGraph { k, indices, distances }
+}
+
+/// Exact k-NN of every point among all points (self excluded), parallel over rows.
+pub(crate) fn exact_knn(p: &Prepared, k: usize) -> KnnGraph {
+    let lists: Vec<Vec<(f32, u32)>> = (0..p.n)
+        .into_par_iter()
+        .map(|i| {
+            let xi = p.row(i);
+            let mut l = Vec::with_capacity(k + 1);
+            for j in 0..p.n {
+                if j != i {
+                    insert(&mut l, k, p.rank_dist(xi, p.row(j)), j as u32);
+                }
+            }
+            l
+        })
+        .collect();
+    to_graph(p, lists, k)
+}
+
+/// Exact k-NN of query rows (prepared like the training data) among the training points.
+pub(crate) fn query_knn(train: &Prepared, queries: &Prepared, k: usize) -> KnnGraph {
+    let lists: Vec<Vec<(f32, u32)>> = (0..queries.n)
+        .into_par_iter()
+        .map(|i| {
+            let q = queries.row(i);
+            let mut l = Vec::with_capacity(k + 1);
+            for j in 0..train.n {
+                insert(&mut l, k, train.rank_dist(q, train.row(j)), j as u32);
+            }
+            l
+        })
+        .collect();
+    to_graph(train, lists, k)
+}
+
+/// Leaves of one random-projection tree (hyperplane between two random points of a node).
+fn rp_tree_leaves(p: &Prepared, seed: u64, tree: u64, leaf_size: usize) -> Vec<Vec<u32>> {
+    let mut rng = SplitMix64::from_keys(&[seed, 0x5250_7472, tree]);
+    let mut leaves = Vec::new();
+    let mut stack = vec![(0..p.n as u32).collect::<Vec<u32>>()];
+    let mut normal = vec![0.0f32; p.d];
+    while let Some(node) = stack.pop() {
+        if node.len() <= leaf_size {
+            leaves.push(node);
+            continue;
+        }
+        let a = node[rng.below(node.len())] as usize;
+        let mut b = node[rng.below(node.len())] as usize;
+        if a == b {
+            b = node[(node.iter().position(|&x| x as usize == a).unwrap_or(0) + 1) % node.len()]
+                as usize;
+        }
+        let (xa, xb) = (p.row(a), p.row(b));
+        for t in 0..p.d {
+            normal[t] = xa[t] - xb[t];
+        }
+        // Offset: the hyperplane through the midpoint of a and b.
+        let off: f32 = (0..p.d).map(|t| normal[t] * 0.5 * (xa[t] + xb[t])).sum();
+        let (mut left, mut right) = (Vec::new(), Vec::new());
+        for &i in &node {
+            let s = dot(p.row(i as usize), &normal) - off;
+            let goes_left = if s == 0.0 { rng.below(2) == 0 } else { s < 0.0 };
+            if goes_left {
+                left.push(i);
+            } else {
+                right.push(i);
+            }
+        }
+        if left.is_empty() || right.is_empty() {
+            // Degenerate split (duplicates): split the node in half by position.
+            let mut all = left;
+            all.extend(right);
+            let half = all.len() / 2;
+            let r = all.split_off(half);
+            stack.push(all);
+            stack.push(r);
+        } else {
+            stack.push(left);
+            stack.push(right);
+        }
+    }
+    leaves
+}
+
+/// Approximate k-NN: random-projection forest for the start, then NN-descent
+/// (neighbour-of-neighbour joins, only through entries that are new since the last round).
+pub(crate) fn nn_descent(p: &Prepared, k: usize, seed: u64, n_trees: usize, max_iters: usize) -> KnnGraph {
+    let n = p.n;
+    let leaf_size = (k + 1).max(30);
+    let forests: Vec<Vec<Vec<u32>>> = (0..n_trees as u64)
+        .into_par_iter()
+        .map(|t| rp_tree_leaves(p, seed, t, leaf_size))
+        .collect();
+    // leaf_of[t][i] = (leaf index) in tree t.
+    let leaf_of: Vec<Vec<u32>> = forests
+        .iter()
+        .map(|leaves| {
+            let mut lo = vec![0u32; n];
+            for (li, leaf) in leaves.iter().enumerate() {
+                for &i in leaf {
+                    lo[i as usize] = li as u32;
+                }
+            }
+            lo
+        })
+        .collect();
+    let mut lists: Vec<Vec<(f32, u32)>> = (0..n)
+        .into_par_iter()
+        .map(|i| {
+            let xi = p.row(i);
+            let mut l = Vec::with_capacity(k + 1);
+            for (t, leaves) in forests.iter().enumerate() {
+                for &j in &leaves[leaf_of[t][i] as usize] {
+                    if j as usize != i {
+                        insert(&mut l, k, p.rank_dist(xi, p.row(j as usize)), j);
+                    }
+                }
+            }
+            // Pad with seeded random points when leaves were too small (tiny or duplicate data).
+            let mut rng = SplitMix64::from_keys(&[seed, 0x7061_64, i as u64]);
+            let mut tries = 0;
+            while l.len() < k && tries < 20 * k {
+                let j = rng.below(n);
+                if j != i {
+                    insert(&mut l, k, p.rank_dist(xi, p.row(j)), j as u32);
+                }
+                tries += 1;
+            }
+            l
+        })
+        .collect();
+    let mut is_new: Vec<Vec<bool>> = lists.iter().map(|l| vec![true; l.len()]).collect();
+    let max_rev = k;
+    for _iter in 0..max_iters {
+        // Reverse lists, built serially so their order is fixed.
+        let mut rev: Vec<Vec<(u32, bool)>> = vec![Vec::new(); n];
+        for i in 0..n {
+            for (e, &(_, j)) in lists[i].iter().enumerate() {
+                let r = &mut rev[j as usize];
+                if r.len() < max_rev {
+                    r.push((i as u32, is_new[i][e]));
+                }
+            }
+        }
+        let results: Vec<(Vec<(f32, u32)>, Vec<bool>, usize)> = (0..n)
+            .into_par_iter()
+            .map(|i| {
+                let xi = p.row(i);
+                let mut cands: Vec<u32> = Vec::with_capacity(8 * k * k);
+                let fwd = lists[i].iter().zip(&is_new[i]).map(|(&(_, j), &nw)| (j, nw));
+                for (u, new_u) in fwd.chain(rev[i].iter().copied()) {
+                    let u = u as usize;
+                    for (e, &(_, v)) in lists[u].iter().enumerate() {
+                        if (new_u || is_new[u][e]) && v as usize != i {
+                            cands.push(v);
+                        }
+                    }
+                    for &(v, new_v) in &rev[u] {
+                        if (new_u || new_v) && v as usize != i {
+                            cands.push(v);
+                        }
+                    }
+                }
+                cands.sort_unstable();
+                cands.dedup();
+                let mut l = lists[i].clone();
+                let old: Vec<u32> = l.iter().map(|&(_, j)| j).collect();
+                let mut updates = 0usize;
+                for &v in &cands {
+                    if old.contains(&v) {
+                        continue;
+                    }
+                    if insert(&mut l, k, p.rank_dist(xi, p.row(v as usize)), v) {
+                        updates += 1;
+                    }
+                }
+                let flags: Vec<bool> = l.iter().map(|&(_, j)| !old.contains(&j)).collect();
+                (l, flags, updates)
+            })
+            .collect();
+        let mut total = 0usize;
+        lists.clear();
+        is_new.clear();
+        for (l, f, u) in results {
+            lists.push(l);
+            is_new.push(f);
+            total += u;
+        }
+        if (total as f64) < 0.001 * (n * k) as f64 {
+            break;
+        }
+    }
+    to_graph(p, lists, k)
+}
+
+/// k-NN graph of `p` (self excluded): exact when n ≤ `exact_max`, else NN-descent.
+pub(crate) fn knn_graph(p: &Prepared, k: usize, seed: u64, exact_max: usize) -> KnnGraph {
+    if p.n <= exact_max {
+        exact_knn(p, k)
+    } else {
+        nn_descent(p, k, seed, 8, 12)
+    }
+}

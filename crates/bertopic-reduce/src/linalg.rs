@@ -1,0 +1,135 @@
+//! Small numeric kernels: a vectorisable dot product, a symmetric Jacobi eigensolver and
+//! fixed-order parallel sums (so results never depend on the rayon thread count).
+
+use rayon::prelude::*;
+
+/// Dot product with 8 independent accumulators so the compiler can vectorise it.
+#[inline]
+pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0.0f32; 8];
+    let ca = a.chunks_exact(8);
+    let cb = b.chunks_exact(8);
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for l in 0..8 {
+            acc[l] += x[l] * y[l];
+        }
+    }
+    let mut s = 0.0f32;
+    for (x, y) in ra.iter().zip(rb) {
+        s += x * y;
+    }
+    s + ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]))
+}
+
+/// Squared Euclidean distance, vectorisable.
+#[inline]
+pub(crate) fn sq_dist(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0.0f32; 8];
+    let ca = a.chunks_exact(8);
+    let cb = b.chunks_exact(8);
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for l in 0..8 {
+            let d = x[l] - y[l];
+            acc[l] += d * d;
+        }
+    }
+    let mut s = 0.0f32;
+    for (x, y) in ra.iter().zip(rb) {
+        let d = x - y;
+        s += d * d;
+    }
+    s + ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]))
+}
+
+/// Chunk length for fixed-order parallel reductions.
+const CHUNK: usize = 4096;
+
+/// Dot product of two f64 vectors, summed in fixed chunks then serially: thread-count independent.
+pub(crate) fn det_dot64(a: &[f64], b: &[f64]) -> f64 {
+    let parts: Vec<f64> = a
+        .par_chunks(CHUNK)
+        .zip(b.par_chunks(CHUNK))
+        .map(|(x, y)| x.iter().zip(y).map(|(p, q)| p * q).sum::<f64>())
+        .collect();
+    parts.iter().sum()
+}
+
+/// Eigen-decomposition of a symmetric matrix (row-major `m`×`m`) by cyclic Jacobi rotations.
+/// Returns (eigenvalues, eigenvectors as columns of a row-major matrix), sorted by descending value.
+pub(crate) fn jacobi_eigen(a: &[f64], m: usize) -> (Vec<f64>, Vec<f64>) {
+    let mut a = a.to_vec();
+    let mut v = vec![0.0f64; m * m];
+    for i in 0..m {
+        v[i * m + i] = 1.0;
+    }
+    for _sweep in 0..100 {
+        let mut off = 0.0;
+        let mut total = 0.0;
+        for i in 0..m {
+            for j in 0..m {
+                let x = a[i * m + j] * a[i * m + j];
+                total += x;
+                if i != j {
+                    off += x;
+                }
+            }
+        }
+        if off <= 1e-30 * total.max(1e-300) {
+            break;
+        }
+        for p in 0..m {
+            for q in (p + 1)..m {
+                let apq = a[p * m + q];
+                if apq.abs() < 1e-300 {
+                    continue;
+                }
+                let app = a[p * m + p];
+                let aqq = a[q * m + q];
+                let theta = (aqq - app) / (2.0 * apq);
+                let t = theta.signum() / (theta.abs() + (theta * theta + 1.0).sqrt());
+                let t = if theta == 0.0 { 1.0 } else { t };
+                let c = 1.0 / (t * t + 1.0).sqrt();
+                let s = t * c;
+                // Rotate rows/cols p and q of a.
+                for k in 0..m {
+                    let akp = a[k * m + p];
+                    let akq = a[k * m + q];
+                    a[k * m + p] = c * akp - s * akq;
+                    a[k * m + q] = s * akp + c * akq;
+                }
+                for k in 0..m {
+                    let apk = a[p * m + k];
+                    let aqk = a[q * m + k];
+                    a[p * m + k] = c * apk - s * aqk;
+                    a[q * m + k] = s * apk + c * aqk;
+                }
+                for k in 0..m {
+                    let vkp = v[k * m + p];
+                    let vkq = v[k * m + q];
+                    v[k * m + p] = c * vkp - s * vkq;
+                    v[k * m + q] = s * vkp + c * vkq;
+                }
+            }
+        }
+    }
+    let mut order: Vec<usize> = (0..m).collect();
+    order.sort_by(|&x, &y| a[y * m + y].total_cmp(&a[x * m + x]).then(x.cmp(&y)));
+    let vals: Vec<f64> = order.iter().map(|&i| a[i * m + i]).collect();
+    let mut vecs = vec![0.0f64; m * m];
+    for (new_c, &old_c) in order.iter().enumerate() {
+        // Sign convention: largest-magnitude component positive, for reproducible output.
+        let mut best = 0usize;
+        for r in 0..m {
+            if v[r * m + old_c].abs() > v[best * m + old_c].abs() {
+                best = r;
+            }
+        }
+        let sign = if v[best * m + old_c] < 0.0 { -1.0 } else { 1.0 };
+        for r in 0..m {
+            vecs[r * m + new_c] = sign * v[r * m + old_c];
+        }
+    }
+    (vals, vecs)
+}

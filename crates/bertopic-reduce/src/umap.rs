@@ -1,0 +1,658 @@
+//! UMAP (McInnes, Healy & Melville 2018) following umap-learn's algorithmic choices, written from
+//! the paper and umap-learn's documentation: fuzzy k-NN graph, spectral init, SGD with negative sampling.
+
+use crate::knn::{knn_graph, query_knn, KnnGraph, Prepared};
+use crate::linalg::{det_dot64, jacobi_eigen};
+use crate::rng::SplitMix64;
+use crate::{
+    check_finite, FittedReducer, Metric, NamedArray, ReduceError, Reducer, SavedState,
+};
+use ndarray::{Array2, ArrayView2};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// UMAP parameters with BERTopic's defaults (n_neighbors 15, n_components 5, min_dist 0.0, cosine).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct UmapParams {
+    /// Size of the local neighbourhood, counting the point itself (umap-learn's convention). ≥ 2, < n.
+    pub n_neighbors: usize,
+    /// Output dimension. ≥ 1 and < input dimension.
+    pub n_components: usize,
+    /// Minimum distance between embedded points (0 ≤ min_dist ≤ spread).
+    pub min_dist: f32,
+    /// Scale of the embedded points (> 0).
+    pub spread: f32,
+    /// Input metric.
+    pub metric: Metric,
+    /// Optimisation epochs; `None` = umap-learn's default (500 if n ≤ 10,000 else 200).
+    pub n_epochs: Option<usize>,
+    /// Initial SGD learning rate (> 0), decayed linearly to 0.
+    pub learning_rate: f32,
+    /// Negative samples per positive sample (≥ 1).
+    pub negative_sample_rate: usize,
+    /// Random seed; output is identical for a seed regardless of thread count.
+    pub seed: u64,
+    /// Largest n for the exact (brute-force) k-NN; above it, RP-forest + NN-descent.
+    pub exact_knn_max: usize,
+    /// Epochs for `transform`; `None` = umap-learn's default (100 if n ≤ 10,000 else 30, or n_epochs/3).
+    pub transform_epochs: Option<usize>,
+}
+
+impl Default for UmapParams {
+    fn default() -> Self {
+        Self {
+            n_neighbors: 15,
+            n_components: 5,
+            min_dist: 0.0,
+            spread: 1.0,
+            metric: Metric::Cosine,
+            n_epochs: None,
+            learning_rate: 1.0,
+            negative_sample_rate: 5,
+            seed: 42,
+            exact_knn_max: 4096,
+            transform_epochs: None,
+        }
+    }
+}
+
+impl UmapParams {
+    /// Check the data-independent constraints.
+    pub fn validate(&self) -> Result<(), ReduceError> {
+        let bad = |msg: String| Err(ReduceError::InvalidParameter(msg));
+        if self.n_neighbors < 2 {
+            return bad(format!("n_neighbors must be ≥ 2, got {}", self.n_neighbors));
+        }
+        if self.n_components < 1 {
+            return bad("n_components must be ≥ 1".into());
+        }
+        if !(self.min_dist.is_finite() && self.min_dist >= 0.0) {
+            return bad(format!("min_dist must be finite and ≥ 0, got {}", self.min_dist));
+        }
+        if !(self.spread.is_finite() && self.spread > 0.0) {
+            return bad(format!("spread must be finite and > 0, got {}", self.spread));
+        }
+        if self.min_dist > self.spread {
+            return bad(format!(
+                "min_dist ({}) must not exceed spread ({})",
+                self.min_dist, self.spread
+            ));
+        }
+        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
+            return bad(format!("learning_rate must be finite and > 0, got {}", self.learning_rate));
+        }
+        if self.negative_sample_rate < 1 {
+            return bad("negative_sample_rate must be ≥ 1".into());
+        }
+        if self.n_epochs == Some(0) || self.transform_epochs == Some(0) {
+            return bad("n_epochs / transform_epochs must be ≥ 1 when given".into());
+        }
+        Ok(())
+    }
+}
+
+/// UMAP reducer (validated parameters). See [`UmapParams`].
+#[derive(Clone, Debug)]
+pub struct Umap {
+    params: UmapParams,
+}
+
+impl Umap {
+    /// Validate `params` and build the reducer.
+    pub fn new(params: UmapParams) -> Result<Self, ReduceError> {
+        params.validate()?;
+        Ok(Self { params })
+    }
+
+    /// The parameters.
+    pub fn params(&self) -> &UmapParams {
+        &self.params
+    }
+}
+
+/// Fit 1/(1 + a x^(2b)) to the target curve (1 below min_dist, exp(-(x-min_dist)/spread) above)
+/// on 300 points of [0, 3·spread] by Levenberg–Marquardt least squares.
+pub fn find_ab_params(spread: f32, min_dist: f32) -> (f32, f32) {
+    let (spread, min_dist) = (spread as f64, min_dist as f64);
+    let xs: Vec<f64> = (0..300).map(|i| 3.0 * spread * i as f64 / 299.0).collect();
+    let ys: Vec<f64> = xs
+        .iter()
+        .map(|&x| if x < min_dist { 1.0 } else { (-(x - min_dist) / spread).exp() })
+        .collect();
+    let f = |a: f64, b: f64, x: f64| 1.0 / (1.0 + a * x.powf(2.0 * b));
+    let sse = |a: f64, b: f64| xs.iter().zip(&ys).map(|(&x, &y)| (f(a, b, x) - y).powi(2)).sum::<f64>();
+    let (mut a, mut b) = (1.0f64, 1.0f64);
+    let mut lambda = 1e-3;
+    let mut cur = sse(a, b);
+    for _ in 0..500 {
+        // Jacobian of residuals w.r.t. (a, b).
+        let (mut jtj, mut jtr) = ([0.0f64; 3], [0.0f64; 2]);
+        for (&x, &y) in xs.iter().zip(&ys) {
+            let r = f(a, b, x) - y;
+            let (da, db) = if x > 0.0 {
+                let p = x.powf(2.0 * b);
+                let den = (1.0 + a * p).powi(2);
+                (-p / den, -a * p * 2.0 * x.ln() / den)
+            } else {
+                (0.0, 0.0)
+            };
+            jtj[0] += da * da;
+            jtj[1] += da * db;
+            jtj[2] += db * db;
+            jtr[0] += da * r;
+            jtr[1] += db * r;
+        }
+        let m00 = jtj[0] * (1.0 + lambda);
+        let m11 = jtj[2] * (1.0 + lambda);
+        let det = m00 * m11 - jtj[1] * jtj[1];
+        if det.abs() < 1e-300 {
+            break;
+        }
+        let sa = -(m11 * jtr[0] - jtj[1] * jtr[1]) / det;
+        let sb = -(m00 * jtr[1] - jtj[1] * jtr[0]) / det;
+        let (na, nb) = (a + sa, b + sb);
+        let next = if na > 0.0 && nb > 0.0 { sse(na, nb) } else { f64::INFINITY };
+        if next < cur {
+            let done = (cur - next) < 1e-15 * cur.max(1e-300);
+            a = na;
+            b = nb;
+            cur = next;
+            lambda = (lambda * 0.3).max(1e-12);
+            if done {
+                break;
+            }
+        } else {
+            lambda *= 10.0;
+            if lambda > 1e12 {
+                break;
+            }
+        }
+    }
+    (a as f32, b as f32)
+}
+
+/// Per point (rho, sigma): rho = distance to the nearest neighbour (local connectivity 1, or 0 when
+/// `local_connectivity_zero`), sigma found by bisection so Σ exp(-(d-rho)/sigma) = log2(target).
+pub(crate) fn smooth_knn_dist(g: &KnnGraph, target_k: f64, local_connectivity_zero: bool) -> (Vec<f32>, Vec<f32>) {
+    let n = g.distances.len() / g.k.max(1);
+    let mean_all: f64 = g.distances.iter().map(|&d| d as f64).sum::<f64>() / g.distances.len().max(1) as f64;
+    let target = target_k.log2();
+    let res: Vec<(f32, f32)> = (0..n)
+        .into_par_iter()
+        .map(|i| {
+            let ds = &g.distances[i * g.k..(i + 1) * g.k];
+            let rho = if local_connectivity_zero {
+                0.0
+            } else {
+                ds.iter().copied().find(|&d| d > 0.0).unwrap_or(0.0) as f64
+            };
+            let (mut lo, mut hi, mut mid) = (0.0f64, f64::INFINITY, 1.0f64);
+            for _ in 0..64 {
+                let s: f64 = ds
+                    .iter()
+                    .map(|&d| {
+                        let x = d as f64 - rho;
+                        if x > 0.0 {
+                            (-x / mid).exp()
+                        } else {
+                            1.0
+                        }
+                    })
+                    .sum();
+                if (s - target).abs() < 1e-5 {
+                    break;
+                }
+                if s > target {
+                    hi = mid;
+                    mid = (lo + hi) / 2.0;
+                } else {
+                    lo = mid;
+                    mid = if hi.is_infinite() { mid * 2.0 } else { (lo + hi) / 2.0 };
+                }
+            }
+            // Floor sigma at 1e-3 of the mean distance, like umap-learn's MIN_K_DIST_SCALE.
+            let mean_i: f64 = ds.iter().map(|&d| d as f64).sum::<f64>() / ds.len().max(1) as f64;
+            let floor = if rho > 0.0 { 1e-3 * mean_i } else { 1e-3 * mean_all };
+            (rho as f32, mid.max(floor) as f32)
+        })
+        .collect();
+    res.into_iter().unzip()
+}
+
+/// Membership strength of each directed k-NN edge.
+fn memberships(g: &KnnGraph, rhos: &[f32], sigmas: &[f32]) -> Vec<f32> {
+    g.distances
+        .iter()
+        .enumerate()
+        .map(|(e, &d)| {
+            let i = e / g.k;
+            let x = d - rhos[i];
+            if x <= 0.0 {
+                1.0
+            } else {
+                (-x / sigmas[i]).exp()
+            }
+        })
+        .collect()
+}
+
+/// Symmetric sparse graph in CSR form.
+pub(crate) struct Csr {
+    pub(crate) indptr: Vec<usize>,
+    pub(crate) indices: Vec<u32>,
+    pub(crate) weights: Vec<f32>,
+}
+
+/// Fuzzy union A + Aᵀ − A∘Aᵀ of the directed membership graph.
+fn fuzzy_union(g: &KnnGraph, w: &[f32], n: usize) -> Csr {
+    // (row, col, weight, from_transpose)
+    let mut trip: Vec<(u32, u32, f32, bool)> = Vec::with_capacity(2 * w.len());
+    for (e, &x) in w.iter().enumerate() {
+        let i = (e / g.k) as u32;
+        let j = g.indices[e];
+        if x > 0.0 && i != j {
+            trip.push((i, j, x, false));
+            trip.push((j, i, x, true));
+        }
+    }
+    trip.par_sort_unstable_by(|a, b| (a.0, a.1, a.3).cmp(&(b.0, b.1, b.3)));
+    let mut indptr = vec![0usize; n + 1];
+    let mut indices = Vec::with_capacity(trip.len());
+    let mut weights = Vec::with_capacity(trip.len());
+    let mut t = 0;
+    while t < trip.len() {
+        let (r, c, x, _) = trip[t];
+        let mut a = 0.0f32;
+        let mut b = 0.0f32;
+        while t < trip.len() && trip[t].0 == r && trip[t].1 == c {
+            if trip[t].3 {
+                b = trip[t].2;
+            } else {
+                a = trip[t].2;
+            }
+            t += 1;
+        }
+        let _ = x;
+        indices.push(c);
+        weights.push(a + b - a * b);
+        indptr[r as usize + 1] += 1;
+    }
+    for i in 0..n {
+        indptr[i + 1] += indptr[i];
+    }
+    Csr { indptr, indices, weights }
+}
+
+/// Spectral initialisation: leading non-trivial eigenvectors of D^-1/2 W D^-1/2 (= smallest of the
+/// normalised Laplacian) by block subspace iteration with Rayleigh–Ritz, min-max scaled to [0, 10]
+/// plus tiny noise. Returns None when the solver does not produce finite output.
+fn spectral_init(g: &Csr, n: usize, dim: usize, seed: u64) -> Option<Vec<f32>> {
+    let m = (dim + 1 + 4).min(n);
+    if m < dim + 1 {
+        return None;
+    }
+    let deg: Vec<f64> = (0..n)
+        .map(|i| g.weights[g.indptr[i]..g.indptr[i + 1]].iter().map(|&x| x as f64).sum())
+        .collect();
+    let dinv: Vec<f64> = deg.iter().map(|&d| if d > 0.0 { 1.0 / d.sqrt() } else { 0.0 }).collect();
+    // Trivial eigenvector D^{1/2} 1 (normalised), projected out of every iterate.
+    let mut triv: Vec<f64> = deg.iter().map(|d| d.sqrt()).collect();
+    let tn = det_dot64(&triv, &triv).sqrt();
+    if tn <= 0.0 {
+        return None;
+    }
+    triv.iter_mut().for_each(|x| *x /= tn);
+    // Shifted operator (I + M)/2 has spectrum in [0, 1], so power iteration favours M's top end.
+    let apply = |v: &[f64]| -> Vec<f64> {
+        (0..n)
+            .into_par_iter()
+            .map(|i| {
+                let mut s = 0.0;
+                for e in g.indptr[i]..g.indptr[i + 1] {
+                    let j = g.indices[e] as usize;
+                    s += g.weights[e] as f64 * dinv[j] * v[j];
+                }
+                0.5 * (v[i] + dinv[i] * s)
+            })
+            .collect()
+    };
+    let orthonormalise = |q: &mut Vec<Vec<f64>>| -> bool {
+        for c in 0..q.len() {
+            for _pass in 0..2 {
+                let pt = det_dot64(&q[c], &triv);
+                q[c].iter_mut().zip(&triv).for_each(|(x, t)| *x -= pt * t);
+                for p in 0..c {
+                    let (head, tail) = q.split_at_mut(c);
+                    let pr = det_dot64(&tail[0], &head[p]);
+                    tail[0].iter_mut().zip(&head[p]).for_each(|(x, t)| *x -= pr * t);
+                }
+            }
+            let nn = det_dot64(&q[c], &q[c]).sqrt();
+            if !(nn > 1e-12) {
+                return false;
+            }
+            q[c].iter_mut().for_each(|x| *x /= nn);
+        }
+        true
+    };
+    let mut rng = SplitMix64::from_keys(&[seed, 0x7370_6563]);
+    let mut q: Vec<Vec<f64>> = (0..m).map(|_| (0..n).map(|_| rng.normal()).collect()).collect();
+    if !orthonormalise(&mut q) {
+        return None;
+    }
+    let iters = if n <= 10_000 { 300 } else { 150 };
+    for _ in 0..iters {
+        let mut z: Vec<Vec<f64>> = q.iter().map(|v| apply(v)).collect();
+        if !orthonormalise(&mut z) {
+            return None;
+        }
+        q = z;
+    }
+    // Rayleigh–Ritz on the subspace.
+    let aq: Vec<Vec<f64>> = q.iter().map(|v| apply(v)).collect();
+    let mut h = vec![0.0f64; m * m];
+    for r in 0..m {
+        for c in 0..m {
+            h[r * m + c] = det_dot64(&q[r], &aq[c]);
+        }
+    }
+    for r in 0..m {
+        for c in (r + 1)..m {
+            let s = 0.5 * (h[r * m + c] + h[c * m + r]);
+            h[r * m + c] = s;
+            h[c * m + r] = s;
+        }
+    }
+    let (_vals, vecs) = jacobi_eigen(&h, m);
+    let mut out = vec![0.0f32; n * dim];
+    for c in 0..dim {
+        let col: Vec<f64> = (0..n).map(|i| (0..m).map(|r| q[r][i] * vecs[r * m + c]).sum()).collect();
+        let (mn, mx) = col.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
+        if !(mn.is_finite() && mx.is_finite()) || mx - mn <= 0.0 {
+            return None;
+        }
+        for i in 0..n {
+            out[i * dim + c] = (10.0 * (col[i] - mn) / (mx - mn)) as f32;
+        }
+    }
+    let mut nrng = SplitMix64::from_keys(&[seed, 0x6e6f_6973]);
+    out.iter_mut().for_each(|x| *x += (1e-4 * nrng.normal()) as f32);
+    Some(out)
+}
+
+/// Seeded uniform init in [0, 10]: the documented fallback when the spectral solver fails.
+fn random_init(n: usize, dim: usize, seed: u64) -> Vec<f32> {
+    let mut rng = SplitMix64::from_keys(&[seed, 0x7261_6e64]);
+    (0..n * dim).map(|_| (10.0 * rng.unit()) as f32).collect()
+}
+
+#[inline]
+fn clip(x: f32) -> f32 {
+    x.clamp(-4.0, 4.0)
+}
+
+/// Edges of one head row prepared for SGD: (tail, epochs_per_sample).
+struct Sched {
+    indptr: Vec<usize>,
+    tails: Vec<u32>,
+    eps: Vec<f64>,
+}
+
+/// Keep edges with weight ≥ max/n_epochs; epochs_per_sample = max / weight.
+fn schedule(g: &Csr, n_rows: usize, n_epochs: usize) -> Sched {
+    let wmax = g.weights.iter().copied().fold(0.0f32, f32::max);
+    let mut indptr = vec![0usize; n_rows + 1];
+    let mut tails = Vec::new();
+    let mut eps = Vec::new();
+    for i in 0..n_rows {
+        for e in g.indptr[i]..g.indptr[i + 1] {
+            let w = g.weights[e];
+            if wmax > 0.0 && w >= wmax / n_epochs as f32 && w > 0.0 {
+                tails.push(g.indices[e]);
+                eps.push(wmax as f64 / w as f64);
+            }
+        }
+        indptr[i + 1] = tails.len();
+    }
+    Sched { indptr, tails, eps }
+}
+
+/// SGD layout optimisation. Each epoch every head row is updated by one task: its own coordinates
+/// move sequentially through its sampled edges, other points are read from the previous epoch's
+/// snapshot (a Jacobi-style sweep), and negative samples come from a per-(row, epoch) seeded RNG.
+/// Results therefore do not depend on the thread count. `others` = None: heads and tails share
+/// `heads` (fit); Some(fixed): tails and negatives index the fixed training embedding (transform).
+#[allow(clippy::too_many_arguments)]
+fn optimize(
+    heads: &mut Vec<f32>,
+    others: Option<&[f32]>,
+    dim: usize,
+    s: &Sched,
+    n_epochs: usize,
+    a: f32,
+    b: f32,
+    lr: f32,
+    neg_rate: usize,
+    seed: u64,
+) {
+    let n_heads = heads.len() / dim;
+    let mut next = heads.clone();
+    for epoch in 0..n_epochs {
+        let alpha = lr * (1.0 - epoch as f32 / n_epochs as f32);
+        let snap: &[f32] = heads;
+        let tails_src: &[f32] = others.unwrap_or(snap);
+        let n_tail = tails_src.len() / dim;
+        next.par_chunks_mut(dim).enumerate().for_each(|(i, yi)| {
+            yi.copy_from_slice(&snap[i * dim..(i + 1) * dim]);
+            let mut rng = SplitMix64::from_keys(&[seed, i as u64, epoch as u64]);
+            let (e0, e1) = (s.indptr[i], s.indptr[i + 1]);
+            for e in e0..e1 {
+                let eps = s.eps[e];
+                // Sampled this epoch when a multiple of eps falls in (epoch, epoch+1].
+                let times = ((epoch + 1) as f64 / eps).floor() - (epoch as f64 / eps).floor();
+                if times < 1.0 {
+                    continue;
+                }
+                let j = s.tails[e] as usize;
+                let yj = &tails_src[j * dim..(j + 1) * dim];
+                let mut d2 = 0.0f32;
+                for t in 0..dim {
+                    let df = yi[t] - yj[t];
+                    d2 += df * df;
+                }
+                if d2 > 0.0 {
+                    let pb = (b * d2.ln()).exp();
+                    let coeff = -2.0 * a * b * pb / d2 / (1.0 + a * pb);
+                    for t in 0..dim {
+                        yi[t] += alpha * clip(coeff * (yi[t] - yj[t]));
+                    }
+                }
+                for _ in 0..neg_rate {
+                    let k = rng.below(n_tail);
+                    if others.is_none() && k == i {
+                        continue;
+                    }
+                    let yk = &tails_src[k * dim..(k + 1) * dim];
+                    let mut d2 = 0.0f32;
+                    for t in 0..dim {
+                        let df = yi[t] - yk[t];
+                        d2 += df * df;
+                    }
+                    if d2 > 0.0 {
+                        let pb = (b * d2.ln()).exp();
+                        let coeff = 2.0 * b / ((0.001 + d2) * (1.0 + a * pb));
+                        for t in 0..dim {
+                            yi[t] += alpha * clip(coeff * (yi[t] - yk[t]));
+                        }
+                    } else if d2 == 0.0 && others.is_none() {
+                        // Coincident points: push apart by the clip value, like umap-learn.
+                        for v in yi.iter_mut() {
+                            *v += alpha * 4.0;
+                        }
+                    }
+                }
+            }
+        });
+        std::mem::swap(heads, &mut next);
+        let _ = n_heads;
+    }
+}
+
+impl Reducer for Umap {
+    fn fit(&self, data: ArrayView2<f32>) -> Result<(Box<dyn FittedReducer>, Array2<f32>), ReduceError> {
+        let p = &self.params;
+        let (n, d) = data.dim();
+        if n <= p.n_neighbors {
+            return Err(ReduceError::TooFewPoints { n, needed: p.n_neighbors + 1, n_neighbors: p.n_neighbors });
+        }
+        if p.n_components >= d {
+            return Err(ReduceError::InvalidParameter(format!(
+                "n_components ({}) must be smaller than the input dimension ({d})",
+                p.n_components
+            )));
+        }
+        check_finite(data)?;
+        let prep = Prepared::new(data, p.metric);
+        let k = p.n_neighbors - 1;
+        let g = knn_graph(&prep, k, p.seed, p.exact_knn_max);
+        let (rhos, sigmas) = smooth_knn_dist(&g, p.n_neighbors as f64, false);
+        let w = memberships(&g, &rhos, &sigmas);
+        let csr = fuzzy_union(&g, &w, n);
+        let n_epochs = p.n_epochs.unwrap_or(if n <= 10_000 { 500 } else { 200 });
+        let dim = p.n_components;
+        let mut y = spectral_init(&csr, n, dim, p.seed).unwrap_or_else(|| random_init(n, dim, p.seed));
+        let (a, b) = find_ab_params(p.spread, p.min_dist);
+        let sched = schedule(&csr, n, n_epochs);
+        optimize(&mut y, None, dim, &sched, n_epochs, a, b, p.learning_rate, p.negative_sample_rate, p.seed);
+        let emb = Array2::from_shape_vec((n, dim), y.clone())
+            .map_err(|e| ReduceError::Internal(format!("embedding shape: {e}")))?;
+        let fitted = FittedUmap { params: p.clone(), a, b, train: prep, embedding: y };
+        Ok((Box::new(fitted), emb))
+    }
+}
+
+/// A fitted UMAP: the (prepared) training data and its embedding, enough to place new points.
+pub struct FittedUmap {
+    params: UmapParams,
+    a: f32,
+    b: f32,
+    train: Prepared,
+    embedding: Vec<f32>,
+}
+
+impl FittedUmap {
+    pub(crate) fn from_state(state: &SavedState) -> Result<Self, ReduceError> {
+        let params: UmapParams = serde_json::from_value(state.params.clone())
+            .map_err(|e| ReduceError::BadState(format!("umap params: {e}")))?;
+        params.validate()?;
+        let train = state.array("train_data", 2)?;
+        let emb = state.array("embedding", 2)?;
+        let ab = state.array("ab", 1)?;
+        let (n, d) = (train.shape[0], train.shape[1]);
+        if emb.shape[0] != n || emb.shape[1] != params.n_components || ab.data.len() != 2 {
+            return Err(ReduceError::BadState("array shapes disagree with each other or the params".into()));
+        }
+        Ok(Self {
+            a: ab.data[0],
+            b: ab.data[1],
+            train: Prepared { data: train.data.clone(), n, d, metric: params.metric },
+            embedding: emb.data.clone(),
+            params,
+        })
+    }
+}
+
+impl FittedReducer for FittedUmap {
+    fn transform(&self, data: ArrayView2<f32>) -> Result<Array2<f32>, ReduceError> {
+        let p = &self.params;
+        let (m, d) = data.dim();
+        if d != self.train.d {
+            return Err(ReduceError::DimensionMismatch { expected: self.train.d, got: d });
+        }
+        check_finite(data)?;
+        let dim = p.n_components;
+        if m == 0 {
+            return Ok(Array2::zeros((0, dim)));
+        }
+        let q = Prepared::new(data, p.metric);
+        let k = p.n_neighbors.min(self.train.n);
+        let g = query_knn(&self.train, &q, k);
+        let (rhos, sigmas) = smooth_knn_dist(&g, p.n_neighbors as f64, true);
+        let w = memberships(&g, &rhos, &sigmas);
+        // Start at the membership-weighted mean of the neighbours' embeddings.
+        let mut y = vec![0.0f32; m * dim];
+        for i in 0..m {
+            let ws = &w[i * k..(i + 1) * k];
+            let tot: f32 = ws.iter().sum();
+            for (e, &wt) in ws.iter().enumerate() {
+                let j = g.indices[i * k + e] as usize;
+                let frac = if tot > 0.0 { wt / tot } else { 1.0 / k as f32 };
+                for t in 0..dim {
+                    y[i * dim + t] += frac * self.embedding[j * dim + t];
+                }
+            }
+        }
+        let n_epochs = match (p.transform_epochs, p.n_epochs) {
+            (Some(t), _) => t,
+            (None, Some(e)) => (e / 3).max(1),
+            (None, None) => {
+                if self.train.n <= 10_000 {
+                    100
+                } else {
+                    30
+                }
+            }
+        };
+        let csr = Csr {
+            indptr: (0..=m).map(|i| i * k).collect(),
+            indices: g.indices.clone(),
+            weights: w,
+        };
+        let sched = schedule(&csr, m, n_epochs);
+        optimize(
+            &mut y,
+            Some(&self.embedding),
+            dim,
+            &sched,
+            n_epochs,
+            self.a,
+            self.b,
+            p.learning_rate,
+            p.negative_sample_rate,
+            p.seed ^ 0x7472_616e,
+        );
+        Array2::from_shape_vec((m, dim), y).map_err(|e| ReduceError::Internal(format!("shape: {e}")))
+    }
+
+    fn n_components(&self) -> usize {
+        self.params.n_components
+    }
+
+    fn save_state(&self) -> SavedState {
+        SavedState {
+            kind: "umap".into(),
+            params: serde_json::to_value(&self.params).unwrap_or(serde_json::Value::Null),
+            arrays: vec![
+                NamedArray { name: "train_data".into(), shape: vec![self.train.n, self.train.d], data: self.train.data.clone() },
+                NamedArray {
+                    name: "embedding".into(),
+                    shape: vec![self.train.n, self.params.n_components],
+                    data: self.embedding.clone(),
+                },
+                NamedArray { name: "ab".into(), shape: vec![2], data: vec![self.a, self.b] },
+            ],
+        }
+    }
+}
+
+/// k-NN graph (self excluded) used by UMAP, exposed for tests and benches: exact when n ≤
+/// `exact_max`, else RP-forest + NN-descent. Rows are L2-normalised first for cosine.
+pub fn knn(data: ArrayView2<f32>, k: usize, metric: Metric, seed: u64, exact_max: usize) -> Result<KnnGraph, ReduceError> {
+    let n = data.nrows();
+    if k == 0 || k >= n {
+        return Err(ReduceError::InvalidParameter(format!("k must be in 1..n (n = {n}), got {k}")));
+    }
+    check_finite(data)?;
+    Ok(knn_graph(&Prepared::new(data, metric), k, seed, exact_max))
+}
