@@ -16,3 +16,7 @@ mod tokenize;
 pub use error::PreprocessError;
 pub use stopwords::{english_stop_words, indonesian_stop_words};
 pub use tokenize::{Language, Tokenizer, TokenizerConfig};
+mod clean;
+mod read;
+pub use clean::clean_text;
+pub use read::{read_corpus, records, Document, InputFormat, RawRecord, ReadOptions, ReadSummary};
