@@ -1,0 +1,394 @@
+//! Fitting a topic representation and using it on new documents.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Display;
+
+use ndarray::{Array2, ArrayView2};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::ctfidf::{self, top_terms, weigh_row};
+use crate::vectorizer::{fit_counts, preprocess_text, transform_counts};
+use crate::{mmr, Analyzer, CsrMatrix, RepresentError, RepresentParams};
+
+/// A fitted topic representation: vocabulary, c-TF-IDF matrix (topics × terms), top words,
+/// sizes and representative documents. Rows follow [`topic_ids`](Self::topic_ids).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TopicRepresentation {
+    /// Terms in sklearn's order (sorted by code point).
+    pub vocabulary: Vec<String>,
+    /// Topic of each row, ascending (−1, the outliers, first when present).
+    pub topic_ids: Vec<i64>,
+    /// Term counts per topic (topics × vocabulary).
+    pub counts: CsrMatrix,
+    /// c-TF-IDF weights per topic (topics × vocabulary), not normalised (as BERTopic).
+    pub ctfidf: CsrMatrix,
+    /// idf of every vocabulary term.
+    pub idf: Vec<f64>,
+    /// `A`: mean number of terms per topic, truncated to an integer.
+    pub avg_nr_samples: f64,
+    /// Top words per topic with their weights, best first (ties by vocabulary order).
+    pub words: Vec<Vec<(String, f64)>>,
+    /// Number of documents per topic.
+    pub sizes: Vec<usize>,
+    /// Indices (into the fitted `docs`) of each topic's most representative documents, best first.
+    pub representative_docs: Vec<Vec<usize>>,
+    /// The settings used.
+    pub params: RepresentParams,
+}
+
+/// Fits the representation of `docs` grouped by their topic `labels` (−1 = outliers, kept as a
+/// topic of its own, as BERTopic does). `analyzer` turns a text into terms (sklearn's
+/// `CountVectorizer` analyzer: tokens, stop words removed, n-grams).
+///
+/// Each topic's documents are joined with `" "`, cleaned as BERTopic does (see
+/// [`preprocess_text`]) and counted; weights follow BERTopic's `ClassTfidfTransformer`.
+pub fn fit(
+    docs: &[String],
+    labels: &[i64],
+    analyzer: &Analyzer<'_>,
+    params: &RepresentParams,
+) -> Result<TopicRepresentation, RepresentError> {
+    fit_with_embedder::<String>(docs, labels, analyzer, params, None)
+}
+
+/// [`fit`], then, when `params.mmr_diversity` is set, diversifies topic words with
+/// [`TopicRepresentation::words_mmr`] using `embed` (texts → one embedding row each).
+pub fn fit_with_embedder<E: Display>(
+    docs: &[String],
+    labels: &[i64],
+    analyzer: &Analyzer<'_>,
+    params: &RepresentParams,
+    embed: Option<&dyn Fn(&[String]) -> Result<Array2<f32>, E>>,
+) -> Result<TopicRepresentation, RepresentError> {
+    params.validate()?;
+    if docs.len() != labels.len() {
+        return Err(RepresentError::LengthMismatch {
+            what: "documents and topic labels",
+            left: docs.len(),
+            right: labels.len(),
+        });
+    }
+    if docs.is_empty() {
+        return Err(RepresentError::NoDocuments);
+    }
+    if params.mmr_diversity.is_some() && embed.is_none() {
+        return Err(RepresentError::InvalidParams(
+            "mmr_diversity needs word embeddings: call fit_with_embedder with an embedder".into(),
+        ));
+    }
+    // Group documents by topic, topics ascending, documents in input order.
+    let mut groups: BTreeMap<i64, Vec<usize>> = BTreeMap::new();
+    for (i, &l) in labels.iter().enumerate() {
+        groups.entry(l).or_default().push(i);
+    }
+    let topic_ids: Vec<i64> = groups.keys().copied().collect();
+    let members: Vec<Vec<usize>> = groups.into_values().collect();
+    let class_texts: Vec<String> = members
+        .par_iter()
+        .map(|m| {
+            let joined = m.iter().map(|&i| docs[i].as_str()).collect::<Vec<_>>().join(" ");
+            preprocess_text(&joined, params.strip_non_alphanumeric)
+        })
+        .collect();
+    let counts = fit_counts(&class_texts, analyzer, &params.vectorizer)?;
+    drop(class_texts);
+    let n_terms = counts.vocabulary.len();
+    let rows: Vec<Vec<(usize, f64)>> = counts
+        .rows
+        .iter()
+        .map(|r| r.iter().map(|&(i, c)| (i, c as f64)).collect())
+        .collect();
+    let counts_csr = to_csr(&rows, n_terms);
+    let mut totals = vec![0.0f64; n_terms];
+    for r in &rows {
+        for &(i, c) in r {
+            totals[i] += c;
+        }
+    }
+    let avg = ctfidf::avg_nr_samples(&counts_csr.row_sums());
+    let idf = ctfidf::idf(&totals, avg, params.ctfidf.bm25_weighting);
+    let weights: Vec<Vec<(usize, f64)>> = rows
+        .iter()
+        .map(|r| weigh_row(r, &idf, params.ctfidf.reduce_frequent_words))
+        .collect();
+    let ctfidf_csr = to_csr(&weights, n_terms);
+    let mut rep = TopicRepresentation {
+        vocabulary: counts.vocabulary,
+        topic_ids,
+        counts: counts_csr,
+        ctfidf: ctfidf_csr,
+        idf,
+        avg_nr_samples: avg,
+        words: Vec::new(),
+        sizes: members.iter().map(Vec::len).collect(),
+        representative_docs: Vec::new(),
+        params: params.clone(),
+    };
+    rep.words = (0..rep.topic_ids.len())
+        .map(|t| rep.top_words(t, params.top_n_words))
+        .collect();
+    rep.representative_docs = rep.representative_docs_of(docs, &members, analyzer, params.n_representative_docs);
+    if let (Some(div), Some(embed)) = (params.mmr_diversity, embed) {
+        rep.words = rep.words_mmr(embed, div)?;
+    }
+    Ok(rep)
+}
+
+fn to_csr(rows: &[Vec<(usize, f64)>], n_cols: usize) -> CsrMatrix {
+    let mut m = CsrMatrix {
+        n_rows: rows.len(),
+        n_cols,
+        indptr: Vec::with_capacity(rows.len() + 1),
+        indices: Vec::new(),
+        values: Vec::new(),
+    };
+    m.indptr.push(0);
+    for r in rows {
+        for &(i, v) in r {
+            m.indices.push(i);
+            m.values.push(v);
+        }
+        m.indptr.push(m.indices.len());
+    }
+    m
+}
+
+fn norm(v: &[(usize, f64)]) -> f64 {
+    v.iter().map(|&(_, w)| w * w).sum::<f64>().sqrt()
+}
+
+impl TopicRepresentation {
+    /// Checks that the parts fit together (useful after loading from disk).
+    pub fn check(&self) -> Result<(), RepresentError> {
+        self.counts.check()?;
+        self.ctfidf.check()?;
+        let n = self.topic_ids.len();
+        let v = self.vocabulary.len();
+        let ok = self.ctfidf.n_rows == n
+            && self.counts.n_rows == n
+            && self.ctfidf.n_cols == v
+            && self.counts.n_cols == v
+            && self.idf.len() == v
+            && self.words.len() == n
+            && self.sizes.len() == n
+            && self.representative_docs.len() == n;
+        if !ok {
+            return Err(RepresentError::Corrupt(format!(
+                "{n} topics and {v} terms, but matrices/idf/words/sizes/representative_docs disagree"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Row of `topic_id`, if present.
+    pub fn topic_index(&self, topic_id: i64) -> Option<usize> {
+        self.topic_ids.binary_search(&topic_id).ok()
+    }
+
+    /// The `n` best (term, weight) pairs of row `row` by c-TF-IDF weight.
+    pub fn top_words(&self, row: usize, n: usize) -> Vec<(String, f64)> {
+        let (idx, val) = self.ctfidf.row(row);
+        top_terms(idx, val, n)
+            .into_iter()
+            .filter_map(|(i, w)| self.vocabulary.get(i).map(|t| (t.clone(), w)))
+            .collect()
+    }
+
+    /// Dense c-TF-IDF matrix (topics × vocabulary).
+    pub fn dense_ctfidf(&self) -> Array2<f64> {
+        self.ctfidf.to_dense()
+    }
+
+    fn term_index(&self) -> HashMap<&str, usize> {
+        self.vocabulary.iter().enumerate().map(|(i, w)| (w.as_str(), i)).collect()
+    }
+
+    /// c-TF-IDF vector of one text (raw text, as BERTopic's `transform` path: no cleaning).
+    fn doc_vector(&self, text: &str, analyzer: &Analyzer<'_>, index: &HashMap<&str, usize>) -> Vec<(usize, f64)> {
+        let counts: Vec<(usize, f64)> = transform_counts(text, analyzer, index)
+            .into_iter()
+            .map(|(i, c)| (i, c as f64))
+            .collect();
+        weigh_row(&counts, &self.idf, self.params.ctfidf.reduce_frequent_words)
+    }
+
+    /// Cosine similarity (documents × topics, columns in [`topic_ids`](Self::topic_ids) order)
+    /// between the c-TF-IDF vectors of `docs` and of each topic, as BERTopic's
+    /// `reduce_outliers(strategy="c-tf-idf")`. Documents without known terms get 0.
+    pub fn doc_topic_similarity(&self, docs: &[String], analyzer: &Analyzer<'_>) -> Result<Array2<f64>, RepresentError> {
+        self.check()?;
+        let n_topics = self.topic_ids.len();
+        // Column-major copy so each document term visits only the topics that contain it.
+        let mut by_term: Vec<Vec<(usize, f64)>> = vec![Vec::new(); self.vocabulary.len()];
+        let mut topic_norm = vec![0.0; n_topics];
+        for (t, tn) in topic_norm.iter_mut().enumerate() {
+            let (idx, val) = self.ctfidf.row(t);
+            for (&i, &w) in idx.iter().zip(val) {
+                by_term[i].push((t, w));
+            }
+            *tn = val.iter().map(|w| w * w).sum::<f64>().sqrt();
+        }
+        let index = self.term_index();
+        let rows: Vec<Vec<f64>> = docs
+            .par_iter()
+            .map(|d| {
+                let v = self.doc_vector(d, analyzer, &index);
+                let dn = norm(&v);
+                let mut dots = vec![0.0; n_topics];
+                for &(i, w) in &v {
+                    for &(t, tw) in &by_term[i] {
+                        dots[t] += w * tw;
+                    }
+                }
+                dots.iter()
+                    .zip(&topic_norm)
+                    .map(|(&d, &tn)| if dn > 0.0 && tn > 0.0 { d / (dn * tn) } else { 0.0 })
+                    .collect()
+            })
+            .collect();
+        let mut out = Array2::zeros((docs.len(), n_topics));
+        for (r, row) in rows.iter().enumerate() {
+            for (c, &v) in row.iter().enumerate() {
+                out[[r, c]] = v;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Indices of the `n` documents of each topic whose c-TF-IDF vector is most similar
+    /// (cosine) to the topic's, best first, ties by document order. BERTopic scores a random
+    /// sample of up to 500 documents per topic; this scores all of them (deterministic).
+    fn representative_docs_of(
+        &self,
+        docs: &[String],
+        members: &[Vec<usize>],
+        analyzer: &Analyzer<'_>,
+        n: usize,
+    ) -> Vec<Vec<usize>> {
+        let index = self.term_index();
+        members
+            .par_iter()
+            .enumerate()
+            .map(|(t, m)| {
+                if n == 0 {
+                    return Vec::new();
+                }
+                let (idx, val) = self.ctfidf.row(t);
+                let tn = val.iter().map(|w| w * w).sum::<f64>().sqrt();
+                let mut scored: Vec<(usize, f64)> = m
+                    .iter()
+                    .map(|&d| {
+                        let v = self.doc_vector(&docs[d], analyzer, &index);
+                        let dn = norm(&v);
+                        let dot: f64 = v
+                            .iter()
+                            .filter_map(|&(i, w)| idx.binary_search(&i).ok().map(|p| w * val[p]))
+                            .sum();
+                        let s = if dn > 0.0 && tn > 0.0 { dot / (dn * tn) } else { 0.0 };
+                        (d, s)
+                    })
+                    .collect();
+                scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+                scored.truncate(n);
+                scored.into_iter().map(|(d, _)| d).collect()
+            })
+            .collect()
+    }
+
+    /// BERTopic's `MaximalMarginalRelevance`: per topic, takes the top max(30, top_n_words)
+    /// c-TF-IDF words as candidates, embeds them and their space-joined string with `embed`,
+    /// picks `top_n_words` with [`mmr`](crate::mmr()) and returns them in c-TF-IDF order.
+    pub fn words_mmr<E: Display>(
+        &self,
+        embed: &dyn Fn(&[String]) -> Result<Array2<f32>, E>,
+        diversity: f32,
+    ) -> Result<Vec<Vec<(String, f64)>>, RepresentError> {
+        if !(0.0..=1.0).contains(&diversity) {
+            return Err(RepresentError::InvalidParams(format!(
+                "mmr diversity must be in [0, 1] (got {diversity})"
+            )));
+        }
+        let top_n = self.params.top_n_words.max(1);
+        let candidates: Vec<Vec<(String, f64)>> = (0..self.topic_ids.len())
+            .map(|t| self.top_words(t, top_n.max(30)))
+            .collect();
+        // One call for all distinct words and one for the topic strings: embedding is the cost.
+        let mut unique: Vec<String> = candidates.iter().flatten().map(|(w, _)| w.clone()).collect();
+        unique.sort();
+        unique.dedup();
+        let word_emb = call_embed(embed, &unique)?;
+        let joined: Vec<String> = candidates
+            .iter()
+            .map(|c| c.iter().map(|(w, _)| w.as_str()).collect::<Vec<_>>().join(" "))
+            .collect();
+        let topic_emb = call_embed(embed, &joined)?;
+        let pos: HashMap<&str, usize> = unique.iter().enumerate().map(|(i, w)| (w.as_str(), i)).collect();
+        let mut out = Vec::with_capacity(candidates.len());
+        for (t, cand) in candidates.iter().enumerate() {
+            if cand.is_empty() {
+                out.push(Vec::new());
+                continue;
+            }
+            let words: Vec<String> = cand.iter().map(|(w, _)| w.clone()).collect();
+            let rows: Vec<usize> = words.iter().map(|w| pos[w.as_str()]).collect();
+            let we = word_emb.select(ndarray::Axis(0), &rows);
+            let chosen = mmr(topic_emb.row(t), we.view(), &words, top_n, diversity)?;
+            out.push(cand.iter().filter(|(w, _)| chosen.contains(w)).cloned().collect());
+        }
+        Ok(out)
+    }
+
+    /// BERTopic's `KeyBERTInspired`: topic embedding = mean embedding of the topic's
+    /// representative documents (rows of `doc_embeddings`, the fitted documents'
+    /// embeddings); the top `nr_candidate_words` c-TF-IDF words are re-ranked by cosine
+    /// similarity to it and the best `top_n_words` are returned with that similarity.
+    pub fn keybert<E: Display>(
+        &self,
+        doc_embeddings: ArrayView2<'_, f32>,
+        embed: &dyn Fn(&[String]) -> Result<Array2<f32>, E>,
+        nr_candidate_words: usize,
+    ) -> Result<Vec<Vec<(String, f64)>>, RepresentError> {
+        self.check()?;
+        let dim = doc_embeddings.ncols();
+        let mut topic_emb = Array2::<f32>::zeros((self.topic_ids.len(), dim));
+        for (t, docs) in self.representative_docs.iter().enumerate() {
+            for &d in docs {
+                if d >= doc_embeddings.nrows() {
+                    return Err(RepresentError::Shape(format!(
+                        "representative document {d} but only {} embedding rows",
+                        doc_embeddings.nrows()
+                    )));
+                }
+                let mut row = topic_emb.row_mut(t);
+                row += &doc_embeddings.row(d);
+            }
+            if !docs.is_empty() {
+                topic_emb.row_mut(t).mapv_inplace(|v| v / docs.len() as f32);
+            }
+        }
+        let candidates: Vec<Vec<String>> = (0..self.topic_ids.len())
+            .map(|t| self.top_words(t, nr_candidate_words).into_iter().map(|(w, _)| w).collect())
+            .collect();
+        crate::keybert_rerank(&candidates, topic_emb.view(), embed, self.params.top_n_words)
+    }
+}
+
+pub(crate) fn call_embed<E: Display>(
+    embed: &dyn Fn(&[String]) -> Result<Array2<f32>, E>,
+    texts: &[String],
+) -> Result<Array2<f32>, RepresentError> {
+    if texts.is_empty() {
+        return Ok(Array2::zeros((0, 0)));
+    }
+    let e = embed(texts).map_err(|e| RepresentError::Embedding(e.to_string()))?;
+    if e.nrows() != texts.len() {
+        return Err(RepresentError::Embedding(format!(
+            "the embedder returned {} rows for {} texts",
+            e.nrows(),
+            texts.len()
+        )));
+    }
+    Ok(e)
+}
