@@ -19,7 +19,9 @@ fn tiled(base: &Array2<f32>, n: usize) -> Array2<f32> {
         if i < m {
             return x;
         }
-        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         x + ((state >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 0.01
     })
 }
@@ -34,10 +36,18 @@ fn bench(c: &mut Criterion) {
     };
     let umap = Umap::new(UmapParams::default()).expect("default params are valid");
     let mut g = c.benchmark_group("umap_fit_384_to_5");
-    g.sample_size(10).measurement_time(Duration::from_secs(20)).warm_up_time(Duration::from_secs(1));
+    g.sample_size(10)
+        .measurement_time(Duration::from_secs(20))
+        .warm_up_time(Duration::from_secs(1));
     for &n in &[1_000usize, 10_000, 50_000] {
-        let data = if n <= all.nrows() { all.slice(s![..n, ..]).to_owned() } else { tiled(&all, n) };
-        g.bench_function(format!("n={n}"), |b| b.iter(|| umap.fit(data.view()).expect("fit")));
+        let data = if n <= all.nrows() {
+            all.slice(s![..n, ..]).to_owned()
+        } else {
+            tiled(&all, n)
+        };
+        g.bench_function(format!("n={n}"), |b| {
+            b.iter(|| umap.fit(data.view()).expect("fit"))
+        });
     }
     g.finish();
 }

@@ -18,12 +18,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             if i < m {
                 return x;
             }
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             x + ((state >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 0.01
         })
     };
     let t = std::time::Instant::now();
     let (_f, emb) = Umap::new(UmapParams::default())?.fit(data.view())?;
-    println!("n={n} fit {:.3} s, emb[0]={:?}", t.elapsed().as_secs_f64(), emb.row(0));
+    println!(
+        "n={n} fit {:.3} s, emb[0]={:?}",
+        t.elapsed().as_secs_f64(),
+        emb.row(0)
+    );
     Ok(())
 }

@@ -23,7 +23,12 @@ impl Prepared {
         if metric == Metric::Cosine {
             v.par_chunks_mut(d.max(1)).for_each(|row| normalise(row));
         }
-        Self { data: v, n, d, metric }
+        Self {
+            data: v,
+            n,
+            d,
+            metric,
+        }
     }
 
     #[inline]
@@ -97,7 +102,11 @@ fn to_graph(p: &Prepared, lists: Vec<Vec<(f32, u32)>>, k: usize) -> KnnGraph {
             distances.push(p.finish(d));
         }
     }
-    KnnGraph { k, indices, distances }
+    KnnGraph {
+        k,
+        indices,
+        distances,
+    }
 }
 
 /// Exact k-NN of every point among all points (self excluded), parallel over rows.
@@ -185,7 +194,13 @@ fn rp_tree_leaves(p: &Prepared, seed: u64, tree: u64, leaf_size: usize) -> Vec<V
 
 /// Approximate k-NN: random-projection forest for the start, then NN-descent
 /// (neighbour-of-neighbour joins, only through entries that are new since the last round).
-pub(crate) fn nn_descent(p: &Prepared, k: usize, seed: u64, n_trees: usize, max_iters: usize) -> KnnGraph {
+pub(crate) fn nn_descent(
+    p: &Prepared,
+    k: usize,
+    seed: u64,
+    n_trees: usize,
+    max_iters: usize,
+) -> KnnGraph {
     let n = p.n;
     let leaf_size = (k + 1).max(30);
     let forests: Vec<Vec<Vec<u32>>> = (0..n_trees as u64)
@@ -248,7 +263,10 @@ pub(crate) fn nn_descent(p: &Prepared, k: usize, seed: u64, n_trees: usize, max_
             .map(|i| {
                 let xi = p.row(i);
                 let mut cands: Vec<u32> = Vec::with_capacity(8 * k * k);
-                let fwd = lists[i].iter().zip(&is_new[i]).map(|(&(_, j), &nw)| (j, nw));
+                let fwd = lists[i]
+                    .iter()
+                    .zip(&is_new[i])
+                    .map(|(&(_, j), &nw)| (j, nw));
                 for (u, new_u) in fwd.chain(rev[i].iter().copied()) {
                     let u = u as usize;
                     for (e, &(_, v)) in lists[u].iter().enumerate() {
@@ -286,6 +304,9 @@ pub(crate) fn nn_descent(p: &Prepared, k: usize, seed: u64, n_trees: usize, max_
             lists.push(l);
             is_new.push(f);
             total += u;
+        }
+        if std::env::var_os("BERTOPIC_REDUCE_TIMING").is_some() {
+            eprintln!("nn-descent iteration {_iter}: {total} updates");
         }
         if (total as f64) < 0.001 * (n * k) as f64 {
             break;

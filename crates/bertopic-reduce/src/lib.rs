@@ -93,7 +93,10 @@ pub enum Metric {
 /// A reduction method with validated parameters.
 pub trait Reducer: Send + Sync {
     /// Fit on n×d data; returns the fitted reducer and the n×k reduction.
-    fn fit(&self, data: ArrayView2<f32>) -> Result<(Box<dyn FittedReducer>, Array2<f32>), ReduceError>;
+    fn fit(
+        &self,
+        data: ArrayView2<f32>,
+    ) -> Result<(Box<dyn FittedReducer>, Array2<f32>), ReduceError>;
 }
 
 /// A fitted reducer that can place new points.
@@ -137,7 +140,11 @@ impl SavedState {
             .find(|a| a.name == name)
             .ok_or_else(|| ReduceError::BadState(format!("missing array {name:?}")))?;
         if a.shape.len() != ndim || a.shape.iter().product::<usize>() != a.data.len() {
-            return Err(ReduceError::BadState(format!("array {name:?} has shape {:?} and {} values", a.shape, a.data.len())));
+            return Err(ReduceError::BadState(format!(
+                "array {name:?} has shape {:?} and {} values",
+                a.shape,
+                a.data.len()
+            )));
         }
         Ok(a)
     }
@@ -148,7 +155,9 @@ pub fn load_state(state: &SavedState) -> Result<Box<dyn FittedReducer>, ReduceEr
     match state.kind.as_str() {
         "umap" => Ok(Box::new(FittedUmap::from_state(state)?)),
         "pca" => Ok(Box::new(FittedPca::from_state(state)?)),
-        k => Err(ReduceError::BadState(format!("unknown reducer kind {k:?} (expected \"umap\" or \"pca\")"))),
+        k => Err(ReduceError::BadState(format!(
+            "unknown reducer kind {k:?} (expected \"umap\" or \"pca\")"
+        ))),
     }
 }
 
@@ -168,17 +177,28 @@ pub(crate) fn check_finite(data: ArrayView2<f32>) -> Result<(), ReduceError> {
 /// T(k) = 1 − 2/(n k (2n − 3k − 1)) Σᵢ Σ_{j ∈ Uᵢᵏ} (r(i, j) − k), where Uᵢᵏ are the k nearest
 /// neighbours of i in the embedding that are not among its k nearest in the input, and r(i, j) is
 /// j's rank (1 = nearest) among i's neighbours in the input. Needs k < n/2.
-pub fn trustworthiness(original: ArrayView2<f32>, embedded: ArrayView2<f32>, k: usize) -> Result<f64, ReduceError> {
+pub fn trustworthiness(
+    original: ArrayView2<f32>,
+    embedded: ArrayView2<f32>,
+    k: usize,
+) -> Result<f64, ReduceError> {
     let n = original.nrows();
     if embedded.nrows() != n {
-        return Err(ReduceError::InvalidParameter(format!("{} original rows but {} embedded rows", n, embedded.nrows())));
+        return Err(ReduceError::InvalidParameter(format!(
+            "{} original rows but {} embedded rows",
+            n,
+            embedded.nrows()
+        )));
     }
     if k < 1 || 2 * k >= n {
-        return Err(ReduceError::InvalidParameter(format!("trustworthiness needs 1 ≤ k < n/2 (n = {n}), got k = {k}")));
+        return Err(ReduceError::InvalidParameter(format!(
+            "trustworthiness needs 1 ≤ k < n/2 (n = {n}), got k = {k}"
+        )));
     }
     check_finite(original)?;
     check_finite(embedded)?;
-    let rows = |a: ArrayView2<f32>| -> Vec<Vec<f32>> { a.outer_iter().map(|r| r.to_vec()).collect() };
+    let rows =
+        |a: ArrayView2<f32>| -> Vec<Vec<f32>> { a.outer_iter().map(|r| r.to_vec()).collect() };
     let (xo, xe) = (rows(original), rows(embedded));
     let penalties: Vec<f64> = (0..n)
         .into_par_iter()
@@ -197,7 +217,10 @@ pub fn trustworthiness(original: ArrayView2<f32>, embedded: ArrayView2<f32>, k: 
                 rank[j] = r + 1;
             }
             let oe = order(&xe);
-            oe[..k].iter().map(|&j| rank[j].saturating_sub(k) as f64).sum()
+            oe[..k]
+                .iter()
+                .map(|&j| rank[j].saturating_sub(k) as f64)
+                .sum()
         })
         .collect();
     let s: f64 = penalties.iter().sum();
@@ -207,7 +230,10 @@ pub fn trustworthiness(original: ArrayView2<f32>, embedded: ArrayView2<f32>, k: 
 
 /// Read a little-endian f32, C-order, 2-D `.npy` file into an n×d array.
 pub fn read_npy_f32(path: &std::path::Path) -> Result<Array2<f32>, ReduceError> {
-    let err = |msg: String| ReduceError::Io { path: path.display().to_string(), msg };
+    let err = |msg: String| ReduceError::Io {
+        path: path.display().to_string(),
+        msg,
+    };
     let bytes = std::fs::read(path).map_err(|e| err(e.to_string()))?;
     if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
         return Err(err("not a .npy file".into()));
@@ -218,12 +244,21 @@ pub fn read_npy_f32(path: &std::path::Path) -> Result<Array2<f32>, ReduceError> 
         if bytes.len() < 12 {
             return Err(err("truncated header".into()));
         }
-        (u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize, 12)
+        (
+            u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
+            12,
+        )
     };
-    let header = std::str::from_utf8(bytes.get(start..start + hlen).ok_or_else(|| err("truncated header".into()))?)
-        .map_err(|e| err(e.to_string()))?;
+    let header = std::str::from_utf8(
+        bytes
+            .get(start..start + hlen)
+            .ok_or_else(|| err("truncated header".into()))?,
+    )
+    .map_err(|e| err(e.to_string()))?;
     if !header.contains("'<f4'") || header.contains("'fortran_order': True") {
-        return Err(err(format!("need little-endian f32 in C order, header: {header}")));
+        return Err(err(format!(
+            "need little-endian f32 in C order, header: {header}"
+        )));
     }
     let shape_str = header
         .split("'shape':")

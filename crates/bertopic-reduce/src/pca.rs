@@ -18,7 +18,10 @@ pub struct PcaParams {
 
 impl Default for PcaParams {
     fn default() -> Self {
-        Self { n_components: 5, seed: 42 }
+        Self {
+            n_components: 5,
+            seed: 42,
+        }
     }
 }
 
@@ -32,7 +35,9 @@ impl Pca {
     /// Validate and build.
     pub fn new(params: PcaParams) -> Result<Self, ReduceError> {
         if params.n_components < 1 {
-            return Err(ReduceError::InvalidParameter("n_components must be ≥ 1".into()));
+            return Err(ReduceError::InvalidParameter(
+                "n_components must be ≥ 1".into(),
+            ));
         }
         Ok(Self { params })
     }
@@ -47,7 +52,10 @@ pub struct FittedPca {
 }
 
 impl Reducer for Pca {
-    fn fit(&self, data: ArrayView2<f32>) -> Result<(Box<dyn FittedReducer>, Array2<f32>), ReduceError> {
+    fn fit(
+        &self,
+        data: ArrayView2<f32>,
+    ) -> Result<(Box<dyn FittedReducer>, Array2<f32>), ReduceError> {
         let (n, d) = data.dim();
         let k = self.params.n_components;
         if k >= d {
@@ -56,10 +64,17 @@ impl Reducer for Pca {
             )));
         }
         if n < 2 {
-            return Err(ReduceError::TooFewPoints { n, needed: 2, n_neighbors: 0 });
+            return Err(ReduceError::TooFewPoints {
+                n,
+                needed: 2,
+                n_neighbors: 0,
+            });
         }
         check_finite(data)?;
-        let rows: Vec<Vec<f64>> = data.outer_iter().map(|r| r.iter().map(|&x| x as f64).collect()).collect();
+        let rows: Vec<Vec<f64>> = data
+            .outer_iter()
+            .map(|r| r.iter().map(|&x| x as f64).collect())
+            .collect();
         let mut mean = vec![0.0f64; d];
         for r in &rows {
             for (m, x) in mean.iter_mut().zip(r) {
@@ -142,16 +157,26 @@ impl FittedPca {
         let comp = state.array("components", 2)?;
         let d = mean.shape[0];
         if comp.shape != vec![d, params.n_components] {
-            return Err(ReduceError::BadState("components shape disagrees with mean / params".into()));
+            return Err(ReduceError::BadState(
+                "components shape disagrees with mean / params".into(),
+            ));
         }
-        Ok(Self { params, d, mean: mean.data.clone(), components: comp.data.clone() })
+        Ok(Self {
+            params,
+            d,
+            mean: mean.data.clone(),
+            components: comp.data.clone(),
+        })
     }
 }
 
 impl FittedReducer for FittedPca {
     fn transform(&self, data: ArrayView2<f32>) -> Result<Array2<f32>, ReduceError> {
         if data.ncols() != self.d {
-            return Err(ReduceError::DimensionMismatch { expected: self.d, got: data.ncols() });
+            return Err(ReduceError::DimensionMismatch {
+                expected: self.d,
+                got: data.ncols(),
+            });
         }
         check_finite(data)?;
         Ok(self.project(data))
@@ -166,7 +191,11 @@ impl FittedReducer for FittedPca {
             kind: "pca".into(),
             params: serde_json::to_value(&self.params).unwrap_or(serde_json::Value::Null),
             arrays: vec![
-                NamedArray { name: "mean".into(), shape: vec![self.d], data: self.mean.clone() },
+                NamedArray {
+                    name: "mean".into(),
+                    shape: vec![self.d],
+                    data: self.mean.clone(),
+                },
                 NamedArray {
                     name: "components".into(),
                     shape: vec![self.d, self.params.n_components],

@@ -4,9 +4,7 @@
 use crate::knn::{knn_graph, query_knn, KnnGraph, Prepared};
 use crate::linalg::{det_dot64, jacobi_eigen};
 use crate::rng::SplitMix64;
-use crate::{
-    check_finite, FittedReducer, Metric, NamedArray, ReduceError, Reducer, SavedState,
-};
+use crate::{check_finite, FittedReducer, Metric, NamedArray, ReduceError, Reducer, SavedState};
 use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -68,10 +66,16 @@ impl UmapParams {
             return bad("n_components must be ≥ 1".into());
         }
         if !(self.min_dist.is_finite() && self.min_dist >= 0.0) {
-            return bad(format!("min_dist must be finite and ≥ 0, got {}", self.min_dist));
+            return bad(format!(
+                "min_dist must be finite and ≥ 0, got {}",
+                self.min_dist
+            ));
         }
         if !(self.spread.is_finite() && self.spread > 0.0) {
-            return bad(format!("spread must be finite and > 0, got {}", self.spread));
+            return bad(format!(
+                "spread must be finite and > 0, got {}",
+                self.spread
+            ));
         }
         if self.min_dist > self.spread {
             return bad(format!(
@@ -80,7 +84,10 @@ impl UmapParams {
             ));
         }
         if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
-            return bad(format!("learning_rate must be finite and > 0, got {}", self.learning_rate));
+            return bad(format!(
+                "learning_rate must be finite and > 0, got {}",
+                self.learning_rate
+            ));
         }
         if self.negative_sample_rate < 1 {
             return bad("negative_sample_rate must be ≥ 1".into());
@@ -118,10 +125,21 @@ pub fn find_ab_params(spread: f32, min_dist: f32) -> (f32, f32) {
     let xs: Vec<f64> = (0..300).map(|i| 3.0 * spread * i as f64 / 299.0).collect();
     let ys: Vec<f64> = xs
         .iter()
-        .map(|&x| if x < min_dist { 1.0 } else { (-(x - min_dist) / spread).exp() })
+        .map(|&x| {
+            if x < min_dist {
+                1.0
+            } else {
+                (-(x - min_dist) / spread).exp()
+            }
+        })
         .collect();
     let f = |a: f64, b: f64, x: f64| 1.0 / (1.0 + a * x.powf(2.0 * b));
-    let sse = |a: f64, b: f64| xs.iter().zip(&ys).map(|(&x, &y)| (f(a, b, x) - y).powi(2)).sum::<f64>();
+    let sse = |a: f64, b: f64| {
+        xs.iter()
+            .zip(&ys)
+            .map(|(&x, &y)| (f(a, b, x) - y).powi(2))
+            .sum::<f64>()
+    };
     let (mut a, mut b) = (1.0f64, 1.0f64);
     let mut lambda = 1e-3;
     let mut cur = sse(a, b);
@@ -152,7 +170,11 @@ pub fn find_ab_params(spread: f32, min_dist: f32) -> (f32, f32) {
         let sa = -(m11 * jtr[0] - jtj[1] * jtr[1]) / det;
         let sb = -(m00 * jtr[1] - jtj[1] * jtr[0]) / det;
         let (na, nb) = (a + sa, b + sb);
-        let next = if na > 0.0 && nb > 0.0 { sse(na, nb) } else { f64::INFINITY };
+        let next = if na > 0.0 && nb > 0.0 {
+            sse(na, nb)
+        } else {
+            f64::INFINITY
+        };
         if next < cur {
             let done = (cur - next) < 1e-15 * cur.max(1e-300);
             a = na;
@@ -174,9 +196,14 @@ pub fn find_ab_params(spread: f32, min_dist: f32) -> (f32, f32) {
 
 /// Per point (rho, sigma): rho = distance to the nearest neighbour (local connectivity 1, or 0 when
 /// `local_connectivity_zero`), sigma found by bisection so Σ exp(-(d-rho)/sigma) = log2(target).
-pub(crate) fn smooth_knn_dist(g: &KnnGraph, target_k: f64, local_connectivity_zero: bool) -> (Vec<f32>, Vec<f32>) {
+pub(crate) fn smooth_knn_dist(
+    g: &KnnGraph,
+    target_k: f64,
+    local_connectivity_zero: bool,
+) -> (Vec<f32>, Vec<f32>) {
     let n = g.distances.len() / g.k.max(1);
-    let mean_all: f64 = g.distances.iter().map(|&d| d as f64).sum::<f64>() / g.distances.len().max(1) as f64;
+    let mean_all: f64 =
+        g.distances.iter().map(|&d| d as f64).sum::<f64>() / g.distances.len().max(1) as f64;
     let target = target_k.log2();
     let res: Vec<(f32, f32)> = (0..n)
         .into_par_iter()
@@ -208,12 +235,20 @@ pub(crate) fn smooth_knn_dist(g: &KnnGraph, target_k: f64, local_connectivity_ze
                     mid = (lo + hi) / 2.0;
                 } else {
                     lo = mid;
-                    mid = if hi.is_infinite() { mid * 2.0 } else { (lo + hi) / 2.0 };
+                    mid = if hi.is_infinite() {
+                        mid * 2.0
+                    } else {
+                        (lo + hi) / 2.0
+                    };
                 }
             }
             // Floor sigma at 1e-3 of the mean distance, like umap-learn's MIN_K_DIST_SCALE.
             let mean_i: f64 = ds.iter().map(|&d| d as f64).sum::<f64>() / ds.len().max(1) as f64;
-            let floor = if rho > 0.0 { 1e-3 * mean_i } else { 1e-3 * mean_all };
+            let floor = if rho > 0.0 {
+                1e-3 * mean_i
+            } else {
+                1e-3 * mean_all
+            };
             (rho as f32, mid.max(floor) as f32)
         })
         .collect();
@@ -281,7 +316,11 @@ fn fuzzy_union(g: &KnnGraph, w: &[f32], n: usize) -> Csr {
     for i in 0..n {
         indptr[i + 1] += indptr[i];
     }
-    Csr { indptr, indices, weights }
+    Csr {
+        indptr,
+        indices,
+        weights,
+    }
 }
 
 /// Spectral initialisation: leading non-trivial eigenvectors of D^-1/2 W D^-1/2 (= smallest of the
@@ -293,9 +332,17 @@ fn spectral_init(g: &Csr, n: usize, dim: usize, seed: u64) -> Option<Vec<f32>> {
         return None;
     }
     let deg: Vec<f64> = (0..n)
-        .map(|i| g.weights[g.indptr[i]..g.indptr[i + 1]].iter().map(|&x| x as f64).sum())
+        .map(|i| {
+            g.weights[g.indptr[i]..g.indptr[i + 1]]
+                .iter()
+                .map(|&x| x as f64)
+                .sum()
+        })
         .collect();
-    let dinv: Vec<f64> = deg.iter().map(|&d| if d > 0.0 { 1.0 / d.sqrt() } else { 0.0 }).collect();
+    let dinv: Vec<f64> = deg
+        .iter()
+        .map(|&d| if d > 0.0 { 1.0 / d.sqrt() } else { 0.0 })
+        .collect();
     // Trivial eigenvector D^{1/2} 1 (normalised), projected out of every iterate.
     let mut triv: Vec<f64> = deg.iter().map(|d| d.sqrt()).collect();
     let tn = det_dot64(&triv, &triv).sqrt();
@@ -325,7 +372,10 @@ fn spectral_init(g: &Csr, n: usize, dim: usize, seed: u64) -> Option<Vec<f32>> {
                 for p in 0..c {
                     let (head, tail) = q.split_at_mut(c);
                     let pr = det_dot64(&tail[0], &head[p]);
-                    tail[0].iter_mut().zip(&head[p]).for_each(|(x, t)| *x -= pr * t);
+                    tail[0]
+                        .iter_mut()
+                        .zip(&head[p])
+                        .for_each(|(x, t)| *x -= pr * t);
                 }
             }
             let nn = det_dot64(&q[c], &q[c]).sqrt();
@@ -337,17 +387,21 @@ fn spectral_init(g: &Csr, n: usize, dim: usize, seed: u64) -> Option<Vec<f32>> {
         true
     };
     let mut rng = SplitMix64::from_keys(&[seed, 0x7370_6563]);
-    let mut q: Vec<Vec<f64>> = (0..m).map(|_| (0..n).map(|_| rng.normal()).collect()).collect();
+    let mut q: Vec<Vec<f64>> = (0..m)
+        .map(|_| (0..n).map(|_| rng.normal()).collect())
+        .collect();
     if !orthonormalise(&mut q) {
         return None;
     }
-    let iters = if n <= 10_000 { 300 } else { 150 };
-    for _ in 0..iters {
-        let mut z: Vec<Vec<f64>> = q.iter().map(|v| apply(v)).collect();
-        if !orthonormalise(&mut z) {
+    // Orthonormalising every few steps is enough to keep the block well conditioned.
+    let rounds = if n <= 10_000 { 40 } else { 25 };
+    for _ in 0..rounds {
+        for _ in 0..4 {
+            q = q.iter().map(|v| apply(v)).collect();
+        }
+        if !orthonormalise(&mut q) {
             return None;
         }
-        q = z;
     }
     // Rayleigh–Ritz on the subspace.
     let aq: Vec<Vec<f64>> = q.iter().map(|v| apply(v)).collect();
@@ -367,8 +421,14 @@ fn spectral_init(g: &Csr, n: usize, dim: usize, seed: u64) -> Option<Vec<f32>> {
     let (_vals, vecs) = jacobi_eigen(&h, m);
     let mut out = vec![0.0f32; n * dim];
     for c in 0..dim {
-        let col: Vec<f64> = (0..n).map(|i| (0..m).map(|r| q[r][i] * vecs[r * m + c]).sum()).collect();
-        let (mn, mx) = col.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
+        let col: Vec<f64> = (0..n)
+            .map(|i| (0..m).map(|r| q[r][i] * vecs[r * m + c]).sum())
+            .collect();
+        let (mn, mx) = col
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
+                (a.min(x), b.max(x))
+            });
         if !(mn.is_finite() && mx.is_finite()) || mx - mn <= 0.0 {
             return None;
         }
@@ -377,7 +437,8 @@ fn spectral_init(g: &Csr, n: usize, dim: usize, seed: u64) -> Option<Vec<f32>> {
         }
     }
     let mut nrng = SplitMix64::from_keys(&[seed, 0x6e6f_6973]);
-    out.iter_mut().for_each(|x| *x += (1e-4 * nrng.normal()) as f32);
+    out.iter_mut()
+        .for_each(|x| *x += (1e-4 * nrng.normal()) as f32);
     Some(out)
 }
 
@@ -385,6 +446,42 @@ fn spectral_init(g: &Csr, n: usize, dim: usize, seed: u64) -> Option<Vec<f32>> {
 fn random_init(n: usize, dim: usize, seed: u64) -> Vec<f32> {
     let mut rng = SplitMix64::from_keys(&[seed, 0x7261_6e64]);
     (0..n * dim).map(|_| (10.0 * rng.unit()) as f32).collect()
+}
+
+/// x^b for x > 0 via fast log2/exp2 approximations (relative error ~1e-4): the SGD's hot spot,
+/// where libm's ln/exp dominated the run time.
+#[inline]
+fn fast_pow(x: f32, b: f32) -> f32 {
+    fast_exp2(b * fast_log2(x))
+}
+
+#[inline]
+fn fast_log2(x: f32) -> f32 {
+    let bits = x.to_bits();
+    let e = ((bits >> 23) & 0xff) as i32 - 127;
+    let m = f32::from_bits((bits & 0x007f_ffff) | 0x3f80_0000); // [1, 2)
+                                                                // Minimax-style polynomial for log2(m) on [1, 2).
+    let t = m - 1.0;
+    let p = t
+        * (1.442_695_f32
+            + t * (-0.721_347_5
+                + t * (0.479_494_67
+                    + t * (-0.346_555_5
+                        + t * (0.240_148_86 + t * (-0.135_449_6 + t * 0.041_484_12))))));
+    e as f32 + p
+}
+
+#[inline]
+fn fast_exp2(x: f32) -> f32 {
+    let x = x.clamp(-126.0, 126.0);
+    let fl = x.floor();
+    let f = x - fl;
+    // Polynomial for 2^f on [0, 1).
+    let p = 1.0
+        + f * (0.693_147_2
+            + f * (0.240_226_5
+                + f * (0.055_504_11 + f * (0.009_618_13 + f * (0.001_333_55 + f * 0.000_154_03)))));
+    f32::from_bits(((fl as i32 + 127) as u32) << 23) * p
 }
 
 #[inline]
@@ -396,7 +493,7 @@ fn clip(x: f32) -> f32 {
 struct Sched {
     indptr: Vec<usize>,
     tails: Vec<u32>,
-    eps: Vec<f64>,
+    inv_eps: Vec<f32>,
 }
 
 /// Keep edges with weight ≥ max/n_epochs; epochs_per_sample = max / weight.
@@ -410,12 +507,16 @@ fn schedule(g: &Csr, n_rows: usize, n_epochs: usize) -> Sched {
             let w = g.weights[e];
             if wmax > 0.0 && w >= wmax / n_epochs as f32 && w > 0.0 {
                 tails.push(g.indices[e]);
-                eps.push(wmax as f64 / w as f64);
+                eps.push(w / wmax);
             }
         }
         indptr[i + 1] = tails.len();
     }
-    Sched { indptr, tails, eps }
+    Sched {
+        indptr,
+        tails,
+        inv_eps: eps,
+    }
 }
 
 /// SGD layout optimisation. Each epoch every head row is updated by one task: its own coordinates
@@ -448,9 +549,9 @@ fn optimize(
             let mut rng = SplitMix64::from_keys(&[seed, i as u64, epoch as u64]);
             let (e0, e1) = (s.indptr[i], s.indptr[i + 1]);
             for e in e0..e1 {
-                let eps = s.eps[e];
+                let inv = s.inv_eps[e];
                 // Sampled this epoch when a multiple of eps falls in (epoch, epoch+1].
-                let times = ((epoch + 1) as f64 / eps).floor() - (epoch as f64 / eps).floor();
+                let times = ((epoch + 1) as f32 * inv).floor() - (epoch as f32 * inv).floor();
                 if times < 1.0 {
                     continue;
                 }
@@ -462,7 +563,7 @@ fn optimize(
                     d2 += df * df;
                 }
                 if d2 > 0.0 {
-                    let pb = (b * d2.ln()).exp();
+                    let pb = fast_pow(d2, b);
                     let coeff = -2.0 * a * b * pb / d2 / (1.0 + a * pb);
                     for t in 0..dim {
                         yi[t] += alpha * clip(coeff * (yi[t] - yj[t]));
@@ -480,7 +581,7 @@ fn optimize(
                         d2 += df * df;
                     }
                     if d2 > 0.0 {
-                        let pb = (b * d2.ln()).exp();
+                        let pb = fast_pow(d2, b);
                         let coeff = 2.0 * b / ((0.001 + d2) * (1.0 + a * pb));
                         for t in 0..dim {
                             yi[t] += alpha * clip(coeff * (yi[t] - yk[t]));
@@ -500,11 +601,18 @@ fn optimize(
 }
 
 impl Reducer for Umap {
-    fn fit(&self, data: ArrayView2<f32>) -> Result<(Box<dyn FittedReducer>, Array2<f32>), ReduceError> {
+    fn fit(
+        &self,
+        data: ArrayView2<f32>,
+    ) -> Result<(Box<dyn FittedReducer>, Array2<f32>), ReduceError> {
         let p = &self.params;
         let (n, d) = data.dim();
         if n <= p.n_neighbors {
-            return Err(ReduceError::TooFewPoints { n, needed: p.n_neighbors + 1, n_neighbors: p.n_neighbors });
+            return Err(ReduceError::TooFewPoints {
+                n,
+                needed: p.n_neighbors + 1,
+                n_neighbors: p.n_neighbors,
+            });
         }
         if p.n_components >= d {
             return Err(ReduceError::InvalidParameter(format!(
@@ -513,21 +621,49 @@ impl Reducer for Umap {
             )));
         }
         check_finite(data)?;
+        let timing = std::env::var_os("BERTOPIC_REDUCE_TIMING").is_some();
+        let t0 = std::time::Instant::now();
+        let lap = |what: &str| {
+            if timing {
+                eprintln!("umap {what}: {:.3} s", t0.elapsed().as_secs_f64());
+            }
+        };
         let prep = Prepared::new(data, p.metric);
         let k = p.n_neighbors - 1;
         let g = knn_graph(&prep, k, p.seed, p.exact_knn_max);
+        lap("knn");
         let (rhos, sigmas) = smooth_knn_dist(&g, p.n_neighbors as f64, false);
         let w = memberships(&g, &rhos, &sigmas);
         let csr = fuzzy_union(&g, &w, n);
         let n_epochs = p.n_epochs.unwrap_or(if n <= 10_000 { 500 } else { 200 });
         let dim = p.n_components;
-        let mut y = spectral_init(&csr, n, dim, p.seed).unwrap_or_else(|| random_init(n, dim, p.seed));
+        let mut y =
+            spectral_init(&csr, n, dim, p.seed).unwrap_or_else(|| random_init(n, dim, p.seed));
+        lap("graph + spectral init");
         let (a, b) = find_ab_params(p.spread, p.min_dist);
         let sched = schedule(&csr, n, n_epochs);
-        optimize(&mut y, None, dim, &sched, n_epochs, a, b, p.learning_rate, p.negative_sample_rate, p.seed);
+        optimize(
+            &mut y,
+            None,
+            dim,
+            &sched,
+            n_epochs,
+            a,
+            b,
+            p.learning_rate,
+            p.negative_sample_rate,
+            p.seed,
+        );
+        lap("sgd");
         let emb = Array2::from_shape_vec((n, dim), y.clone())
             .map_err(|e| ReduceError::Internal(format!("embedding shape: {e}")))?;
-        let fitted = FittedUmap { params: p.clone(), a, b, train: prep, embedding: y };
+        let fitted = FittedUmap {
+            params: p.clone(),
+            a,
+            b,
+            train: prep,
+            embedding: y,
+        };
         Ok((Box::new(fitted), emb))
     }
 }
@@ -551,12 +687,19 @@ impl FittedUmap {
         let ab = state.array("ab", 1)?;
         let (n, d) = (train.shape[0], train.shape[1]);
         if emb.shape[0] != n || emb.shape[1] != params.n_components || ab.data.len() != 2 {
-            return Err(ReduceError::BadState("array shapes disagree with each other or the params".into()));
+            return Err(ReduceError::BadState(
+                "array shapes disagree with each other or the params".into(),
+            ));
         }
         Ok(Self {
             a: ab.data[0],
             b: ab.data[1],
-            train: Prepared { data: train.data.clone(), n, d, metric: params.metric },
+            train: Prepared {
+                data: train.data.clone(),
+                n,
+                d,
+                metric: params.metric,
+            },
             embedding: emb.data.clone(),
             params,
         })
@@ -568,7 +711,10 @@ impl FittedReducer for FittedUmap {
         let p = &self.params;
         let (m, d) = data.dim();
         if d != self.train.d {
-            return Err(ReduceError::DimensionMismatch { expected: self.train.d, got: d });
+            return Err(ReduceError::DimensionMismatch {
+                expected: self.train.d,
+                got: d,
+            });
         }
         check_finite(data)?;
         let dim = p.n_components;
@@ -622,7 +768,8 @@ impl FittedReducer for FittedUmap {
             p.negative_sample_rate,
             p.seed ^ 0x7472_616e,
         );
-        Array2::from_shape_vec((m, dim), y).map_err(|e| ReduceError::Internal(format!("shape: {e}")))
+        Array2::from_shape_vec((m, dim), y)
+            .map_err(|e| ReduceError::Internal(format!("shape: {e}")))
     }
 
     fn n_components(&self) -> usize {
@@ -634,13 +781,21 @@ impl FittedReducer for FittedUmap {
             kind: "umap".into(),
             params: serde_json::to_value(&self.params).unwrap_or(serde_json::Value::Null),
             arrays: vec![
-                NamedArray { name: "train_data".into(), shape: vec![self.train.n, self.train.d], data: self.train.data.clone() },
+                NamedArray {
+                    name: "train_data".into(),
+                    shape: vec![self.train.n, self.train.d],
+                    data: self.train.data.clone(),
+                },
                 NamedArray {
                     name: "embedding".into(),
                     shape: vec![self.train.n, self.params.n_components],
                     data: self.embedding.clone(),
                 },
-                NamedArray { name: "ab".into(), shape: vec![2], data: vec![self.a, self.b] },
+                NamedArray {
+                    name: "ab".into(),
+                    shape: vec![2],
+                    data: vec![self.a, self.b],
+                },
             ],
         }
     }
@@ -648,10 +803,18 @@ impl FittedReducer for FittedUmap {
 
 /// k-NN graph (self excluded) used by UMAP, exposed for tests and benches: exact when n ≤
 /// `exact_max`, else RP-forest + NN-descent. Rows are L2-normalised first for cosine.
-pub fn knn(data: ArrayView2<f32>, k: usize, metric: Metric, seed: u64, exact_max: usize) -> Result<KnnGraph, ReduceError> {
+pub fn knn(
+    data: ArrayView2<f32>,
+    k: usize,
+    metric: Metric,
+    seed: u64,
+    exact_max: usize,
+) -> Result<KnnGraph, ReduceError> {
     let n = data.nrows();
     if k == 0 || k >= n {
-        return Err(ReduceError::InvalidParameter(format!("k must be in 1..n (n = {n}), got {k}")));
+        return Err(ReduceError::InvalidParameter(format!(
+            "k must be in 1..n (n = {n}), got {k}"
+        )));
     }
     check_finite(data)?;
     Ok(knn_graph(&Prepared::new(data, metric), k, seed, exact_max))

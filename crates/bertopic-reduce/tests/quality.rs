@@ -12,12 +12,20 @@ fn reference_points_trustworthiness_matches_file() {
         .as_array()
         .unwrap()
         .iter()
-        .flat_map(|row| row.as_array().unwrap().iter().map(|v| v.as_f64().unwrap() as f32))
+        .flat_map(|row| {
+            row.as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_f64().unwrap() as f32)
+        })
         .collect();
     let pts = ndarray::Array2::from_shape_vec((x.nrows(), 5), pts).unwrap();
     let t = trustworthiness(x.view(), pts.view(), 15).unwrap();
     let want = r["umap"]["trustworthiness"].as_f64().unwrap();
-    assert!((t - want).abs() < 1e-4, "trustworthiness {t} vs sklearn {want}");
+    assert!(
+        (t - want).abs() < 1e-4,
+        "trustworthiness {t} vs sklearn {want}"
+    );
 }
 
 #[test]
@@ -26,7 +34,9 @@ fn umap_trustworthiness_within_tolerance_for_five_seeds() {
     let x = common::reference_embeddings();
     let reference_t = r["umap"]["trustworthiness"].as_f64().unwrap();
     // Tolerance text says "trustworthiness >= reference - 0.02"; parse the margin from it.
-    let tol = r["tolerance"]["rust_umap_on_the_embeddings"].as_str().unwrap();
+    let tol = r["tolerance"]["rust_umap_on_the_embeddings"]
+        .as_str()
+        .unwrap();
     let margin: f64 = tol
         .split("reference -")
         .nth(1)
@@ -35,10 +45,16 @@ fn umap_trustworthiness_within_tolerance_for_five_seeds() {
         .expect("margin in tolerance text");
     let bound = reference_t - margin;
     for seed in [42u64, 0, 1, 2, 3] {
-        let umap = Umap::new(UmapParams { seed, ..Default::default() }).unwrap();
+        let umap = Umap::new(UmapParams {
+            seed,
+            ..Default::default()
+        })
+        .unwrap();
         let (_f, emb) = umap.fit(x.view()).unwrap();
         let t = trustworthiness(x.view(), emb.view(), 15).unwrap();
-        eprintln!("seed {seed}: trustworthiness {t:.4} (bound {bound:.4}, umap-learn {reference_t:.4})");
+        eprintln!(
+            "seed {seed}: trustworthiness {t:.4} (bound {bound:.4}, umap-learn {reference_t:.4})"
+        );
         assert!(t >= bound, "seed {seed}: trustworthiness {t} < {bound}");
     }
 }
