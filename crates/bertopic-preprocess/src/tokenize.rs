@@ -2,6 +2,7 @@
 
 use std::collections::HashSet;
 use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
@@ -102,7 +103,33 @@ impl Default for TokenizerConfig {
 #[derive(Debug, Clone)]
 pub struct Tokenizer {
     cfg: TokenizerConfig,
-    extra: HashSet<String>,
+    /// Language list plus extra words, in one set with a fast hasher (hot path).
+    stop: HashSet<Box<str>, BuildHasherDefault<Fnv>>,
+    /// Longest stop word in bytes: longer tokens skip the lookup.
+    max_stop_len: usize,
+}
+
+/// FNV-1a: stop-word keys are short, so this beats SipHash; no untrusted-key DoS concern here
+/// because the set is fixed at construction.
+#[derive(Default)]
+struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &b in bytes {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
 }
 
 /// Largest accepted `max_n`; longer n-grams are never useful for topic words and blow up memory.
@@ -132,18 +159,30 @@ impl Tokenizer {
                 reason: "must be at least 1".into(),
             });
         }
-        let extra = cfg
-            .extra_stop_words
-            .iter()
-            .map(|w| {
-                if cfg.lowercase {
-                    w.to_lowercase()
-                } else {
-                    w.clone()
-                }
-            })
-            .collect();
-        Ok(Self { cfg, extra })
+        let mut stop: HashSet<Box<str>, BuildHasherDefault<Fnv>> = HashSet::default();
+        let lists: &[&HashSet<&'static str>] = match cfg.language {
+            Language::English => &[english_stop_words()],
+            Language::Indonesian => &[indonesian_stop_words()],
+            Language::Multilingual => &[english_stop_words(), indonesian_stop_words()],
+            Language::None => &[],
+        };
+        for l in lists {
+            stop.extend(l.iter().map(|w| Box::<str>::from(*w)));
+        }
+        stop.extend(cfg.extra_stop_words.iter().map(|w| {
+            if cfg.lowercase {
+                w.to_lowercase()
+            } else {
+                w.clone()
+            }
+            .into_boxed_str()
+        }));
+        let max_stop_len = stop.iter().map(|w| w.len()).max().unwrap_or(0);
+        Ok(Self {
+            cfg,
+            stop,
+            max_stop_len,
+        })
     }
 
     /// The configuration this tokenizer was built from.
@@ -153,8 +192,7 @@ impl Tokenizer {
 
     /// Whether `word` is removed as a stop word (language list or extra words).
     pub fn is_stop_word(&self, word: &str) -> bool {
-        self.cfg.language.is_stop_word(word)
-            || (!self.extra.is_empty() && self.extra.contains(word))
+        word.len() <= self.max_stop_len && self.stop.contains(word)
     }
 
     /// Calls `f` for every kept word of `text` without allocating per token
