@@ -21,7 +21,7 @@ impl Prepared {
         let (n, d) = data.dim();
         let mut v: Vec<f32> = data.iter().copied().collect();
         if metric == Metric::Cosine {
-            v.par_chunks_mut(d.max(1)).for_each(|row| normalise(row));
+            v.par_chunks_mut(d.max(1)).for_each(normalise);
         }
         Self {
             data: v,
@@ -109,38 +109,72 @@ fn to_graph(p: &Prepared, lists: Vec<Vec<(f32, u32)>>, k: usize) -> KnnGraph {
     }
 }
 
-/// Exact k-NN of every point among all points (self excluded), parallel over rows.
+/// Exact k-NN of every point among all points (self excluded).
 pub(crate) fn exact_knn(p: &Prepared, k: usize) -> KnnGraph {
-    let lists: Vec<Vec<(f32, u32)>> = (0..p.n)
-        .into_par_iter()
-        .map(|i| {
-            let xi = p.row(i);
-            let mut l = Vec::with_capacity(k + 1);
-            for j in 0..p.n {
-                if j != i {
-                    insert(&mut l, k, p.rank_dist(xi, p.row(j)), j as u32);
-                }
-            }
-            l
-        })
-        .collect();
-    to_graph(p, lists, k)
+    blocked_knn(p, p, k, true)
 }
 
 /// Exact k-NN of query rows (prepared like the training data) among the training points.
 pub(crate) fn query_knn(train: &Prepared, queries: &Prepared, k: usize) -> KnnGraph {
-    let lists: Vec<Vec<(f32, u32)>> = (0..queries.n)
+    blocked_knn(train, queries, k, false)
+}
+
+/// Query rows per block: the block's similarity matrix (rows × n) stays within a few MiB per thread.
+const BLOCK: usize = 128;
+
+/// Brute-force k-NN by blocks of query rows: one matrix product (matrixmultiply via ndarray) per
+/// block, then a bounded top-k scan per row. Each block is computed by one task with fixed shapes,
+/// so results do not depend on the thread count.
+fn blocked_knn(train: &Prepared, queries: &Prepared, k: usize, skip_self: bool) -> KnnGraph {
+    let d = train.d;
+    let t = ndarray::ArrayView2::from_shape((train.n, d), &train.data[..train.n * d])
+        .unwrap_or_else(|_| unreachable!("Prepared holds n*d values"));
+    let tt = t.t();
+    let euclid = train.metric == Metric::Euclidean;
+    let norms = |p: &Prepared| -> Vec<f32> {
+        if euclid {
+            (0..p.n).map(|i| dot(p.row(i), p.row(i))).collect()
+        } else {
+            Vec::new()
+        }
+    };
+    let (tn, qn) = (norms(train), norms(queries));
+    let n_blocks = queries.n.div_ceil(BLOCK);
+    let blocks: Vec<Vec<Vec<(f32, u32)>>> = (0..n_blocks)
         .into_par_iter()
-        .map(|i| {
-            let q = queries.row(i);
-            let mut l = Vec::with_capacity(k + 1);
-            for j in 0..train.n {
-                insert(&mut l, k, train.rank_dist(q, train.row(j)), j as u32);
-            }
-            l
+        .map(|b| {
+            let r0 = b * BLOCK;
+            let r1 = (r0 + BLOCK).min(queries.n);
+            let q = ndarray::ArrayView2::from_shape((r1 - r0, d), &queries.data[r0 * d..r1 * d])
+                .unwrap_or_else(|_| unreachable!("block lies inside the data"));
+            let sims = q.dot(&tt);
+            (r0..r1)
+                .map(|i| {
+                    let row = sims.row(i - r0);
+                    let mut l: Vec<(f32, u32)> = Vec::with_capacity(k + 1);
+                    let mut worst = f32::INFINITY;
+                    for (j, &s) in row.iter().enumerate() {
+                        if skip_self && j == i {
+                            continue;
+                        }
+                        let r = if euclid {
+                            (qn[i] + tn[j] - 2.0 * s).max(0.0)
+                        } else {
+                            (1.0 - s).max(0.0)
+                        };
+                        if r <= worst {
+                            insert(&mut l, k, r, j as u32);
+                            if l.len() == k {
+                                worst = l[k - 1].0;
+                            }
+                        }
+                    }
+                    l
+                })
+                .collect()
         })
         .collect();
-    to_graph(train, lists, k)
+    to_graph(train, blocks.into_iter().flatten().collect(), k)
 }
 
 /// Leaves of one random-projection tree (hyperplane between two random points of a node).
@@ -233,7 +267,7 @@ pub(crate) fn nn_descent(
                 }
             }
             // Pad with seeded random points when leaves were too small (tiny or duplicate data).
-            let mut rng = SplitMix64::from_keys(&[seed, 0x7061_64, i as u64]);
+            let mut rng = SplitMix64::from_keys(&[seed, 0x0070_6164, i as u64]);
             let mut tries = 0;
             while l.len() < k && tries < 20 * k {
                 let j = rng.below(n);
@@ -258,6 +292,7 @@ pub(crate) fn nn_descent(
                 }
             }
         }
+        #[allow(clippy::type_complexity)]
         let results: Vec<(Vec<(f32, u32)>, Vec<bool>, usize)> = (0..n)
             .into_par_iter()
             .map(|i| {

@@ -21,7 +21,7 @@ impl SplitMix64 {
 
     /// Uniform in [0, n) (n > 0); multiply-shift avoids modulo bias well enough for sampling.
     pub(crate) fn below(&mut self, n: usize) -> usize {
-        ((self.next_u64() >> 32) * n as u64 >> 32) as usize
+        (((self.next_u64() >> 32) * n as u64) >> 32) as usize
     }
 
     /// Uniform in [0, 1).

@@ -49,7 +49,7 @@ impl Default for UmapParams {
             learning_rate: 1.0,
             negative_sample_rate: 5,
             seed: 42,
-            exact_knn_max: 4096,
+            exact_knn_max: 20_000,
             transform_epochs: None,
         }
     }
@@ -379,7 +379,7 @@ fn spectral_init(g: &Csr, n: usize, dim: usize, seed: u64) -> Option<Vec<f32>> {
                 }
             }
             let nn = det_dot64(&q[c], &q[c]).sqrt();
-            if !(nn > 1e-12) {
+            if nn.is_nan() || nn <= 1e-12 {
                 return false;
             }
             q[c].iter_mut().for_each(|x| *x /= nn);
@@ -460,15 +460,12 @@ fn fast_log2(x: f32) -> f32 {
     let bits = x.to_bits();
     let e = ((bits >> 23) & 0xff) as i32 - 127;
     let m = f32::from_bits((bits & 0x007f_ffff) | 0x3f80_0000); // [1, 2)
-                                                                // Minimax-style polynomial for log2(m) on [1, 2).
-    let t = m - 1.0;
-    let p = t
-        * (1.442_695_f32
-            + t * (-0.721_347_5
-                + t * (0.479_494_67
-                    + t * (-0.346_555_5
-                        + t * (0.240_148_86 + t * (-0.135_449_6 + t * 0.041_484_12))))));
-    e as f32 + p
+                                                                // ln m = 2 atanh(s), s = (m-1)/(m+1) ≤ 1/3: the odd series converges fast.
+    let s = (m - 1.0) / (m + 1.0);
+    let s2 = s * s;
+    let ln_m =
+        2.0 * s * (1.0 + s2 * (1.0 / 3.0 + s2 * (0.2 + s2 * (1.0 / 7.0 + s2 * (1.0 / 9.0)))));
+    e as f32 + ln_m * std::f32::consts::LOG2_E
 }
 
 #[inline]
@@ -478,7 +475,7 @@ fn fast_exp2(x: f32) -> f32 {
     let f = x - fl;
     // Polynomial for 2^f on [0, 1).
     let p = 1.0
-        + f * (0.693_147_2
+        + f * (std::f32::consts::LN_2
             + f * (0.240_226_5
                 + f * (0.055_504_11 + f * (0.009_618_13 + f * (0.001_333_55 + f * 0.000_154_03)))));
     f32::from_bits(((fl as i32 + 127) as u32) << 23) * p
@@ -818,4 +815,20 @@ pub fn knn(
     }
     check_finite(data)?;
     Ok(knn_graph(&Prepared::new(data, metric), k, seed, exact_max))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fast_pow;
+
+    #[test]
+    fn fast_pow_is_accurate() {
+        for &b in &[0.5f32, 0.7915, 0.895, 1.0, 1.5] {
+            for i in 1..2000 {
+                let x = i as f32 * 0.05;
+                let (f, e) = (fast_pow(x, b), x.powf(b));
+                assert!(((f - e) / e).abs() < 1e-4, "x={x} b={b}: {f} vs {e}");
+            }
+        }
+    }
 }
