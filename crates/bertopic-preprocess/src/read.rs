@@ -55,12 +55,13 @@ pub enum InputFormat {
 }
 
 impl InputFormat {
-    /// Guesses the format from the extension (`.csv`, `.jsonl`/`.ndjson`, `.txt`).
+    /// Guesses the format from the extension (`.csv`, `.jsonl`/`.ndjson`/`.json`, `.txt`).
     pub fn from_path(path: &Path) -> Option<Self> {
         let ext = path.extension()?.to_str()?.to_ascii_lowercase();
         match ext.as_str() {
             "csv" => Some(Self::Csv),
-            "jsonl" | "ndjson" => Some(Self::JsonLines),
+            // `.json` is accepted too: corpora exported "one object per line" often use it.
+            "jsonl" | "ndjson" | "json" => Some(Self::JsonLines),
             "txt" => Some(Self::Text),
             _ => None,
         }
@@ -137,26 +138,60 @@ pub struct ReadSummary {
 }
 
 impl fmt::Display for ReadSummary {
+    /// One to three lines, e.g. `read 200 records (0.3 MB) from x.csv: kept 198, dropped
+    /// 1 empty (row 5), 1 duplicate (row 9)`, then up to five skipped rows with reasons.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{}: {} records ({:.1} MB) -> {} documents kept, {} empty, {} duplicate, {} malformed skipped",
-            self.path.display(),
+            "read {} records ({:.1} MB) from {}: kept {}",
             self.records_read,
             self.bytes as f64 / 1e6,
-            self.kept,
-            self.dropped_empty.len(),
-            self.dropped_duplicate.len(),
-            self.skipped_bad.len()
+            self.path.display(),
+            self.kept
         )?;
-        for (row, why) in self.skipped_bad.iter().take(5) {
-            write!(f, "\n  skipped row {row}: {why}")?;
+        let mut parts = Vec::new();
+        if !self.dropped_empty.is_empty() {
+            parts.push(format!(
+                "{} empty {}",
+                self.dropped_empty.len(),
+                rows(&self.dropped_empty)
+            ));
         }
-        if self.skipped_bad.len() > 5 {
-            write!(f, "\n  ... and {} more", self.skipped_bad.len() - 5)?;
+        if !self.dropped_duplicate.is_empty() {
+            parts.push(format!(
+                "{} duplicate {}",
+                self.dropped_duplicate.len(),
+                rows(&self.dropped_duplicate)
+            ));
+        }
+        if !parts.is_empty() {
+            write!(f, ", dropped {}", parts.join(", "))?;
+        }
+        if !self.skipped_bad.is_empty() {
+            let r: Vec<usize> = self.skipped_bad.iter().map(|(r, _)| *r).collect();
+            write!(
+                f,
+                "\nskipped {} malformed {}:",
+                self.skipped_bad.len(),
+                rows(&r)
+            )?;
+            for (row, why) in self.skipped_bad.iter().take(5) {
+                write!(f, " [row {row}: {why}]")?;
+            }
+            if self.skipped_bad.len() > 5 {
+                write!(f, " ... and {} more", self.skipped_bad.len() - 5)?;
+            }
         }
         Ok(())
     }
+}
+
+/// `(row 5)` / `(rows 5, 9, 12, ...)`: at most five row numbers, so the summary stays short.
+fn rows(r: &[usize]) -> String {
+    let shown: Vec<String> = r.iter().take(5).map(usize::to_string).collect();
+    let more = if r.len() > 5 { ", ..." } else { "" };
+    let noun = if r.len() == 1 { "row" } else { "rows" };
+    format!("({noun} {}{more})", shown.join(", "))
 }
 
 type RecordIter = Box<dyn Iterator<Item = Result<RawRecord, PreprocessError>>>;
