@@ -29,7 +29,7 @@ pub enum PreprocessError {
         source: std::io::Error,
     },
     /// The format could not be guessed from the file name.
-    #[error("cannot tell the format of {path} from its extension: use .csv, .jsonl/.ndjson or .txt, or set the format explicitly")]
+    #[error("cannot tell the format of {path} from its extension: use .csv, .jsonl/.ndjson/.json or .txt, or set the format explicitly")]
     UnknownExtension {
         /// The file.
         path: PathBuf,
