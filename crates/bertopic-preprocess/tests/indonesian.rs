@@ -110,3 +110,10 @@ fn summary_display_names_rows() {
     assert!(s.contains(&f.path().display().to_string()), "{s}");
     assert_eq!(s.lines().count(), 1, "{s}");
 }
+
+#[test]
+fn tokenizer_is_send_sync() {
+    // The integrator shares one tokenizer across rayon workers.
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Tokenizer>();
+}
