@@ -176,8 +176,16 @@ pub(crate) fn check_finite(data: ArrayView2<f32>) -> Result<(), ReduceError> {
 /// Trustworthiness (sklearn's definition, Euclidean in both spaces):
 /// T(k) = 1 − 2/(n k (2n − 3k − 1)) Σᵢ Σ_{j ∈ Uᵢᵏ} (r(i, j) − k), where Uᵢᵏ are the k nearest
 /// neighbours of i in the embedding that are not among its k nearest in the input, and r(i, j) is
-/// j's rank (1 = nearest) among i's neighbours in the input. Needs k < n/2.
-pub fn trustworthiness(
+/// j's rank (1 = nearest) among i's neighbours in the input. Needs 1 ≤ k < n/2.
+///
+/// Returns NaN when the inputs are unusable (row counts differ, k out of range, non-finite
+/// values); use [`try_trustworthiness`] to get the reason as a typed error.
+pub fn trustworthiness(high: ArrayView2<f32>, low: ArrayView2<f32>, k: usize) -> f64 {
+    try_trustworthiness(high, low, k).unwrap_or(f64::NAN)
+}
+
+/// [`trustworthiness`] with a typed error saying why the inputs are unusable.
+pub fn try_trustworthiness(
     original: ArrayView2<f32>,
     embedded: ArrayView2<f32>,
     k: usize,

@@ -471,14 +471,17 @@ fn fast_log2(x: f32) -> f32 {
 #[inline]
 fn fast_exp2(x: f32) -> f32 {
     let x = x.clamp(-126.0, 126.0);
-    let fl = x.floor();
-    let f = x - fl;
+    let mut fl = x as i32;
+    if fl as f32 > x {
+        fl -= 1;
+    }
+    let f = x - fl as f32;
     // Polynomial for 2^f on [0, 1).
     let p = 1.0
         + f * (std::f32::consts::LN_2
             + f * (0.240_226_5
                 + f * (0.055_504_11 + f * (0.009_618_13 + f * (0.001_333_55 + f * 0.000_154_03)))));
-    f32::from_bits(((fl as i32 + 127) as u32) << 23) * p
+    f32::from_bits(((fl + 127) as u32) << 23) * p
 }
 
 #[inline]
@@ -534,66 +537,91 @@ fn optimize(
     neg_rate: usize,
     seed: u64,
 ) {
-    let n_heads = heads.len() / dim;
+    // Common output sizes get a compile-time dimension (unrolled loops, no bounds checks).
+    match dim {
+        2 => optimize_d::<2>(heads, others, dim, s, n_epochs, a, b, lr, neg_rate, seed),
+        5 => optimize_d::<5>(heads, others, dim, s, n_epochs, a, b, lr, neg_rate, seed),
+        _ => optimize_d::<0>(heads, others, dim, s, n_epochs, a, b, lr, neg_rate, seed),
+    }
+}
+
+/// [`optimize`] body; `D` > 0 fixes the dimension at compile time, 0 uses `dim_rt`.
+#[allow(clippy::too_many_arguments)]
+fn optimize_d<const D: usize>(
+    heads: &mut Vec<f32>,
+    others: Option<&[f32]>,
+    dim_rt: usize,
+    s: &Sched,
+    n_epochs: usize,
+    a: f32,
+    b: f32,
+    lr: f32,
+    neg_rate: usize,
+    seed: u64,
+) {
+    let dim = if D > 0 { D } else { dim_rt };
     let mut next = heads.clone();
     for epoch in 0..n_epochs {
         let alpha = lr * (1.0 - epoch as f32 / n_epochs as f32);
         let snap: &[f32] = heads;
         let tails_src: &[f32] = others.unwrap_or(snap);
         let n_tail = tails_src.len() / dim;
-        next.par_chunks_mut(dim).enumerate().for_each(|(i, yi)| {
-            yi.copy_from_slice(&snap[i * dim..(i + 1) * dim]);
-            let mut rng = SplitMix64::from_keys(&[seed, i as u64, epoch as u64]);
-            let (e0, e1) = (s.indptr[i], s.indptr[i + 1]);
-            for e in e0..e1 {
-                let inv = s.inv_eps[e];
-                // Sampled this epoch when a multiple of eps falls in (epoch, epoch+1].
-                let times = ((epoch + 1) as f32 * inv).floor() - (epoch as f32 * inv).floor();
-                if times < 1.0 {
-                    continue;
-                }
-                let j = s.tails[e] as usize;
-                let yj = &tails_src[j * dim..(j + 1) * dim];
-                let mut d2 = 0.0f32;
-                for t in 0..dim {
-                    let df = yi[t] - yj[t];
-                    d2 += df * df;
-                }
-                if d2 > 0.0 {
-                    let pb = fast_pow(d2, b);
-                    let coeff = -2.0 * a * b * pb / d2 / (1.0 + a * pb);
-                    for t in 0..dim {
-                        yi[t] += alpha * clip(coeff * (yi[t] - yj[t]));
-                    }
-                }
-                for _ in 0..neg_rate {
-                    let k = rng.below(n_tail);
-                    if others.is_none() && k == i {
+        next.par_chunks_mut(dim)
+            .with_min_len(1024)
+            .enumerate()
+            .for_each(|(i, yi)| {
+                yi.copy_from_slice(&snap[i * dim..(i + 1) * dim]);
+                let mut rng = SplitMix64::from_keys(&[seed, i as u64, epoch as u64]);
+                let (e0, e1) = (s.indptr[i], s.indptr[i + 1]);
+                for e in e0..e1 {
+                    let inv = s.inv_eps[e];
+                    // Sampled this epoch when a multiple of eps falls in (epoch, epoch+1].
+                    // (Truncating casts: values are ≥ 0, and libm's floor is a call on baseline x86-64.)
+                    let times = ((epoch + 1) as f32 * inv) as u32 - (epoch as f32 * inv) as u32;
+                    if times < 1 {
                         continue;
                     }
-                    let yk = &tails_src[k * dim..(k + 1) * dim];
+                    let j = s.tails[e] as usize;
+                    let yj = &tails_src[j * dim..(j + 1) * dim];
                     let mut d2 = 0.0f32;
                     for t in 0..dim {
-                        let df = yi[t] - yk[t];
+                        let df = yi[t] - yj[t];
                         d2 += df * df;
                     }
                     if d2 > 0.0 {
                         let pb = fast_pow(d2, b);
-                        let coeff = 2.0 * b / ((0.001 + d2) * (1.0 + a * pb));
+                        let coeff = -2.0 * a * b * pb / (d2 * (1.0 + a * pb));
                         for t in 0..dim {
-                            yi[t] += alpha * clip(coeff * (yi[t] - yk[t]));
+                            yi[t] += alpha * clip(coeff * (yi[t] - yj[t]));
                         }
-                    } else if d2 == 0.0 && others.is_none() {
-                        // Coincident points: push apart by the clip value, like umap-learn.
-                        for v in yi.iter_mut() {
-                            *v += alpha * 4.0;
+                    }
+                    for _ in 0..neg_rate {
+                        let k = rng.below(n_tail);
+                        if others.is_none() && k == i {
+                            continue;
+                        }
+                        let yk = &tails_src[k * dim..(k + 1) * dim];
+                        let mut d2 = 0.0f32;
+                        for t in 0..dim {
+                            let df = yi[t] - yk[t];
+                            d2 += df * df;
+                        }
+                        if d2 > 0.0 {
+                            let pb = fast_pow(d2, b);
+                            let coeff = 2.0 * b / ((0.001 + d2) * (1.0 + a * pb));
+                            for t in 0..dim {
+                                yi[t] += alpha * clip(coeff * (yi[t] - yk[t]));
+                            }
+                        } else if d2 == 0.0 && others.is_none() {
+                            // Coincident points: push apart by the clip value, like umap-learn.
+                            for v in yi.iter_mut() {
+                                *v += alpha * 4.0;
+                            }
                         }
                     }
                 }
-            }
-        });
+            });
         std::mem::swap(heads, &mut next);
-        let _ = n_heads;
     }
 }
 
@@ -639,6 +667,13 @@ impl Reducer for Umap {
         lap("graph + spectral init");
         let (a, b) = find_ab_params(p.spread, p.min_dist);
         let sched = schedule(&csr, n, n_epochs);
+        if timing {
+            let per_epoch: f32 = sched.inv_eps.iter().sum();
+            eprintln!(
+                "umap: {} edges, {per_epoch:.0} samples per epoch, {n_epochs} epochs",
+                sched.tails.len()
+            );
+        }
         optimize(
             &mut y,
             None,
