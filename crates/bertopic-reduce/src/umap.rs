@@ -442,7 +442,63 @@ fn spectral_init(g: &Csr, n: usize, dim: usize, seed: u64) -> Option<Vec<f32>> {
     Some(out)
 }
 
-/// Seeded uniform init in [0, 10]: the documented fallback when the spectral solver fails.
+/// Connected components of the symmetric graph (union–find): a label per point, numbered in
+/// order of each component's first point, and the number of components.
+fn components(g: &Csr, n: usize) -> (Vec<u32>, usize) {
+    fn find(parent: &mut [u32], mut x: u32) -> u32 {
+        while parent[x as usize] != x {
+            parent[x as usize] = parent[parent[x as usize] as usize];
+            x = parent[x as usize];
+        }
+        x
+    }
+    let mut parent: Vec<u32> = (0..n as u32).collect();
+    for i in 0..n {
+        for e in g.indptr[i]..g.indptr[i + 1] {
+            let (a, b) = (find(&mut parent, i as u32), find(&mut parent, g.indices[e]));
+            if a != b {
+                parent[a.max(b) as usize] = a.min(b);
+            }
+        }
+    }
+    let mut label = vec![u32::MAX; n];
+    let mut root_label = vec![u32::MAX; n];
+    let mut count = 0u32;
+    for i in 0..n {
+        let r = find(&mut parent, i as u32) as usize;
+        if root_label[r] == u32::MAX {
+            root_label[r] = count;
+            count += 1;
+        }
+        label[i] = root_label[r];
+    }
+    (label, count as usize)
+}
+
+/// Init for a disconnected graph (documented fallback): each component gets its own cell of a
+/// grid (cells 3 apart) and seeded uniform positions inside a unit box there, so components start
+/// apart (no edge would pull them together later), then everything is scaled to [0, 10].
+fn component_init(labels: &[u32], n_comp: usize, dim: usize, seed: u64) -> Vec<f32> {
+    let mut side = 1usize;
+    while side.checked_pow(dim as u32).is_some_and(|c| c < n_comp) {
+        side += 1;
+    }
+    let extent = 3.0 * (side - 1) as f64 + 1.0;
+    let mut rng = SplitMix64::from_keys(&[seed, 0x636f_6d70]);
+    let mut out = Vec::with_capacity(labels.len() * dim);
+    for &c in labels {
+        let mut cell = c as usize;
+        for _ in 0..dim {
+            let pos = 3.0 * (cell % side) as f64 + rng.unit();
+            cell /= side;
+            out.push((10.0 * pos / extent) as f32);
+        }
+    }
+    out
+}
+
+/// Seeded uniform init in [0, 10]: the documented fallback when the graph is disconnected or the
+/// spectral solver fails.
 fn random_init(n: usize, dim: usize, seed: u64) -> Vec<f32> {
     let mut rng = SplitMix64::from_keys(&[seed, 0x7261_6e64]);
     (0..n * dim).map(|_| (10.0 * rng.unit()) as f32).collect()
@@ -662,8 +718,14 @@ impl Reducer for Umap {
         let csr = fuzzy_union(&g, &w, n);
         let n_epochs = p.n_epochs.unwrap_or(if n <= 10_000 { 500 } else { 200 });
         let dim = p.n_components;
-        let mut y =
-            spectral_init(&csr, n, dim, p.seed).unwrap_or_else(|| random_init(n, dim, p.seed));
+        // A disconnected graph has several trivial eigenvectors, so the spectral layout would only
+        // separate components: use the documented random fallback then.
+        let (labels, n_comp) = components(&csr, n);
+        let mut y = if n_comp > 1 {
+            component_init(&labels, n_comp, dim, p.seed)
+        } else {
+            spectral_init(&csr, n, dim, p.seed).unwrap_or_else(|| random_init(n, dim, p.seed))
+        };
         lap("graph + spectral init");
         let (a, b) = find_ab_params(p.spread, p.min_dist);
         let sched = schedule(&csr, n, n_epochs);
