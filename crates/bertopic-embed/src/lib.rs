@@ -1,1 +1,65 @@
-//! bertopic-embed (work in progress).
+//! Sentence embeddings for bertopic: a candle BERT encoder that matches sentence-transformers
+//! (all-MiniLM-L6-v2 by default), model resolution that works offline, `.npy` I/O and a cache.
+//!
+//! ```no_run
+//! use bertopic_embed::{resolve_model, Embedder, EncoderOptions, ResolveOptions, SentenceEncoder, DEFAULT_MODEL};
+//!
+//! let model = resolve_model(DEFAULT_MODEL, &ResolveOptions::default())?;
+//! let enc = SentenceEncoder::load(&model, EncoderOptions::default())?;
+//! let e = enc.embed(&["A sentence.".to_string(), "Another one.".to_string()])?;
+//! assert_eq!(e.dim(), (2, 384));
+//! # Ok::<(), bertopic_embed::EmbedError>(())
+//! ```
+//!
+//! Pipeline details that matter for parity: tokens are truncated at `max_seq_length` (256 for
+//! MiniLM, including `[CLS]`/`[SEP]`) and padded only to the longest text of a batch, whatever
+//! `tokenizer.json` says; mean pooling over the attention mask; L2 normalisation when modules.json
+//! lists a Normalize module.
+//!
+//! Speed: set mimalloc as the global allocator in binaries (see [`SentenceEncoder`]).
+#![warn(missing_docs)]
+
+mod cache;
+mod encoder;
+mod error;
+mod npy;
+mod resolve;
+
+pub use cache::{CachedEmbedder, Precomputed};
+pub use encoder::{EncoderOptions, Pooling, SentenceEncoder, FALLBACK_MAX_SEQ_LENGTH};
+pub use error::EmbedError;
+pub use npy::{read_npy, write_npy};
+pub use resolve::{
+    default_models_dir, fetch_model, resolve_local, resolve_model, sha256_file, ModelSource,
+    ResolveOptions, ResolvedModel, DEFAULT_MODEL, DEFAULT_MODEL_SHA256,
+};
+
+use ndarray::Array2;
+
+/// Turns texts into fixed-size vectors.
+pub trait Embedder: Send + Sync {
+    /// Embeds `texts`; row `i` belongs to `texts[i]` (n × [`dim`](Embedder::dim)).
+    fn embed(&self, texts: &[String]) -> Result<Array2<f32>, EmbedError>;
+    /// Vector length.
+    fn dim(&self) -> usize;
+    /// Model name, e.g. `sentence-transformers/all-MiniLM-L6-v2`.
+    fn model_id(&self) -> String;
+    /// Identifies the exact weights (sha256 of `model.safetensors`); used as a cache key and
+    /// stored in saved topic models.
+    fn fingerprint(&self) -> String;
+}
+
+impl<E: Embedder + ?Sized> Embedder for Box<E> {
+    fn embed(&self, texts: &[String]) -> Result<Array2<f32>, EmbedError> {
+        (**self).embed(texts)
+    }
+    fn dim(&self) -> usize {
+        (**self).dim()
+    }
+    fn model_id(&self) -> String {
+        (**self).model_id()
+    }
+    fn fingerprint(&self) -> String {
+        (**self).fingerprint()
+    }
+}

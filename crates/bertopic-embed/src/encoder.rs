@@ -1,0 +1,358 @@
+//! The candle BERT sentence encoder (sentence-transformers pipeline: Transformer → Pooling → Normalize).
+
+use std::io::IsTerminal;
+use std::path::Path;
+
+use candle_core::{DType, Device, Tensor};
+use candle_nn::VarBuilder;
+use candle_transformers::models::bert::{BertModel, Config as BertConfig};
+use ndarray::Array2;
+use serde::Deserialize;
+use tokenizers::{Tokenizer, TruncationDirection, TruncationParams, TruncationStrategy};
+
+use crate::error::EmbedError;
+use crate::resolve::ResolvedModel;
+use crate::Embedder;
+
+/// `max_seq_length` used when the folder has no `sentence_bert_config.json` (the value
+/// sentence-transformers ships for all-MiniLM-L6-v2; capped at the model's position count).
+pub const FALLBACK_MAX_SEQ_LENGTH: usize = 256;
+
+/// How to encode. Validated by [`SentenceEncoder::load`].
+#[derive(Debug, Clone)]
+pub struct EncoderOptions {
+    /// Texts per forward pass (default 32, sentence-transformers' default). Texts are sorted by
+    /// length first, so padding stays small.
+    pub batch_size: usize,
+    /// Overrides the folder's `max_seq_length` (tokens including `[CLS]`/`[SEP]`).
+    pub max_seq_length: Option<usize>,
+    /// Show a progress bar on stderr (only when stderr is a terminal).
+    pub progress: bool,
+}
+
+impl Default for EncoderOptions {
+    fn default() -> Self {
+        EncoderOptions {
+            batch_size: 32,
+            max_seq_length: None,
+            progress: false,
+        }
+    }
+}
+
+/// How token vectors become one sentence vector (from `1_Pooling/config.json`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pooling {
+    /// Mean over the attention mask (sentence-transformers' default).
+    Mean,
+    /// The first (`[CLS]`) token.
+    Cls,
+    /// Element-wise maximum over real tokens.
+    Max,
+}
+
+#[derive(Deserialize)]
+struct PoolingConfig {
+    #[serde(default)]
+    pooling_mode_cls_token: bool,
+    #[serde(default)]
+    pooling_mode_mean_tokens: bool,
+    #[serde(default)]
+    pooling_mode_max_tokens: bool,
+}
+
+#[derive(Deserialize)]
+struct ModuleEntry {
+    #[serde(default)]
+    path: String,
+    #[serde(rename = "type", default)]
+    kind: String,
+}
+
+#[derive(Deserialize)]
+struct StConfig {
+    max_seq_length: Option<usize>,
+}
+
+/// A sentence-transformers BERT model on the CPU.
+///
+/// The allocator matters for speed: binaries should set `#[global_allocator] static A:
+/// mimalloc::MiMalloc = mimalloc::MiMalloc;` (it removed most system time in our measurements).
+pub struct SentenceEncoder {
+    model: BertModel,
+    tokenizer: Tokenizer,
+    device: Device,
+    dim: usize,
+    pooling: Pooling,
+    normalize: bool,
+    max_seq_length: usize,
+    max_seq_overridden: bool,
+    batch_size: usize,
+    progress: bool,
+    model_id: String,
+    weights_sha256: String,
+}
+
+fn invalid(dir: &Path, reason: impl Into<String>) -> EmbedError {
+    EmbedError::InvalidModel {
+        dir: dir.to_path_buf(),
+        reason: reason.into(),
+    }
+}
+
+fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, EmbedError> {
+    let text = std::fs::read_to_string(path).map_err(|e| EmbedError::io(path, e))?;
+    serde_json::from_str(&text).map_err(|e| EmbedError::InvalidModel {
+        dir: path.parent().unwrap_or(path).to_path_buf(),
+        reason: format!("{}: {e}", path.display()),
+    })
+}
+
+impl SentenceEncoder {
+    /// Loads tokenizer, weights and pipeline settings from a resolved model folder.
+    pub fn load(model: &ResolvedModel, opts: EncoderOptions) -> Result<Self, EmbedError> {
+        let dir = model.dir.as_path();
+        if opts.batch_size == 0 {
+            return Err(EmbedError::InvalidParam("batch_size must be at least 1".into()));
+        }
+        let config: BertConfig = read_json(&dir.join("config.json"))?;
+        if let Some(t) = config.model_type.as_deref() {
+            if t != "bert" {
+                return Err(invalid(dir, format!("model_type `{t}` is not supported (only bert)")));
+            }
+        }
+        if config.num_attention_heads == 0 || config.hidden_size % config.num_attention_heads != 0 {
+            return Err(invalid(dir, "hidden_size is not a multiple of num_attention_heads"));
+        }
+
+        // Pipeline modules: pooling folder and whether a Normalize module follows.
+        let modules_path = dir.join("modules.json");
+        let (pooling_dir, normalize) = if modules_path.is_file() {
+            let modules: Vec<ModuleEntry> = read_json(&modules_path)?;
+            let pool = modules
+                .iter()
+                .find(|m| m.kind.ends_with("Pooling"))
+                .map(|m| dir.join(&m.path));
+            let norm = modules.iter().any(|m| m.kind.ends_with("Normalize"));
+            (pool, norm)
+        } else {
+            (None, false)
+        };
+        let pooling = match pooling_dir.map(|d| d.join("config.json")) {
+            Some(p) if p.is_file() => {
+                let pc: PoolingConfig = read_json(&p)?;
+                match (pc.pooling_mode_mean_tokens, pc.pooling_mode_cls_token, pc.pooling_mode_max_tokens) {
+                    (true, false, false) => Pooling::Mean,
+                    (false, true, false) => Pooling::Cls,
+                    (false, false, true) => Pooling::Max,
+                    _ => return Err(invalid(dir, "pooling config must select exactly one of mean / cls / max")),
+                }
+            }
+            _ => Pooling::Mean,
+        };
+
+        let st_path = dir.join("sentence_bert_config.json");
+        let folder_msl = if st_path.is_file() {
+            read_json::<StConfig>(&st_path)?.max_seq_length
+        } else {
+            None
+        };
+        let max_pos = config.max_position_embeddings;
+        let max_seq_length = match opts.max_seq_length {
+            Some(n) if n < 2 || n > max_pos => {
+                return Err(EmbedError::InvalidParam(format!(
+                    "max_seq_length {n} must be in 2..={max_pos} (the model's position embeddings)"
+                )))
+            }
+            Some(n) => n,
+            None => folder_msl.unwrap_or(FALLBACK_MAX_SEQ_LENGTH).min(max_pos),
+        };
+
+        // tokenizer.json may carry its own truncation/padding (MiniLM's: 128, fixed padding);
+        // sentence-transformers ignores them, so do we: truncate at max_seq_length, pad per batch.
+        let mut tokenizer = Tokenizer::from_file(dir.join("tokenizer.json"))
+            .map_err(|e| invalid(dir, format!("tokenizer.json: {e}")))?;
+        tokenizer.with_padding(None);
+        tokenizer
+            .with_truncation(Some(TruncationParams {
+                max_length: max_seq_length,
+                strategy: TruncationStrategy::LongestFirst,
+                stride: 0,
+                direction: TruncationDirection::Right,
+            }))
+            .map_err(|e| EmbedError::Tokenizer(e.to_string()))?;
+
+        let weights_path = dir.join("model.safetensors");
+        let bytes = std::fs::read(&weights_path).map_err(|e| EmbedError::io(&weights_path, e))?;
+        if let Err(e) = safetensors::SafeTensors::deserialize(&bytes) {
+            return Err(EmbedError::CorruptWeights {
+                path: weights_path,
+                reason: e.to_string(),
+            });
+        }
+        let device = Device::Cpu;
+        let vb = VarBuilder::from_buffered_safetensors(bytes, DType::F32, &device).map_err(|e| {
+            EmbedError::CorruptWeights {
+                path: weights_path.clone(),
+                reason: e.to_string(),
+            }
+        })?;
+        let bert = BertModel::load(vb, &config)
+            .map_err(|e| invalid(dir, format!("weights do not match config.json: {e}")))?;
+
+        Ok(SentenceEncoder {
+            model: bert,
+            tokenizer,
+            device,
+            dim: config.hidden_size,
+            pooling,
+            normalize,
+            max_seq_length,
+            max_seq_overridden: opts.max_seq_length.is_some_and(|n| Some(n) != folder_msl),
+            batch_size: opts.batch_size,
+            progress: opts.progress,
+            model_id: model.model_id.clone(),
+            weights_sha256: model.weights_sha256.clone(),
+        })
+    }
+
+    /// Tokens per text (including `[CLS]`/`[SEP]`), truncated.
+    pub fn max_seq_length(&self) -> usize {
+        self.max_seq_length
+    }
+
+    /// The pooling read from the folder.
+    pub fn pooling(&self) -> Pooling {
+        self.pooling
+    }
+
+    /// Whether outputs are L2-normalised (a Normalize module is in modules.json).
+    pub fn normalizes(&self) -> bool {
+        self.normalize
+    }
+
+    /// The token ids the model sees for each text (truncated, with special tokens, unpadded).
+    pub fn tokenize(&self, texts: &[String]) -> Result<Vec<Vec<u32>>, EmbedError> {
+        let inputs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let encs = self
+            .tokenizer
+            .encode_batch(inputs, true)
+            .map_err(|e| EmbedError::Tokenizer(e.to_string()))?;
+        Ok(encs.into_iter().map(|e| e.get_ids().to_vec()).collect())
+    }
+
+    /// Embeds already tokenised inputs with an explicit batch size (see [`Embedder::embed`]).
+    pub fn embed_ids(&self, ids: &[Vec<u32>], batch_size: usize) -> Result<Array2<f32>, EmbedError> {
+        if batch_size == 0 {
+            return Err(EmbedError::InvalidParam("batch_size must be at least 1".into()));
+        }
+        let n = ids.len();
+        let mut out = Array2::<f32>::zeros((n, self.dim));
+        // Longest first (as sentence-transformers does): batches hold similar lengths, so
+        // little compute goes into padding. Stable sort keeps equal lengths in input order.
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(ids[i].len()));
+
+        let bar = if self.progress && std::io::stderr().is_terminal() && n > batch_size {
+            let b = indicatif::ProgressBar::new(n as u64);
+            if let Ok(style) = indicatif::ProgressStyle::with_template(
+                "embedding {bar:30} {pos}/{len} docs [{elapsed_precise} < {eta_precise}]",
+            ) {
+                b.set_style(style);
+            }
+            b
+        } else {
+            indicatif::ProgressBar::hidden()
+        };
+        for chunk in order.chunks(batch_size) {
+            let rows = self.forward_batch(chunk.iter().map(|&i| ids[i].as_slice()))?;
+            for (k, &i) in chunk.iter().enumerate() {
+                out.row_mut(i)
+                    .assign(&ndarray::ArrayView1::from(&rows[k * self.dim..(k + 1) * self.dim]));
+            }
+            bar.inc(chunk.len() as u64);
+        }
+        bar.finish_and_clear();
+        Ok(out)
+    }
+
+    /// One padded forward pass; returns pooled (and normalised) rows, concatenated.
+    fn forward_batch<'a>(
+        &self,
+        batch: impl Iterator<Item = &'a [u32]> + Clone,
+    ) -> Result<Vec<f32>, EmbedError> {
+        let b = batch.clone().count();
+        let len = batch.clone().map(<[u32]>::len).max().unwrap_or(0).max(1);
+        let mut input = vec![0u32; b * len];
+        let mut mask = vec![0u32; b * len];
+        let mut lens = Vec::with_capacity(b);
+        for (r, seq) in batch.enumerate() {
+            input[r * len..r * len + seq.len()].copy_from_slice(seq);
+            mask[r * len..r * len + seq.len()].fill(1);
+            lens.push(seq.len());
+        }
+        let input = Tensor::from_vec(input, (b, len), &self.device)?;
+        let mask = Tensor::from_vec(mask, (b, len), &self.device)?;
+        let types = input.zeros_like()?;
+        let hidden = self.model.forward(&input, &types, Some(&mask))?;
+        let hidden = hidden.flatten_all()?.to_vec1::<f32>()?;
+        let d = self.dim;
+        let mut out = vec![0f32; b * d];
+        for (r, &n_tok) in lens.iter().enumerate() {
+            let row = &mut out[r * d..(r + 1) * d];
+            let base = r * len * d;
+            let tok = |t: usize| &hidden[base + t * d..base + (t + 1) * d];
+            match self.pooling {
+                Pooling::Cls => row.copy_from_slice(tok(0)),
+                Pooling::Mean => {
+                    for t in 0..n_tok {
+                        for (o, v) in row.iter_mut().zip(tok(t)) {
+                            *o += v;
+                        }
+                    }
+                    // sentence-transformers clamps the token count at 1e-9.
+                    let c = (n_tok as f32).max(1e-9);
+                    row.iter_mut().for_each(|o| *o /= c);
+                }
+                Pooling::Max => {
+                    row.fill(f32::NEG_INFINITY);
+                    for t in 0..n_tok {
+                        for (o, v) in row.iter_mut().zip(tok(t)) {
+                            *o = o.max(*v);
+                        }
+                    }
+                }
+            }
+            if self.normalize {
+                let norm = row.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-12);
+                row.iter_mut().for_each(|v| *v /= norm);
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl Embedder for SentenceEncoder {
+    fn embed(&self, texts: &[String]) -> Result<Array2<f32>, EmbedError> {
+        let ids = self.tokenize(texts)?;
+        self.embed_ids(&ids, self.batch_size)
+    }
+
+    fn dim(&self) -> usize {
+        self.dim
+    }
+
+    fn model_id(&self) -> String {
+        self.model_id.clone()
+    }
+
+    /// The weights' sha256; with a `max_seq_length` override that differs from the folder's,
+    /// `+max_seq_length=N` is appended (outputs differ, so cache keys must too).
+    fn fingerprint(&self) -> String {
+        if self.max_seq_overridden {
+            format!("{}+max_seq_length={}", self.weights_sha256, self.max_seq_length)
+        } else {
+            self.weights_sha256.clone()
+        }
+    }
+}

