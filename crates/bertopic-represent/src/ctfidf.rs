@@ -26,7 +26,11 @@ pub fn idf(term_totals: &[f64], avg_nr_samples: f64, bm25_weighting: bool) -> Ve
 
 /// Term weights of one sparse row of counts: L1-normalised (then square-rooted when
 /// `reduce_frequent_words`) times idf. An all-zero row stays zero.
-pub fn weigh_row(counts: &[(usize, f64)], idf: &[f64], reduce_frequent_words: bool) -> Vec<(usize, f64)> {
+pub fn weigh_row(
+    counts: &[(usize, f64)],
+    idf: &[f64],
+    reduce_frequent_words: bool,
+) -> Vec<(usize, f64)> {
     let total: f64 = counts.iter().map(|&(_, c)| c.abs()).sum();
     counts
         .iter()

@@ -3,10 +3,10 @@
 use std::collections::HashMap;
 use std::fmt::Display;
 
-use ndarray::{Array2, ArrayView1, ArrayView2};
+use ndarray::{ArrayView1, ArrayView2};
 
 use crate::model::call_embed;
-use crate::RepresentError;
+use crate::{Embed, RepresentError};
 
 fn cosine(a: ArrayView1<'_, f32>, b: ArrayView1<'_, f32>) -> f64 {
     let (mut dot, mut na, mut nb) = (0.0f64, 0.0f64, 0.0f64);
@@ -59,7 +59,9 @@ pub fn mmr(
         return Ok(Vec::new());
     }
     let d = f64::from(diversity);
-    let to_doc: Vec<f64> = (0..n).map(|i| cosine(word_embeddings.row(i), doc_embedding)).collect();
+    let to_doc: Vec<f64> = (0..n)
+        .map(|i| cosine(word_embeddings.row(i), doc_embedding))
+        .collect();
     let first = argmax(&to_doc);
     let mut picked = vec![first];
     // Highest similarity of each candidate to any picked word, updated incrementally.
@@ -104,7 +106,7 @@ fn argmax(v: &[f64]) -> usize {
 pub fn keybert_rerank<E: Display>(
     candidates: &[Vec<String>],
     topic_embeddings: ArrayView2<'_, f32>,
-    embed: &dyn Fn(&[String]) -> Result<Array2<f32>, E>,
+    embed: &Embed<'_, E>,
     top_n: usize,
 ) -> Result<Vec<Vec<(String, f64)>>, RepresentError> {
     if candidates.len() != topic_embeddings.nrows() {
@@ -125,7 +127,11 @@ pub fn keybert_rerank<E: Display>(
             topic_embeddings.ncols()
         )));
     }
-    let pos: HashMap<&str, usize> = unique.iter().enumerate().map(|(i, w)| (w.as_str(), i)).collect();
+    let pos: HashMap<&str, usize> = unique
+        .iter()
+        .enumerate()
+        .map(|(i, w)| (w.as_str(), i))
+        .collect();
     Ok(candidates
         .iter()
         .enumerate()
@@ -150,7 +156,7 @@ pub fn keybert_rerank<E: Display>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ndarray::{arr1, arr2};
+    use ndarray::{arr1, arr2, Array2};
 
     #[test]
     fn mmr_zero_diversity_is_similarity_order() {
@@ -180,7 +186,11 @@ mod tests {
         let embed = |ws: &[String]| -> Result<Array2<f32>, String> {
             Ok(Array2::from_shape_fn((ws.len(), 2), |(i, j)| {
                 let y = ws[i] == "y";
-                if (j == 1) == y { 1.0 } else { 0.0 }
+                if (j == 1) == y {
+                    1.0
+                } else {
+                    0.0
+                }
             }))
         };
         let r = keybert_rerank(&cands, topics.view(), &embed, 2).unwrap();

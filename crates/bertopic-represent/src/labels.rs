@@ -9,10 +9,40 @@ pub fn word_label(topic_id: i64, words: &[String]) -> String {
 
 /// Words too generic to say what a topic is about (English and Indonesian research jargon).
 pub const GENERIC_WORDS: &[&str] = &[
-    "research", "study", "studies", "analysis", "analyses", "method", "methods", "methodology",
-    "based", "data", "system", "systems", "approach", "approaches", "paper", "result", "results",
-    "using", "used", "use", "proposed", "propose", "new", "penelitian", "analisis", "metode",
-    "sistem", "berbasis", "studi", "hasil", "menggunakan", "pendekatan", "terhadap", "dengan",
+    "research",
+    "study",
+    "studies",
+    "analysis",
+    "analyses",
+    "method",
+    "methods",
+    "methodology",
+    "based",
+    "data",
+    "system",
+    "systems",
+    "approach",
+    "approaches",
+    "paper",
+    "result",
+    "results",
+    "using",
+    "used",
+    "use",
+    "proposed",
+    "propose",
+    "new",
+    "penelitian",
+    "analisis",
+    "metode",
+    "sistem",
+    "berbasis",
+    "studi",
+    "hasil",
+    "menggunakan",
+    "pendekatan",
+    "terhadap",
+    "dengan",
 ];
 
 fn title_case(term: &str) -> String {
@@ -21,7 +51,10 @@ fn title_case(term: &str) -> String {
         .map(|w| {
             let mut c = w.chars();
             match c.next() {
-                Some(f) => f.to_uppercase().chain(c.flat_map(char::to_lowercase)).collect(),
+                Some(f) => f
+                    .to_uppercase()
+                    .chain(c.flat_map(char::to_lowercase))
+                    .collect(),
                 None => String::new(),
             }
         })
@@ -44,14 +77,23 @@ pub fn readable_label(words: &[String]) -> String {
         .map(|w| w.trim())
         .filter(|w| !w.is_empty() && seen.insert(w.to_lowercase()))
         .collect();
-    let mut picked: Vec<&str> = clean.iter().copied().filter(|w| !is_generic(w)).take(4).collect();
+    let mut picked: Vec<&str> = clean
+        .iter()
+        .copied()
+        .filter(|w| !is_generic(w))
+        .take(4)
+        .collect();
     if picked.is_empty() {
         picked = clean.iter().copied().take(4).collect();
     }
     if picked.is_empty() {
         return "Untitled".to_string();
     }
-    picked.iter().map(|w| title_case(w)).collect::<Vec<_>>().join(" ")
+    picked
+        .iter()
+        .map(|w| title_case(w))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[cfg(test)]
@@ -71,10 +113,22 @@ mod tests {
 
     #[test]
     fn readable_label_drops_generic_words() {
-        let w = s(&["research", "energy", "data", "oil", "gas", "penelitian", "prices", "war"]);
+        let w = s(&[
+            "research",
+            "energy",
+            "data",
+            "oil",
+            "gas",
+            "penelitian",
+            "prices",
+            "war",
+        ]);
         assert_eq!(readable_label(&w), "Energy Oil Gas Prices");
         assert_eq!(readable_label(&s(&["data", "analysis"])), "Data Analysis");
-        assert_eq!(readable_label(&s(&["machine learning", "neural"])), "Machine Learning Neural");
+        assert_eq!(
+            readable_label(&s(&["machine learning", "neural"])),
+            "Machine Learning Neural"
+        );
         assert_eq!(readable_label(&[]), "Untitled");
     }
 }

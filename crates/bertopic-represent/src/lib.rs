@@ -41,3 +41,7 @@ pub use vectorizer::preprocess_text;
 /// Text → terms (tokens after stop-word removal, then n-grams), like sklearn's
 /// `CountVectorizer.build_analyzer()`. `Sync` so documents can be analysed in parallel.
 pub type Analyzer<'a> = dyn Fn(&str) -> Vec<String> + Sync + 'a;
+
+/// Texts → one embedding row each (words for MMR/KeyBERT, topic strings for MMR); the error is
+/// reported as [`RepresentError::Embedding`].
+pub type Embed<'a, E> = dyn Fn(&[String]) -> Result<ndarray::Array2<f32>, E> + 'a;

@@ -92,10 +92,14 @@ impl LlmLabeller {
             )));
         }
         if params.model.trim().is_empty() {
-            return Err(RepresentError::InvalidParams("LLM model name is empty".into()));
+            return Err(RepresentError::InvalidParams(
+                "LLM model name is empty".into(),
+            ));
         }
         if params.timeout.is_zero() {
-            return Err(RepresentError::InvalidParams("LLM timeout must be positive".into()));
+            return Err(RepresentError::InvalidParams(
+                "LLM timeout must be positive".into(),
+            ));
         }
         let api_key = params
             .api_key
@@ -103,7 +107,11 @@ impl LlmLabeller {
             .or_else(|| std::env::var("GROQ_API_KEY").ok())
             .filter(|k| !k.trim().is_empty());
         let agent = ureq::AgentBuilder::new().timeout(params.timeout).build();
-        Ok(LlmLabeller { params, api_key, agent })
+        Ok(LlmLabeller {
+            params,
+            api_key,
+            agent,
+        })
     }
 
     /// The settings.
@@ -154,7 +162,9 @@ impl LlmLabeller {
                 return Err(err);
             }
             let exp = self.params.backoff.saturating_mul(1u32 << attempt.min(16));
-            let wait = exp.max(retry_after.unwrap_or_default()).min(self.params.max_backoff);
+            let wait = exp
+                .max(retry_after.unwrap_or_default())
+                .min(self.params.max_backoff);
             std::thread::sleep(wait);
             attempt += 1;
         }
@@ -162,14 +172,20 @@ impl LlmLabeller {
 
     /// One HTTP round trip: the body text, or the error and any `Retry-After`.
     fn request(&self, body: &Value) -> Result<String, (RepresentError, Option<Duration>)> {
-        let mut req = self.agent.post(&self.params.endpoint).set("Content-Type", "application/json");
+        let mut req = self
+            .agent
+            .post(&self.params.endpoint)
+            .set("Content-Type", "application/json");
         if let Some(k) = &self.api_key {
             req = req.set("Authorization", &format!("Bearer {k}"));
         }
         match req.send_json(body) {
-            Ok(resp) => resp
-                .into_string()
-                .map_err(|e| (RepresentError::Transport(format!("reading the response: {e}")), None)),
+            Ok(resp) => resp.into_string().map_err(|e| {
+                (
+                    RepresentError::Transport(format!("reading the response: {e}")),
+                    None,
+                )
+            }),
             Err(ureq::Error::Status(status, resp)) => {
                 let retry_after = resp
                     .header("Retry-After")
@@ -204,7 +220,11 @@ impl LlmLabeller {
                     streak += 1;
                     let fatal = matches!(
                         e,
-                        RepresentError::MissingApiKey(_) | RepresentError::Http { status: 401 | 403 | 404, .. }
+                        RepresentError::MissingApiKey(_)
+                            | RepresentError::Http {
+                                status: 401 | 403 | 404,
+                                ..
+                            }
                     );
                     if fatal || streak >= self.params.max_consecutive_failures.max(1) {
                         stop = Some(format!("skipped after earlier failures (last: {e})"));
@@ -230,13 +250,17 @@ impl LlmLabeller {
 /// Takes `choices[0].message.content` from a chat-completions response and cleans it.
 fn parse_label(text: &str) -> Result<String, RepresentError> {
     let v: Value = serde_json::from_str(text).map_err(|e| {
-        RepresentError::BadResponse(format!("not JSON ({e}): {}", text.chars().take(80).collect::<String>()))
+        RepresentError::BadResponse(format!(
+            "not JSON ({e}): {}",
+            text.chars().take(80).collect::<String>()
+        ))
     })?;
     let content = v
         .pointer("/choices/0/message/content")
         .and_then(Value::as_str)
         .ok_or_else(|| RepresentError::BadResponse("no choices[0].message.content".into()))?;
-    sanitize_label(content).ok_or_else(|| RepresentError::BadResponse("the model returned an empty label".into()))
+    sanitize_label(content)
+        .ok_or_else(|| RepresentError::BadResponse("the model returned an empty label".into()))
 }
 
 /// One line, no quotes or markdown, no `Topic:`/`Label:` prefix, at most 60 characters.
@@ -281,8 +305,14 @@ mod tests {
 
     #[test]
     fn sanitize() {
-        assert_eq!(sanitize_label("Topic: \"Oil Prices\".").as_deref(), Some("Oil Prices"));
-        assert_eq!(sanitize_label("Here is a label:\n**Space  Race**\nmore").as_deref(), Some("Space Race"));
+        assert_eq!(
+            sanitize_label("Topic: \"Oil Prices\".").as_deref(),
+            Some("Oil Prices")
+        );
+        assert_eq!(
+            sanitize_label("Here is a label:\n**Space  Race**\nmore").as_deref(),
+            Some("Space Race")
+        );
         assert_eq!(sanitize_label("   \n "), None);
         let long = "word ".repeat(40);
         let l = sanitize_label(&long).unwrap();

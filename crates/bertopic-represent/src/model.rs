@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ctfidf::{self, top_terms, weigh_row};
 use crate::vectorizer::{fit_counts, preprocess_text, transform_counts};
-use crate::{mmr, Analyzer, CsrMatrix, RepresentError, RepresentParams};
+use crate::{mmr, Analyzer, CsrMatrix, Embed, RepresentError, RepresentParams};
 
 /// A fitted topic representation: vocabulary, c-TF-IDF matrix (topics × terms), top words,
 /// sizes and representative documents. Rows follow [`topic_ids`](Self::topic_ids).
@@ -60,7 +60,7 @@ pub fn fit_with_embedder<E: Display>(
     labels: &[i64],
     analyzer: &Analyzer<'_>,
     params: &RepresentParams,
-    embed: Option<&dyn Fn(&[String]) -> Result<Array2<f32>, E>>,
+    embed: Option<&Embed<'_, E>>,
 ) -> Result<TopicRepresentation, RepresentError> {
     params.validate()?;
     if docs.len() != labels.len() {
@@ -88,7 +88,11 @@ pub fn fit_with_embedder<E: Display>(
     let class_texts: Vec<String> = members
         .par_iter()
         .map(|m| {
-            let joined = m.iter().map(|&i| docs[i].as_str()).collect::<Vec<_>>().join(" ");
+            let joined = m
+                .iter()
+                .map(|&i| docs[i].as_str())
+                .collect::<Vec<_>>()
+                .join(" ");
             preprocess_text(&joined, params.strip_non_alphanumeric)
         })
         .collect();
@@ -129,7 +133,8 @@ pub fn fit_with_embedder<E: Display>(
     rep.words = (0..rep.topic_ids.len())
         .map(|t| rep.top_words(t, params.top_n_words))
         .collect();
-    rep.representative_docs = rep.representative_docs_of(docs, &members, analyzer, params.n_representative_docs);
+    rep.representative_docs =
+        rep.representative_docs_of(docs, &members, analyzer, params.n_representative_docs);
     if let (Some(div), Some(embed)) = (params.mmr_diversity, embed) {
         rep.words = rep.words_mmr(embed, div)?;
     }
@@ -202,11 +207,20 @@ impl TopicRepresentation {
     }
 
     fn term_index(&self) -> HashMap<&str, usize> {
-        self.vocabulary.iter().enumerate().map(|(i, w)| (w.as_str(), i)).collect()
+        self.vocabulary
+            .iter()
+            .enumerate()
+            .map(|(i, w)| (w.as_str(), i))
+            .collect()
     }
 
     /// c-TF-IDF vector of one text (raw text, as BERTopic's `transform` path: no cleaning).
-    fn doc_vector(&self, text: &str, analyzer: &Analyzer<'_>, index: &HashMap<&str, usize>) -> Vec<(usize, f64)> {
+    fn doc_vector(
+        &self,
+        text: &str,
+        analyzer: &Analyzer<'_>,
+        index: &HashMap<&str, usize>,
+    ) -> Vec<(usize, f64)> {
         let counts: Vec<(usize, f64)> = transform_counts(text, analyzer, index)
             .into_iter()
             .map(|(i, c)| (i, c as f64))
@@ -217,7 +231,11 @@ impl TopicRepresentation {
     /// Cosine similarity (documents × topics, columns in [`topic_ids`](Self::topic_ids) order)
     /// between the c-TF-IDF vectors of `docs` and of each topic, as BERTopic's
     /// `reduce_outliers(strategy="c-tf-idf")`. Documents without known terms get 0.
-    pub fn doc_topic_similarity(&self, docs: &[String], analyzer: &Analyzer<'_>) -> Result<Array2<f64>, RepresentError> {
+    pub fn doc_topic_similarity(
+        &self,
+        docs: &[String],
+        analyzer: &Analyzer<'_>,
+    ) -> Result<Array2<f64>, RepresentError> {
         self.check()?;
         let n_topics = self.topic_ids.len();
         // Column-major copy so each document term visits only the topics that contain it.
@@ -244,7 +262,13 @@ impl TopicRepresentation {
                 }
                 dots.iter()
                     .zip(&topic_norm)
-                    .map(|(&d, &tn)| if dn > 0.0 && tn > 0.0 { d / (dn * tn) } else { 0.0 })
+                    .map(|(&d, &tn)| {
+                        if dn > 0.0 && tn > 0.0 {
+                            d / (dn * tn)
+                        } else {
+                            0.0
+                        }
+                    })
                     .collect()
             })
             .collect();
@@ -286,7 +310,11 @@ impl TopicRepresentation {
                             .iter()
                             .filter_map(|&(i, w)| idx.binary_search(&i).ok().map(|p| w * val[p]))
                             .sum();
-                        let s = if dn > 0.0 && tn > 0.0 { dot / (dn * tn) } else { 0.0 };
+                        let s = if dn > 0.0 && tn > 0.0 {
+                            dot / (dn * tn)
+                        } else {
+                            0.0
+                        };
                         (d, s)
                     })
                     .collect();
@@ -302,7 +330,7 @@ impl TopicRepresentation {
     /// picks `top_n_words` with [`mmr`](crate::mmr()) and returns them in c-TF-IDF order.
     pub fn words_mmr<E: Display>(
         &self,
-        embed: &dyn Fn(&[String]) -> Result<Array2<f32>, E>,
+        embed: &Embed<'_, E>,
         diversity: f32,
     ) -> Result<Vec<Vec<(String, f64)>>, RepresentError> {
         if !(0.0..=1.0).contains(&diversity) {
@@ -315,16 +343,29 @@ impl TopicRepresentation {
             .map(|t| self.top_words(t, top_n.max(30)))
             .collect();
         // One call for all distinct words and one for the topic strings: embedding is the cost.
-        let mut unique: Vec<String> = candidates.iter().flatten().map(|(w, _)| w.clone()).collect();
+        let mut unique: Vec<String> = candidates
+            .iter()
+            .flatten()
+            .map(|(w, _)| w.clone())
+            .collect();
         unique.sort();
         unique.dedup();
         let word_emb = call_embed(embed, &unique)?;
         let joined: Vec<String> = candidates
             .iter()
-            .map(|c| c.iter().map(|(w, _)| w.as_str()).collect::<Vec<_>>().join(" "))
+            .map(|c| {
+                c.iter()
+                    .map(|(w, _)| w.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
             .collect();
         let topic_emb = call_embed(embed, &joined)?;
-        let pos: HashMap<&str, usize> = unique.iter().enumerate().map(|(i, w)| (w.as_str(), i)).collect();
+        let pos: HashMap<&str, usize> = unique
+            .iter()
+            .enumerate()
+            .map(|(i, w)| (w.as_str(), i))
+            .collect();
         let mut out = Vec::with_capacity(candidates.len());
         for (t, cand) in candidates.iter().enumerate() {
             if cand.is_empty() {
@@ -335,7 +376,12 @@ impl TopicRepresentation {
             let rows: Vec<usize> = words.iter().map(|w| pos[w.as_str()]).collect();
             let we = word_emb.select(ndarray::Axis(0), &rows);
             let chosen = mmr(topic_emb.row(t), we.view(), &words, top_n, diversity)?;
-            out.push(cand.iter().filter(|(w, _)| chosen.contains(w)).cloned().collect());
+            out.push(
+                cand.iter()
+                    .filter(|(w, _)| chosen.contains(w))
+                    .cloned()
+                    .collect(),
+            );
         }
         Ok(out)
     }
@@ -347,7 +393,7 @@ impl TopicRepresentation {
     pub fn keybert<E: Display>(
         &self,
         doc_embeddings: ArrayView2<'_, f32>,
-        embed: &dyn Fn(&[String]) -> Result<Array2<f32>, E>,
+        embed: &Embed<'_, E>,
         nr_candidate_words: usize,
     ) -> Result<Vec<Vec<(String, f64)>>, RepresentError> {
         self.check()?;
@@ -369,14 +415,24 @@ impl TopicRepresentation {
             }
         }
         let candidates: Vec<Vec<String>> = (0..self.topic_ids.len())
-            .map(|t| self.top_words(t, nr_candidate_words).into_iter().map(|(w, _)| w).collect())
+            .map(|t| {
+                self.top_words(t, nr_candidate_words)
+                    .into_iter()
+                    .map(|(w, _)| w)
+                    .collect()
+            })
             .collect();
-        crate::keybert_rerank(&candidates, topic_emb.view(), embed, self.params.top_n_words)
+        crate::keybert_rerank(
+            &candidates,
+            topic_emb.view(),
+            embed,
+            self.params.top_n_words,
+        )
     }
 }
 
 pub(crate) fn call_embed<E: Display>(
-    embed: &dyn Fn(&[String]) -> Result<Array2<f32>, E>,
+    embed: &Embed<'_, E>,
     texts: &[String],
 ) -> Result<Array2<f32>, RepresentError> {
     if texts.is_empty() {

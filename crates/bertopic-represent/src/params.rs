@@ -93,7 +93,9 @@ impl RepresentParams {
     /// Checks every range.
     pub fn validate(&self) -> Result<(), RepresentError> {
         if self.top_n_words == 0 {
-            return Err(RepresentError::InvalidParams("top_n_words must be at least 1".into()));
+            return Err(RepresentError::InvalidParams(
+                "top_n_words must be at least 1".into(),
+            ));
         }
         if let Some(d) = self.mmr_diversity {
             if !(0.0..=1.0).contains(&d) {

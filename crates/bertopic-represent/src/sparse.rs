@@ -60,14 +60,20 @@ impl CsrMatrix {
 
     /// Sum of each row.
     pub fn row_sums(&self) -> Vec<f64> {
-        (0..self.n_rows).map(|r| self.row(r).1.iter().sum()).collect()
+        (0..self.n_rows)
+            .map(|r| self.row(r).1.iter().sum())
+            .collect()
     }
 
     /// Checks the structural invariants (used after deserialisation).
     pub fn check(&self) -> Result<(), RepresentError> {
         let bad = |m: String| Err(RepresentError::Corrupt(m));
         if self.indptr.len() != self.n_rows + 1 {
-            return bad(format!("indptr has {} entries for {} rows", self.indptr.len(), self.n_rows));
+            return bad(format!(
+                "indptr has {} entries for {} rows",
+                self.indptr.len(),
+                self.n_rows
+            ));
         }
         if self.indices.len() != self.values.len() {
             return bad("indices and values differ in length".into());
@@ -80,8 +86,11 @@ impl CsrMatrix {
                 return bad(format!("indptr decreases at row {r}"));
             }
             let idx = &self.indices[self.indptr[r]..self.indptr[r + 1]];
-            if idx.windows(2).any(|w| w[0] >= w[1]) || idx.last().is_some_and(|&c| c >= self.n_cols) {
-                return bad(format!("row {r} has unsorted or out-of-range column indices"));
+            if idx.windows(2).any(|w| w[0] >= w[1]) || idx.last().is_some_and(|&c| c >= self.n_cols)
+            {
+                return bad(format!(
+                    "row {r} has unsorted or out-of-range column indices"
+                ));
             }
         }
         Ok(())

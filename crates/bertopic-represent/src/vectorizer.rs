@@ -45,7 +45,8 @@ pub(crate) fn fit_counts(
     analyzer: &Analyzer<'_>,
     params: &VectorizerParams,
 ) -> Result<Counts, RepresentError> {
-    let maps: Vec<HashMap<String, u64>> = texts.par_iter().map(|t| count_terms(analyzer(t))).collect();
+    let maps: Vec<HashMap<String, u64>> =
+        texts.par_iter().map(|t| count_terms(analyzer(t))).collect();
     let mut vocabulary: Vec<&str> = {
         let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
         for m in &maps {
@@ -58,7 +59,11 @@ pub(crate) fn fit_counts(
     }
     // Rust's str order is by code point, the same as Python's sorted() on str.
     vocabulary.sort_unstable();
-    let index: HashMap<&str, usize> = vocabulary.iter().enumerate().map(|(i, &w)| (w, i)).collect();
+    let index: HashMap<&str, usize> = vocabulary
+        .iter()
+        .enumerate()
+        .map(|(i, &w)| (w, i))
+        .collect();
     let n_docs = texts.len();
     let mut df = vec![0usize; vocabulary.len()];
     let mut tf = vec![0u64; vocabulary.len()];
@@ -78,7 +83,9 @@ pub(crate) fn fit_counts(
     }
     let min_df = params.min_df.max(1);
     let max_df = params.max_df.unwrap_or(1.0);
-    let prune = params.min_df > 1 || params.max_df.is_some_and(|m| m < 1.0) || params.max_features.is_some();
+    let prune = params.min_df > 1
+        || params.max_df.is_some_and(|m| m < 1.0)
+        || params.max_features.is_some();
     if !prune {
         return Ok(Counts {
             vocabulary: vocabulary.into_iter().map(str::to_string).collect(),

@@ -1,6 +1,8 @@
 //! Behaviour of `fit` and the fitted representation on small hand-made corpora.
 
-use bertopic_represent::{fit, fit_with_embedder, RepresentError, RepresentParams, TopicRepresentation, VectorizerParams};
+use bertopic_represent::{
+    fit, fit_with_embedder, RepresentError, RepresentParams, TopicRepresentation, VectorizerParams,
+};
 use ndarray::Array2;
 use proptest::prelude::*;
 
@@ -10,10 +12,18 @@ fn ws(s: &str) -> Vec<String> {
 
 fn corpus() -> (Vec<String>, Vec<i64>) {
     let docs = [
-        "oil gas prices", "gas oil energy", "energy prices oil", "moon rocket space",
-        "space moon landing", "rocket launch space", "misc words here oil",
+        "oil gas prices",
+        "gas oil energy",
+        "energy prices oil",
+        "moon rocket space",
+        "space moon landing",
+        "rocket launch space",
+        "misc words here oil",
     ];
-    (docs.iter().map(|s| s.to_string()).collect(), vec![0, 0, 0, 1, 1, 1, -1])
+    (
+        docs.iter().map(|s| s.to_string()).collect(),
+        vec![0, 0, 0, 1, 1, 1, -1],
+    )
 }
 
 #[test]
@@ -36,7 +46,11 @@ fn topics_sizes_and_representative_docs() {
 fn doc_topic_similarity_picks_the_right_topic() {
     let (docs, labels) = corpus();
     let rep = fit(&docs, &labels, &ws, &RepresentParams::default()).unwrap();
-    let new = vec!["oil and gas".to_string(), "a rocket to the moon".to_string(), "zzz".to_string()];
+    let new = vec![
+        "oil and gas".to_string(),
+        "a rocket to the moon".to_string(),
+        "zzz".to_string(),
+    ];
     let s = rep.doc_topic_similarity(&new, &ws).unwrap();
     assert_eq!(s.shape(), &[3, 3]);
     assert!(s[[0, 1]] > s[[0, 2]] && s[[1, 2]] > s[[1, 1]]);
@@ -48,40 +62,73 @@ fn doc_topic_similarity_picks_the_right_topic() {
 fn pruning_follows_sklearn() {
     let (docs, labels) = corpus();
     let p = RepresentParams {
-        vectorizer: VectorizerParams { min_df: 2, ..Default::default() },
+        vectorizer: VectorizerParams {
+            min_df: 2,
+            ..Default::default()
+        },
         ..Default::default()
     };
     let rep = fit(&docs, &labels, &ws, &p).unwrap();
     // Only terms present in two or more topics survive.
     assert_eq!(rep.vocabulary, vec!["oil"]);
     let p = RepresentParams {
-        vectorizer: VectorizerParams { max_features: Some(2), ..Default::default() },
+        vectorizer: VectorizerParams {
+            max_features: Some(2),
+            ..Default::default()
+        },
         ..Default::default()
     };
     let rep = fit(&docs, &labels, &ws, &p).unwrap();
     assert_eq!(rep.vocabulary, vec!["oil", "space"]);
     let p = RepresentParams {
-        vectorizer: VectorizerParams { min_df: 5, ..Default::default() },
+        vectorizer: VectorizerParams {
+            min_df: 5,
+            ..Default::default()
+        },
         ..Default::default()
     };
-    assert!(matches!(fit(&docs, &labels, &ws, &p), Err(RepresentError::NoTermsAfterPruning(_)) | Err(RepresentError::InvalidParams(_))));
+    assert!(matches!(
+        fit(&docs, &labels, &ws, &p),
+        Err(RepresentError::NoTermsAfterPruning(_)) | Err(RepresentError::InvalidParams(_))
+    ));
 }
 
 #[test]
 fn bad_input_is_an_error_not_a_panic() {
     let (docs, labels) = corpus();
-    assert!(matches!(fit(&docs, &labels[..2], &ws, &RepresentParams::default()), Err(RepresentError::LengthMismatch { .. })));
-    assert!(matches!(fit(&[], &[], &ws, &RepresentParams::default()), Err(RepresentError::NoDocuments)));
+    assert!(matches!(
+        fit(&docs, &labels[..2], &ws, &RepresentParams::default()),
+        Err(RepresentError::LengthMismatch { .. })
+    ));
+    assert!(matches!(
+        fit(&[], &[], &ws, &RepresentParams::default()),
+        Err(RepresentError::NoDocuments)
+    ));
     let none = |_: &str| Vec::<String>::new();
-    assert!(matches!(fit(&docs, &labels, &none, &RepresentParams::default()), Err(RepresentError::EmptyVocabulary)));
-    let p = RepresentParams { top_n_words: 0, ..Default::default() };
+    assert!(matches!(
+        fit(&docs, &labels, &none, &RepresentParams::default()),
+        Err(RepresentError::EmptyVocabulary)
+    ));
+    let p = RepresentParams {
+        top_n_words: 0,
+        ..Default::default()
+    };
     assert!(fit(&docs, &labels, &ws, &p).is_err());
-    let p = RepresentParams { mmr_diversity: Some(0.3), ..Default::default() };
-    assert!(matches!(fit(&docs, &labels, &ws, &p), Err(RepresentError::InvalidParams(_))));
+    let p = RepresentParams {
+        mmr_diversity: Some(0.3),
+        ..Default::default()
+    };
+    assert!(matches!(
+        fit(&docs, &labels, &ws, &p),
+        Err(RepresentError::InvalidParams(_))
+    ));
     // A corrupt (e.g. hand-edited) representation is reported, not indexed out of bounds.
     let mut rep = fit(&docs, &labels, &ws, &RepresentParams::default()).unwrap();
     rep.idf.pop();
-    assert!(matches!(rep.doc_topic_similarity(&docs, &ws), Err(RepresentError::Corrupt(_))));
+    assert!(matches!(
+        rep.doc_topic_similarity(&docs, &ws),
+        Err(RepresentError::Corrupt(_))
+    ));
 }
 
 #[test]
@@ -97,14 +144,21 @@ fn serde_round_trip() {
 /// Deterministic fake embedding: bag of letters.
 fn letters(texts: &[String]) -> Result<Array2<f32>, String> {
     Ok(Array2::from_shape_fn((texts.len(), 26), |(i, j)| {
-        texts[i].bytes().filter(|b| (*b as usize).wrapping_sub(b'a' as usize) == j).count() as f32
+        texts[i]
+            .bytes()
+            .filter(|b| (*b as usize).wrapping_sub(b'a' as usize) == j)
+            .count() as f32
     }))
 }
 
 #[test]
 fn mmr_and_keybert_via_embedder() {
     let (docs, labels) = corpus();
-    let p = RepresentParams { top_n_words: 2, mmr_diversity: Some(0.5), ..Default::default() };
+    let p = RepresentParams {
+        top_n_words: 2,
+        mmr_diversity: Some(0.5),
+        ..Default::default()
+    };
     let rep = fit_with_embedder(&docs, &labels, &ws, &p, Some(&letters)).unwrap();
     for (t, w) in rep.words.iter().enumerate() {
         assert!(w.len() <= 2);
@@ -114,7 +168,9 @@ fn mmr_and_keybert_via_embedder() {
     let emb = letters(&docs).unwrap();
     let kb = rep.keybert(emb.view(), &letters, 100).unwrap();
     assert_eq!(kb.len(), rep.topic_ids.len());
-    assert!(kb.iter().all(|w| w.len() <= 2 && w.iter().all(|(_, s)| s.is_finite())));
+    assert!(kb
+        .iter()
+        .all(|w| w.len() <= 2 && w.iter().all(|(_, s)| s.is_finite())));
 }
 
 proptest! {

@@ -24,7 +24,9 @@ fn server(script: Vec<Reply>) -> (String, Arc<Mutex<Vec<String>>>) {
     let seen2 = Arc::clone(&seen);
     thread::spawn(move || {
         for reply in script {
-            let Ok((mut stream, _)) = listener.accept() else { return };
+            let Ok((mut stream, _)) = listener.accept() else {
+                return;
+            };
             let mut reader = BufReader::new(stream.try_clone().unwrap());
             let mut len = 0usize;
             let mut head = String::new();
@@ -43,11 +45,16 @@ fn server(script: Vec<Reply>) -> (String, Arc<Mutex<Vec<String>>>) {
             }
             let mut body = vec![0u8; len];
             let _ = reader.read_exact(&mut body);
-            seen2.lock().unwrap().push(head + &String::from_utf8_lossy(&body));
+            seen2
+                .lock()
+                .unwrap()
+                .push(head + &String::from_utf8_lossy(&body));
             let (status, text) = match reply {
                 Reply::Ok(label) => (
                     200,
-                    format!(r#"{{"choices":[{{"index":0,"message":{{"role":"assistant","content":"{label}"}}}}]}}"#),
+                    format!(
+                        r#"{{"choices":[{{"index":0,"message":{{"role":"assistant","content":"{label}"}}}}]}}"#
+                    ),
                 ),
                 Reply::Status(s) => (s, r#"{"error":"try later"}"#.to_string()),
                 Reply::Garbage => (200, "<html>not json".to_string()),
@@ -85,13 +92,18 @@ fn labeller(endpoint: String, retries: u32) -> LlmLabeller {
 }
 
 fn words() -> Vec<String> {
-    ["oil", "gas", "energy", "prices"].iter().map(|s| s.to_string()).collect()
+    ["oil", "gas", "energy", "prices"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
 }
 
 #[test]
 fn success_sends_model_key_words_and_cleans_label() {
     let (ep, seen) = server(vec![Reply::Ok("Topic: **Energy Prices**")]);
-    let l = labeller(ep, 0).label(&words(), &["Oil prices rose.\nGas too."]).unwrap();
+    let l = labeller(ep, 0)
+        .label(&words(), &["Oil prices rose.\nGas too."])
+        .unwrap();
     assert_eq!(l, "Energy Prices");
     let req = seen.lock().unwrap()[0].clone();
     assert!(req.contains("Bearer test-key"));
@@ -101,7 +113,11 @@ fn success_sends_model_key_words_and_cleans_label() {
 
 #[test]
 fn retries_after_429() {
-    let (ep, seen) = server(vec![Reply::Status(429), Reply::Status(503), Reply::Ok("Energy")]);
+    let (ep, seen) = server(vec![
+        Reply::Status(429),
+        Reply::Status(503),
+        Reply::Ok("Energy"),
+    ]);
     assert_eq!(labeller(ep, 3).label(&words(), &[]).unwrap(), "Energy");
     assert_eq!(seen.lock().unwrap().len(), 3);
 }
@@ -110,13 +126,19 @@ fn retries_after_429() {
 fn server_error_falls_back() {
     let (ep, _) = server(vec![Reply::Status(500), Reply::Status(500)]);
     let lab = labeller(ep, 1);
-    assert!(matches!(lab.label(&words(), &[]), Err(RepresentError::Http { status: 500, .. })));
+    assert!(matches!(
+        lab.label(&words(), &[]),
+        Err(RepresentError::Http { status: 500, .. })
+    ));
 }
 
 #[test]
 fn client_error_is_not_retried() {
     let (ep, seen) = server(vec![Reply::Status(401), Reply::Ok("never")]);
-    assert!(matches!(labeller(ep, 3).label(&words(), &[]), Err(RepresentError::Http { status: 401, .. })));
+    assert!(matches!(
+        labeller(ep, 3).label(&words(), &[]),
+        Err(RepresentError::Http { status: 401, .. })
+    ));
     assert_eq!(seen.lock().unwrap().len(), 1);
 }
 
@@ -135,7 +157,11 @@ fn timeout_and_garbage_fall_back() {
     assert_eq!(out.labels[2], "Space Race");
     let ids: Vec<i64> = out.fell_back.iter().map(|f| f.0).collect();
     assert_eq!(ids, vec![0, 1]);
-    assert!(out.fell_back[1].1.contains("unusable LLM response"), "{}", out.fell_back[1].1);
+    assert!(
+        out.fell_back[1].1.contains("unusable LLM response"),
+        "{}",
+        out.fell_back[1].1
+    );
 }
 
 #[test]
@@ -158,5 +184,8 @@ fn missing_key_for_groq_fails_fast() {
         return; // the environment provides a key; nothing to check without the internet
     }
     let lab = LlmLabeller::new(LlmParams::default()).unwrap();
-    assert!(matches!(lab.label(&words(), &[]), Err(RepresentError::MissingApiKey(_))));
+    assert!(matches!(
+        lab.label(&words(), &[]),
+        Err(RepresentError::MissingApiKey(_))
+    ));
 }

@@ -53,7 +53,12 @@ fn ctfidf_matches_bertopic() {
         let rep = fit(&docs, &labels, &analyzer, &params).unwrap();
 
         // Vocabulary: exact, same order.
-        let vocab: Vec<&str> = r["vocabulary"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+        let vocab: Vec<&str> = r["vocabulary"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
         assert_eq!(rep.vocabulary.len(), vocab.len(), "{name}: vocabulary size");
         for (i, (a, b)) in rep.vocabulary.iter().zip(&vocab).enumerate() {
             assert_eq!(a, b, "{name}: vocabulary[{i}]");
@@ -62,27 +67,54 @@ fn ctfidf_matches_bertopic() {
         for (row, class) in classes.iter().enumerate() {
             let want = &r["class_term_counts"][class];
             let (idx, val) = rep.counts.row(row);
-            let wi: Vec<usize> = want["indices"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
-            let wc: Vec<f64> = want["counts"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+            let wi: Vec<usize> = want["indices"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_u64().unwrap() as usize)
+                .collect();
+            let wc: Vec<f64> = want["counts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_f64().unwrap())
+                .collect();
             assert_eq!(idx, &wi[..], "{name}/{class}: count indices");
             assert_eq!(val, &wc[..], "{name}/{class}: counts");
         }
-        assert_eq!(rep.avg_nr_samples, cfg["avg_nr_samples"].as_f64().unwrap(), "{name}: A");
+        assert_eq!(
+            rep.avg_nr_samples,
+            cfg["avg_nr_samples"].as_f64().unwrap(),
+            "{name}: A"
+        );
         // idf within tolerance.
-        for (i, (a, b)) in rep.idf.iter().zip(cfg["idf"].as_array().unwrap()).enumerate() {
+        for (i, (a, b)) in rep
+            .idf
+            .iter()
+            .zip(cfg["idf"].as_array().unwrap())
+            .enumerate()
+        {
             let b = b.as_f64().unwrap();
             assert!(rel_close(*a, b, tol), "{name}: idf[{i}] = {a}, want {b}");
         }
         let sums = rep.ctfidf.row_sums();
         for (row, class) in classes.iter().enumerate() {
             let want_sum = cfg["row_sums"][class].as_f64().unwrap();
-            assert!(rel_close(sums[row], want_sum, tol), "{name}/{class}: row sum {} vs {want_sum}", sums[row]);
+            assert!(
+                rel_close(sums[row], want_sum, tol),
+                "{name}/{class}: row sum {} vs {want_sum}",
+                sums[row]
+            );
             // Top-10 words in order, weights within tolerance.
             let want = cfg["top10"][class].as_array().unwrap();
             let got = rep.top_words(row, want.len());
             for (k, (g, w)) in got.iter().zip(want).enumerate() {
                 let (ww, wv) = (w[0].as_str().unwrap(), w[1].as_f64().unwrap());
-                assert!(rel_close(g.1, wv, tol), "{name}/{class}: weight #{k} {} vs {wv}", g.1);
+                assert!(
+                    rel_close(g.1, wv, tol),
+                    "{name}/{class}: weight #{k} {} vs {wv}",
+                    g.1
+                );
                 if g.0 != ww {
                     // Only allowed where two weights tie within 1e-9 relative.
                     let tie = got.iter().any(|o| o.0 == ww && rel_close(o.1, g.1, 1e-9));
