@@ -1,2 +1,44 @@
-//! Placeholder; replaced below.
-fn main() {}
+//! Encoder throughput on real abstracts (first rows of arxiv-cs-abstracts.csv, Title + " " +
+//! Abstract) at batch 16/32/64. Needs the fetched model. Reports docs/s via criterion throughput.
+
+use std::path::PathBuf;
+
+use bertopic_embed::*;
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+const DOCS: usize = 200;
+
+fn texts(n: usize) -> Vec<String> {
+    let shared = std::env::var_os("BERTOPIC_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared")));
+    let mut rdr = csv::Reader::from_path(shared.join("data/arxiv-cs-abstracts.csv")).expect("arxiv csv");
+    rdr.records()
+        .take(n)
+        .map(|r| {
+            let r = r.expect("csv row");
+            format!("{} {}", &r[0], &r[1]).trim().to_string()
+        })
+        .collect()
+}
+
+fn bench(c: &mut Criterion) {
+    let model = resolve_local(DEFAULT_MODEL, &ResolveOptions::default())
+        .expect("model not fetched: run `cargo run -p bertopic-embed --example fetch_model`");
+    let docs = texts(DOCS);
+    let mut g = c.benchmark_group("minilm_encode");
+    g.sample_size(10).measurement_time(std::time::Duration::from_secs(30));
+    g.throughput(Throughput::Elements(DOCS as u64));
+    for bs in [16, 32, 64] {
+        let enc = SentenceEncoder::load(&model, EncoderOptions { batch_size: bs, ..Default::default() })
+            .expect("load");
+        g.bench_function(format!("batch{bs}_{DOCS}docs"), |b| b.iter(|| enc.embed(&docs).expect("embed")));
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
