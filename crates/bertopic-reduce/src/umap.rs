@@ -464,13 +464,13 @@ fn components(g: &Csr, n: usize) -> (Vec<u32>, usize) {
     let mut label = vec![u32::MAX; n];
     let mut root_label = vec![u32::MAX; n];
     let mut count = 0u32;
-    for i in 0..n {
+    for (i, l) in label.iter_mut().enumerate() {
         let r = find(&mut parent, i as u32) as usize;
         if root_label[r] == u32::MAX {
             root_label[r] = count;
             count += 1;
         }
-        label[i] = root_label[r];
+        *l = root_label[r];
     }
     (label, count as usize)
 }
@@ -625,58 +625,111 @@ fn optimize_d<const D: usize>(
         next.par_chunks_mut(dim)
             .with_min_len(1024)
             .enumerate()
-            .for_each(|(i, yi)| {
-                yi.copy_from_slice(&snap[i * dim..(i + 1) * dim]);
-                let mut rng = SplitMix64::from_keys(&[seed, i as u64, epoch as u64]);
-                let (e0, e1) = (s.indptr[i], s.indptr[i + 1]);
-                for e in e0..e1 {
-                    let inv = s.inv_eps[e];
-                    // Sampled this epoch when a multiple of eps falls in (epoch, epoch+1].
-                    // (Truncating casts: values are ≥ 0, and libm's floor is a call on baseline x86-64.)
-                    let times = ((epoch + 1) as f32 * inv) as u32 - (epoch as f32 * inv) as u32;
-                    if times < 1 {
-                        continue;
-                    }
-                    let j = s.tails[e] as usize;
-                    let yj = &tails_src[j * dim..(j + 1) * dim];
-                    let mut d2 = 0.0f32;
-                    for t in 0..dim {
-                        let df = yi[t] - yj[t];
-                        d2 += df * df;
-                    }
-                    if d2 > 0.0 {
-                        let pb = fast_pow(d2, b);
-                        let coeff = -2.0 * a * b * pb / (d2 * (1.0 + a * pb));
-                        for t in 0..dim {
-                            yi[t] += alpha * clip(coeff * (yi[t] - yj[t]));
+            .for_each_init(
+                || {
+                    (
+                        Vec::<u32>::new(),
+                        Vec::<f32>::new(),
+                        Vec::<f32>::new(),
+                        Vec::<f32>::new(),
+                    )
+                },
+                |(idx, diffs, d2s, coef), (i, yi)| {
+                    yi.copy_from_slice(&snap[i * dim..(i + 1) * dim]);
+                    let mut rng = SplitMix64::from_keys(&[seed, i as u64, epoch as u64]);
+                    let (e0, e1) = (s.indptr[i], s.indptr[i + 1]);
+                    // Every sample of this row and epoch is evaluated at the row's position at
+                    // the start of the epoch and the summed clipped gradient is applied once.
+                    // The samples are then independent, so the arithmetic runs over
+                    // structure-of-arrays buffers the compiler vectorises. Positive samples
+                    // first, then negatives, each in a fixed order: deterministic on any thread
+                    // count.
+                    idx.clear();
+                    for e in e0..e1 {
+                        let inv = s.inv_eps[e];
+                        // Sampled this epoch when a multiple of eps falls in (epoch, epoch+1].
+                        // (Truncating casts: values are ≥ 0; libm's floor is a call on baseline x86-64.)
+                        let times = ((epoch + 1) as f32 * inv) as u32 - (epoch as f32 * inv) as u32;
+                        if times >= 1 {
+                            idx.push(s.tails[e]);
                         }
                     }
-                    for _ in 0..neg_rate {
-                        let k = rng.below(n_tail);
-                        if others.is_none() && k == i {
-                            continue;
-                        }
+                    let n_pos = idx.len();
+                    if n_pos == 0 {
+                        return;
+                    }
+                    for _ in 0..n_pos * neg_rate {
+                        idx.push(rng.below(n_tail) as u32);
+                    }
+                    let m = idx.len();
+                    // diffs[t * m + q] = yi[t] - y_q[t]
+                    diffs.clear();
+                    diffs.resize(dim * m, 0.0);
+                    for (q, &k) in idx.iter().enumerate() {
+                        let k = k as usize;
                         let yk = &tails_src[k * dim..(k + 1) * dim];
-                        let mut d2 = 0.0f32;
                         for t in 0..dim {
-                            let df = yi[t] - yk[t];
-                            d2 += df * df;
+                            diffs[t * m + q] = yi[t] - yk[t];
                         }
-                        if d2 > 0.0 {
-                            let pb = fast_pow(d2, b);
-                            let coeff = 2.0 * b / ((0.001 + d2) * (1.0 + a * pb));
-                            for t in 0..dim {
-                                yi[t] += alpha * clip(coeff * (yi[t] - yk[t]));
-                            }
-                        } else if d2 == 0.0 && others.is_none() {
-                            // Coincident points: push apart by the clip value, like umap-learn.
-                            for v in yi.iter_mut() {
-                                *v += alpha * 4.0;
+                    }
+                    d2s.clear();
+                    d2s.resize(m, 0.0);
+                    for t in 0..dim {
+                        for (d, x) in d2s.iter_mut().zip(&diffs[t * m..(t + 1) * m]) {
+                            *d += x * x;
+                        }
+                    }
+                    coef.clear();
+                    coef.extend(d2s[..n_pos].iter().map(|&x| {
+                        let pb = fast_pow(x.max(f32::MIN_POSITIVE), b);
+                        let c = -2.0 * a * b * pb / (x.max(f32::MIN_POSITIVE) * (1.0 + a * pb));
+                        if x > 0.0 {
+                            c
+                        } else {
+                            0.0
+                        }
+                    }));
+                    coef.extend(d2s[n_pos..].iter().map(|&x| {
+                        let pb = fast_pow(x.max(f32::MIN_POSITIVE), b);
+                        let c = 2.0 * b / ((0.001 + x) * (1.0 + a * pb));
+                        if x > 0.0 {
+                            c
+                        } else {
+                            0.0
+                        }
+                    }));
+                    // Coincident negative samples (not the point itself) push by the clip value,
+                    // like umap-learn; only in fit, where heads and tails share one embedding.
+                    let mut push = 0.0f32;
+                    if others.is_none() {
+                        for q in n_pos..m {
+                            if d2s[q] == 0.0 && idx[q] as usize != i {
+                                push += 4.0;
                             }
                         }
                     }
-                }
-            });
+                    for t in 0..dim {
+                        let row = &diffs[t * m..(t + 1) * m];
+                        // Eight lanes, combined in a fixed order (vectorisable, deterministic).
+                        let mut acc = [0.0f32; 8];
+                        let (cc, rr) = (coef.chunks_exact(8), row.chunks_exact(8));
+                        let (ct, rt) = (cc.remainder(), rr.remainder());
+                        for (c8, r8) in cc.zip(rr) {
+                            for l in 0..8 {
+                                acc[l] += clip(c8[l] * r8[l]);
+                            }
+                        }
+                        let mut tail = 0.0f32;
+                        for (c, r) in ct.iter().zip(rt) {
+                            tail += clip(c * r);
+                        }
+                        let sum = ((acc[0] + acc[4]) + (acc[1] + acc[5]))
+                            + ((acc[2] + acc[6]) + (acc[3] + acc[7]))
+                            + tail;
+                        yi[t] += alpha * (sum + push);
+                    }
+                },
+            );
         std::mem::swap(heads, &mut next);
     }
 }

@@ -41,5 +41,8 @@ fn disconnected_graph_falls_back_and_separates_components() {
         .sum::<f32>()
         / 60.0;
     eprintln!("blob centre gap {gap:.3}, mean within-blob spread {spread:.3}");
-    assert!(gap > spread, "blobs not separated: gap {gap}, spread {spread}");
+    assert!(
+        gap > spread,
+        "blobs not separated: gap {gap}, spread {spread}"
+    );
 }

@@ -63,7 +63,10 @@ fn transform_of_training_points_lands_near_fitted_positions() {
     let t = trustworthiness(probe, placed.view(), 10);
     let t_fit = trustworthiness(probe, emb.slice(s![..100, ..]), 10);
     eprintln!("trustworthiness (k=10) of the 100 points: transformed {t:.4}, fitted {t_fit:.4}");
-    assert!(t >= t_fit - 0.03, "transformed trustworthiness {t} vs fitted {t_fit}");
+    assert!(
+        t >= t_fit - 0.03,
+        "transformed trustworthiness {t} vs fitted {t_fit}"
+    );
 }
 
 #[test]
