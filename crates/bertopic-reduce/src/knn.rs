@@ -109,9 +109,75 @@ fn to_graph(p: &Prepared, lists: Vec<Vec<(f32, u32)>>, k: usize) -> KnnGraph {
     }
 }
 
-/// Exact k-NN of every point among all points (self excluded).
+/// Exact k-NN of every point among all points (self excluded), computing each pair's distance
+/// once: block b of rows is multiplied only with the rows from b's start on (half the work of a
+/// full product), and each pair is offered to both endpoints' lists. The lists sit behind
+/// per-row locks; the result is still independent of thread count and timing because a list ends
+/// as the k smallest (distance, index) pairs offered, whatever the order of the offers.
 pub(crate) fn exact_knn(p: &Prepared, k: usize) -> KnnGraph {
-    blocked_knn(p, p, k, true)
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::sync::Mutex;
+    let (n, d) = (p.n, p.d);
+    let t = ndarray::ArrayView2::from_shape((n, d), &p.data[..n * d])
+        .unwrap_or_else(|_| unreachable!("Prepared holds n*d values"));
+    let euclid = p.metric == Metric::Euclidean;
+    let norms: Vec<f32> = if euclid {
+        (0..n).map(|i| dot(p.row(i), p.row(i))).collect()
+    } else {
+        Vec::new()
+    };
+    let lists: Vec<Mutex<Vec<(f32, u32)>>> = (0..n)
+        .map(|_| Mutex::new(Vec::with_capacity(k + 1)))
+        .collect();
+    // Current k-th distance per row (f32 bits) for a lock-free first rejection; a stale value only
+    // lets through an offer that `insert` then refuses.
+    let worst: Vec<AtomicU32> = (0..n)
+        .map(|_| AtomicU32::new(f32::INFINITY.to_bits()))
+        .collect();
+    let offer = |row: usize, dist: f32, j: u32| {
+        let mut l = lists[row].lock().unwrap_or_else(|e| e.into_inner());
+        insert(&mut l, k, dist, j);
+        if l.len() == k {
+            worst[row].store(l[k - 1].0.to_bits(), Ordering::Relaxed);
+        }
+    };
+    (0..n.div_ceil(BLOCK)).into_par_iter().for_each(|b| {
+        let (r0, r1) = (b * BLOCK, ((b + 1) * BLOCK).min(n));
+        let q = t.slice(ndarray::s![r0..r1, ..]);
+        let cols = t.slice(ndarray::s![r0.., ..]);
+        let sims = q.dot(&cols.t());
+        let mut own: Vec<(f32, u32)> = Vec::with_capacity(k + 1);
+        for r in r0..r1 {
+            own.clear();
+            let mut own_worst = f32::INFINITY;
+            let row = sims.row(r - r0);
+            for (cc, &s) in row.iter().enumerate().skip(r - r0 + 1) {
+                let c = r0 + cc;
+                let dist = if euclid {
+                    (norms[r] + norms[c] - 2.0 * s).max(0.0)
+                } else {
+                    (1.0 - s).max(0.0)
+                };
+                if dist <= own_worst {
+                    insert(&mut own, k, dist, c as u32);
+                    if own.len() == k {
+                        own_worst = own[k - 1].0;
+                    }
+                }
+                if dist <= f32::from_bits(worst[c].load(Ordering::Relaxed)) {
+                    offer(c, dist, r as u32);
+                }
+            }
+            for &(dist, j) in &own {
+                offer(r, dist, j);
+            }
+        }
+    });
+    let lists: Vec<Vec<(f32, u32)>> = lists
+        .into_iter()
+        .map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()))
+        .collect();
+    to_graph(p, lists, k)
 }
 
 /// Exact k-NN of query rows (prepared like the training data) among the training points.
@@ -120,7 +186,7 @@ pub(crate) fn query_knn(train: &Prepared, queries: &Prepared, k: usize) -> KnnGr
 }
 
 /// Query rows per block: the block's similarity matrix (rows × n) stays within a few MiB per thread.
-const BLOCK: usize = 128;
+const BLOCK: usize = 256;
 
 /// Brute-force k-NN by blocks of query rows: one matrix product (matrixmultiply via ndarray) per
 /// block, then a bounded top-k scan per row. Each block is computed by one task with fixed shapes,
