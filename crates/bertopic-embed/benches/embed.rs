@@ -15,7 +15,8 @@ fn texts(n: usize) -> Vec<String> {
     let shared = std::env::var_os("BERTOPIC_SHARED")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared")));
-    let mut rdr = csv::Reader::from_path(shared.join("data/arxiv-cs-abstracts.csv")).expect("arxiv csv");
+    let mut rdr =
+        csv::Reader::from_path(shared.join("data/arxiv-cs-abstracts.csv")).expect("arxiv csv");
     rdr.records()
         .take(n)
         .map(|r| {
@@ -30,12 +31,21 @@ fn bench(c: &mut Criterion) {
         .expect("model not fetched: run `cargo run -p bertopic-embed --example fetch_model`");
     let docs = texts(DOCS);
     let mut g = c.benchmark_group("minilm_encode");
-    g.sample_size(10).measurement_time(std::time::Duration::from_secs(30));
+    g.sample_size(10)
+        .measurement_time(std::time::Duration::from_secs(30));
     g.throughput(Throughput::Elements(DOCS as u64));
     for bs in [16, 32, 64] {
-        let enc = SentenceEncoder::load(&model, EncoderOptions { batch_size: bs, ..Default::default() })
-            .expect("load");
-        g.bench_function(format!("batch{bs}_{DOCS}docs"), |b| b.iter(|| enc.embed(&docs).expect("embed")));
+        let enc = SentenceEncoder::load(
+            &model,
+            EncoderOptions {
+                batch_size: bs,
+                ..Default::default()
+            },
+        )
+        .expect("load");
+        g.bench_function(format!("batch{bs}_{DOCS}docs"), |b| {
+            b.iter(|| enc.embed(&docs).expect("embed"))
+        });
     }
     g.finish();
 }

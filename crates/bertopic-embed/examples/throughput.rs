@@ -21,8 +21,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         docs.push(format!("{} {}", &r[0], &r[1]).trim().to_string());
     }
     let model = resolve_local(DEFAULT_MODEL, &ResolveOptions::default())?;
-    for bs in if batches.is_empty() { vec![32] } else { batches } {
-        let enc = SentenceEncoder::load(&model, EncoderOptions { batch_size: bs, progress: true, ..Default::default() })?;
+    for bs in if batches.is_empty() {
+        vec![32]
+    } else {
+        batches
+    } {
+        let enc = SentenceEncoder::load(
+            &model,
+            EncoderOptions {
+                batch_size: bs,
+                progress: true,
+                ..Default::default()
+            },
+        )?;
         let t0 = Instant::now();
         let ids = enc.tokenize(&docs)?;
         let toks: usize = ids.iter().map(Vec::len).sum();

@@ -113,16 +113,24 @@ impl SentenceEncoder {
     pub fn load(model: &ResolvedModel, opts: EncoderOptions) -> Result<Self, EmbedError> {
         let dir = model.dir.as_path();
         if opts.batch_size == 0 {
-            return Err(EmbedError::InvalidParam("batch_size must be at least 1".into()));
+            return Err(EmbedError::InvalidParam(
+                "batch_size must be at least 1".into(),
+            ));
         }
         let config: BertConfig = read_json(&dir.join("config.json"))?;
         if let Some(t) = config.model_type.as_deref() {
             if t != "bert" {
-                return Err(invalid(dir, format!("model_type `{t}` is not supported (only bert)")));
+                return Err(invalid(
+                    dir,
+                    format!("model_type `{t}` is not supported (only bert)"),
+                ));
             }
         }
         if config.num_attention_heads == 0 || config.hidden_size % config.num_attention_heads != 0 {
-            return Err(invalid(dir, "hidden_size is not a multiple of num_attention_heads"));
+            return Err(invalid(
+                dir,
+                "hidden_size is not a multiple of num_attention_heads",
+            ));
         }
 
         // Pipeline modules: pooling folder and whether a Normalize module follows.
@@ -141,11 +149,20 @@ impl SentenceEncoder {
         let pooling = match pooling_dir.map(|d| d.join("config.json")) {
             Some(p) if p.is_file() => {
                 let pc: PoolingConfig = read_json(&p)?;
-                match (pc.pooling_mode_mean_tokens, pc.pooling_mode_cls_token, pc.pooling_mode_max_tokens) {
+                match (
+                    pc.pooling_mode_mean_tokens,
+                    pc.pooling_mode_cls_token,
+                    pc.pooling_mode_max_tokens,
+                ) {
                     (true, false, false) => Pooling::Mean,
                     (false, true, false) => Pooling::Cls,
                     (false, false, true) => Pooling::Max,
-                    _ => return Err(invalid(dir, "pooling config must select exactly one of mean / cls / max")),
+                    _ => {
+                        return Err(invalid(
+                            dir,
+                            "pooling config must select exactly one of mean / cls / max",
+                        ))
+                    }
                 }
             }
             _ => Pooling::Mean,
@@ -191,12 +208,13 @@ impl SentenceEncoder {
             });
         }
         let device = Device::Cpu;
-        let vb = VarBuilder::from_buffered_safetensors(bytes, DType::F32, &device).map_err(|e| {
-            EmbedError::CorruptWeights {
-                path: weights_path.clone(),
-                reason: e.to_string(),
-            }
-        })?;
+        let vb =
+            VarBuilder::from_buffered_safetensors(bytes, DType::F32, &device).map_err(|e| {
+                EmbedError::CorruptWeights {
+                    path: weights_path.clone(),
+                    reason: e.to_string(),
+                }
+            })?;
         let bert = BertModel::load(vb, &config)
             .map_err(|e| invalid(dir, format!("weights do not match config.json: {e}")))?;
 
@@ -242,9 +260,15 @@ impl SentenceEncoder {
     }
 
     /// Embeds already tokenised inputs with an explicit batch size (see [`Embedder::embed`]).
-    pub fn embed_ids(&self, ids: &[Vec<u32>], batch_size: usize) -> Result<Array2<f32>, EmbedError> {
+    pub fn embed_ids(
+        &self,
+        ids: &[Vec<u32>],
+        batch_size: usize,
+    ) -> Result<Array2<f32>, EmbedError> {
         if batch_size == 0 {
-            return Err(EmbedError::InvalidParam("batch_size must be at least 1".into()));
+            return Err(EmbedError::InvalidParam(
+                "batch_size must be at least 1".into(),
+            ));
         }
         let n = ids.len();
         let mut out = Array2::<f32>::zeros((n, self.dim));
@@ -267,8 +291,9 @@ impl SentenceEncoder {
         for chunk in order.chunks(batch_size) {
             let rows = self.forward_batch(chunk.iter().map(|&i| ids[i].as_slice()))?;
             for (k, &i) in chunk.iter().enumerate() {
-                out.row_mut(i)
-                    .assign(&ndarray::ArrayView1::from(&rows[k * self.dim..(k + 1) * self.dim]));
+                out.row_mut(i).assign(&ndarray::ArrayView1::from(
+                    &rows[k * self.dim..(k + 1) * self.dim],
+                ));
             }
             bar.inc(chunk.len() as u64);
         }
@@ -350,7 +375,10 @@ impl Embedder for SentenceEncoder {
     /// `+max_seq_length=N` is appended (outputs differ, so cache keys must too).
     fn fingerprint(&self) -> String {
         if self.max_seq_overridden {
-            format!("{}+max_seq_length={}", self.weights_sha256, self.max_seq_length)
+            format!(
+                "{}+max_seq_length={}",
+                self.weights_sha256, self.max_seq_length
+            )
         } else {
             self.weights_sha256.clone()
         }

@@ -66,17 +66,24 @@ fn parse_npy(bytes: &[u8]) -> Result<Array2<f32>, String> {
     let width = match descr {
         "<f4" | "=f4" => 4,
         "<f8" | "=f8" => 8,
-        other => return Err(format!("unsupported dtype {other} (need little-endian f4 or f8)")),
+        other => {
+            return Err(format!(
+                "unsupported dtype {other} (need little-endian f4 or f8)"
+            ))
+        }
     };
-    let fortran = header_field(header, "fortran_order").ok_or("header lacks 'fortran_order'")?
-        == "True";
+    let fortran =
+        header_field(header, "fortran_order").ok_or("header lacks 'fortran_order'")? == "True";
     let shape_s = header_field(header, "shape").ok_or("header lacks 'shape'")?;
     let dims: Vec<usize> = shape_s
         .trim_matches(|c| c == '(' || c == ')')
         .split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .map(|s| s.parse::<usize>().map_err(|_| format!("bad shape {shape_s}")))
+        .map(|s| {
+            s.parse::<usize>()
+                .map_err(|_| format!("bad shape {shape_s}"))
+        })
         .collect::<Result<_, _>>()?;
     let (rows, cols) = match dims.as_slice() {
         [r, c] => (*r, *c),
@@ -106,7 +113,8 @@ fn parse_npy(bytes: &[u8]) -> Result<Array2<f32>, String> {
             .collect()
     };
     let arr = if fortran {
-        Array2::from_shape_vec((cols, rows), values).map(|a| a.reversed_axes().as_standard_layout().into_owned())
+        Array2::from_shape_vec((cols, rows), values)
+            .map(|a| a.reversed_axes().as_standard_layout().into_owned())
     } else {
         Array2::from_shape_vec((rows, cols), values)
     };
@@ -119,7 +127,8 @@ fn parse_npy(bytes: &[u8]) -> Result<Array2<f32>, String> {
 /// half-written file.
 pub fn write_npy(path: &Path, a: &Array2<f32>) -> Result<(), EmbedError> {
     let (rows, cols) = a.dim();
-    let mut header = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': ({rows}, {cols}), }}");
+    let mut header =
+        format!("{{'descr': '<f4', 'fortran_order': False, 'shape': ({rows}, {cols}), }}");
     // Pad so that magic + version + length + header (+ '\n') is a multiple of 64, as NumPy does.
     let total = MAGIC.len() + 2 + 2 + header.len() + 1;
     header.push_str(&" ".repeat((64 - total % 64) % 64));
@@ -144,9 +153,13 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), EmbedError> 
         .unwrap_or_else(|| PathBuf::from("."));
     std::fs::create_dir_all(&dir).map_err(|e| EmbedError::io(&dir, e))?;
     let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(|e| EmbedError::io(&dir, e))?;
-    tmp.write_all(bytes).map_err(|e| EmbedError::io(tmp.path(), e))?;
-    tmp.as_file().sync_all().map_err(|e| EmbedError::io(path, e))?;
-    tmp.persist(path).map_err(|e| EmbedError::io(path, e.error))?;
+    tmp.write_all(bytes)
+        .map_err(|e| EmbedError::io(tmp.path(), e))?;
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| EmbedError::io(path, e))?;
+    tmp.persist(path)
+        .map_err(|e| EmbedError::io(path, e.error))?;
     Ok(())
 }
 

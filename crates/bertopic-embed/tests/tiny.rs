@@ -18,7 +18,10 @@ fn truncation_and_padding_ignore_tokenizer_json() {
     let enc = load(d.path(), EncoderOptions::default());
     assert_eq!(enc.max_seq_length(), 16);
     let ids = enc
-        .tokenize(&["cat".into(), "the cat sat on the mat the dog ran far away from the cat".into()])
+        .tokenize(&[
+            "cat".into(),
+            "the cat sat on the mat the dog ran far away from the cat".into(),
+        ])
         .unwrap();
     // tokenizer.json says pad to 8 and truncate at 8: both must be overridden.
     assert_eq!(ids[0], vec![2, 4 + 2 * 26 + 1, 3]);
@@ -29,13 +32,31 @@ fn truncation_and_padding_ignore_tokenizer_json() {
     std::fs::remove_file(d.path().join("sentence_bert_config.json")).unwrap();
     let enc = load(d.path(), EncoderOptions::default());
     assert_eq!(enc.max_seq_length(), 64);
-    let enc = load(d.path(), EncoderOptions { max_seq_length: Some(10), ..Default::default() });
+    let enc = load(
+        d.path(),
+        EncoderOptions {
+            max_seq_length: Some(10),
+            ..Default::default()
+        },
+    );
     assert_eq!(enc.max_seq_length(), 10);
     assert!(enc.fingerprint().ends_with("+max_seq_length=10"));
     let m = resolve_model(d.path().to_str().unwrap(), &ResolveOptions::default()).unwrap();
-    let bad = SentenceEncoder::load(&m, EncoderOptions { max_seq_length: Some(65), ..Default::default() });
+    let bad = SentenceEncoder::load(
+        &m,
+        EncoderOptions {
+            max_seq_length: Some(65),
+            ..Default::default()
+        },
+    );
     assert!(matches!(bad, Err(EmbedError::InvalidParam(_))));
-    let bad = SentenceEncoder::load(&m, EncoderOptions { batch_size: 0, ..Default::default() });
+    let bad = SentenceEncoder::load(
+        &m,
+        EncoderOptions {
+            batch_size: 0,
+            ..Default::default()
+        },
+    );
     assert!(matches!(bad, Err(EmbedError::InvalidParam(_))));
 }
 
@@ -49,7 +70,11 @@ fn batching_and_order_invariance() {
     let single = enc.embed_ids(&ids, 1).unwrap();
     for bs in [2, 5, 16, 64] {
         let b = enc.embed_ids(&ids, bs).unwrap();
-        assert!(max_abs_diff(&single, &b) <= 1e-6, "batch {bs}: {}", max_abs_diff(&single, &b));
+        assert!(
+            max_abs_diff(&single, &b) <= 1e-6,
+            "batch {bs}: {}",
+            max_abs_diff(&single, &b)
+        );
     }
     // Input order is kept: reversing the texts reverses the rows.
     let mut rev = t.clone();
@@ -66,7 +91,11 @@ fn batching_and_order_invariance() {
     assert_eq!(e, enc.embed(&t).unwrap());
     assert_eq!(enc.embed(&[]).unwrap().dim(), (0, 32));
     // Empty text still works ([CLS][SEP]).
-    assert!(enc.embed(&["".into()]).unwrap().iter().all(|v| v.is_finite()));
+    assert!(enc
+        .embed(&["".into()])
+        .unwrap()
+        .iter()
+        .all(|v| v.is_finite()));
 }
 
 #[test]
@@ -77,10 +106,14 @@ fn corrupt_weights_are_a_typed_error() {
     let bytes = std::fs::read(&w).unwrap();
     std::fs::write(&w, &bytes[..bytes.len() / 2]).unwrap();
     let m = resolve_model(d.path().to_str().unwrap(), &ResolveOptions::default()).unwrap();
-    let err = SentenceEncoder::load(&m, EncoderOptions::default()).err().unwrap();
+    let err = SentenceEncoder::load(&m, EncoderOptions::default())
+        .err()
+        .unwrap();
     assert!(matches!(err, EmbedError::CorruptWeights { .. }), "{err}");
     std::fs::write(&w, b"garbage").unwrap();
-    let err = SentenceEncoder::load(&m, EncoderOptions::default()).err().unwrap();
+    let err = SentenceEncoder::load(&m, EncoderOptions::default())
+        .err()
+        .unwrap();
     assert!(matches!(err, EmbedError::CorruptWeights { .. }), "{err}");
     std::fs::remove_file(&w).unwrap();
     let err = resolve_model(d.path().to_str().unwrap(), &ResolveOptions::default()).unwrap_err();
@@ -159,5 +192,8 @@ fn precomputed_rows() {
     assert_eq!(pre.dim(), 4);
     let t: Vec<String> = vec!["a".into(), "b".into(), "c".into()];
     assert_eq!(pre.embed(&t).unwrap(), a);
-    assert!(matches!(pre.embed(&t[..2]), Err(EmbedError::RowMismatch { rows: 3, texts: 2 })));
+    assert!(matches!(
+        pre.embed(&t[..2]),
+        Err(EmbedError::RowMismatch { rows: 3, texts: 2 })
+    ));
 }

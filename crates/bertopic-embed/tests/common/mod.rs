@@ -15,7 +15,10 @@ pub const WORDS: &[&str] = &[
 /// model.safetensors, modules.json, 1_Pooling and sentence_bert_config.json (max_seq_length).
 pub fn make_tiny(dir: &Path, hidden: usize, max_seq_length: Option<usize>) {
     std::fs::create_dir_all(dir.join("1_Pooling")).unwrap();
-    let mut vocab: Vec<String> = ["[PAD]", "[UNK]", "[CLS]", "[SEP]"].iter().map(|s| s.to_string()).collect();
+    let mut vocab: Vec<String> = ["[PAD]", "[UNK]", "[CLS]", "[SEP]"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     for c in 'a'..='z' {
         vocab.push(c.to_string());
         vocab.push(format!("##{c}"));
@@ -94,5 +97,8 @@ pub fn texts(n: usize) -> Vec<String> {
 
 pub fn max_abs_diff(a: &ndarray::Array2<f32>, b: &ndarray::Array2<f32>) -> f32 {
     assert_eq!(a.dim(), b.dim());
-    a.iter().zip(b.iter()).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+    a.iter()
+        .zip(b.iter())
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
 }
