@@ -60,9 +60,21 @@ enum Arr {
 impl Arr {
     fn bytes(&self) -> (Dtype, Vec<usize>, Vec<u8>) {
         match self {
-            Arr::F32(s, d) => (Dtype::F32, s.clone(), d.iter().flat_map(|v| v.to_le_bytes()).collect()),
-            Arr::F64(s, d) => (Dtype::F64, s.clone(), d.iter().flat_map(|v| v.to_le_bytes()).collect()),
-            Arr::I64(s, d) => (Dtype::I64, s.clone(), d.iter().flat_map(|v| v.to_le_bytes()).collect()),
+            Arr::F32(s, d) => (
+                Dtype::F32,
+                s.clone(),
+                d.iter().flat_map(|v| v.to_le_bytes()).collect(),
+            ),
+            Arr::F64(s, d) => (
+                Dtype::F64,
+                s.clone(),
+                d.iter().flat_map(|v| v.to_le_bytes()).collect(),
+            ),
+            Arr::I64(s, d) => (
+                Dtype::I64,
+                s.clone(),
+                d.iter().flat_map(|v| v.to_le_bytes()).collect(),
+            ),
         }
     }
 }
@@ -74,7 +86,10 @@ impl TopicModel {
         let mut arrays: Vec<(String, Arr)> = Vec::new();
         arrays.push((
             "embeddings".into(),
-            Arr::F32(self.embeddings.shape().to_vec(), self.embeddings.iter().copied().collect()),
+            Arr::F32(
+                self.embeddings.shape().to_vec(),
+                self.embeddings.iter().copied().collect(),
+            ),
         ));
         arrays.push((
             "topic_embeddings".into(),
@@ -119,7 +134,11 @@ impl TopicModel {
             params: self.params.clone(),
             embedding: self.embedding.clone(),
             topics: self.topics.clone(),
-            cluster_to_topic: self.cluster_to_topic.iter().map(|(&a, &b)| (a, b)).collect(),
+            cluster_to_topic: self
+                .cluster_to_topic
+                .iter()
+                .map(|(&a, &b)| (a, b))
+                .collect(),
             doc_topics: self.doc_topics.clone(),
             doc_probs: self.doc_probs.clone(),
             timings: self.timings,
@@ -161,8 +180,12 @@ impl TopicModel {
             }
             None => return Err(format_err(dir, "model.json has no format_version: not a bertopic model".into())),
         }
-        let json: ModelJson = serde_json::from_value(version)
-            .map_err(|e| format_err(dir, format!("model.json does not match format {FORMAT_VERSION}: {e}")))?;
+        let json: ModelJson = serde_json::from_value(version).map_err(|e| {
+            format_err(
+                dir,
+                format!("model.json does not match format {FORMAT_VERSION}: {e}"),
+            )
+        })?;
         let t_path = dir.join(TENSORS);
         let bytes = fs::read(&t_path).map_err(|e| BertopicError::io(&t_path, e))?;
         let sha = hex(&Sha256::digest(&bytes));
@@ -186,9 +209,17 @@ impl TopicModel {
         let f32s = |name: &str| -> Result<(Vec<usize>, Vec<f32>)> {
             let (shape, dt, data) = get(name)?;
             if dt != Dtype::F32 {
-                return Err(format_err(dir, format!("tensor {name} has dtype {dt:?}, expected F32")));
+                return Err(format_err(
+                    dir,
+                    format!("tensor {name} has dtype {dt:?}, expected F32"),
+                ));
             }
-            Ok((shape, data.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()))
+            Ok((
+                shape,
+                data.chunks_exact(4)
+                    .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                    .collect(),
+            ))
         };
         let to_array2 = |name: &str| -> Result<Array2<f32>> {
             let (shape, data) = f32s(name)?;
@@ -219,12 +250,21 @@ impl TopicModel {
             let (shape, dt, data) = get(name)?;
             let data = match dt {
                 Dtype::F64 => cluster::ArrayData::F64(
-                    data.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().unwrap_or([0; 8]))).collect(),
+                    data.chunks_exact(8)
+                        .map(|c| f64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
+                        .collect(),
                 ),
                 Dtype::I64 => cluster::ArrayData::I64(
-                    data.chunks_exact(8).map(|c| i64::from_le_bytes(c.try_into().unwrap_or([0; 8]))).collect(),
+                    data.chunks_exact(8)
+                        .map(|c| i64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
+                        .collect(),
                 ),
-                other => return Err(format_err(dir, format!("tensor {name} has unexpected dtype {other:?}"))),
+                other => {
+                    return Err(format_err(
+                        dir,
+                        format!("tensor {name} has unexpected dtype {other:?}"),
+                    ))
+                }
             };
             carrays.push(cluster::NamedArray {
                 name: name.trim_start_matches("clusterer.").to_string(),
@@ -241,7 +281,10 @@ impl TopicModel {
             params: json.params,
             reducer,
             clusterer,
-            cluster_to_topic: json.cluster_to_topic.into_iter().collect::<BTreeMap<_, _>>(),
+            cluster_to_topic: json
+                .cluster_to_topic
+                .into_iter()
+                .collect::<BTreeMap<_, _>>(),
             topics: json.topics,
             representation: json.representation,
             topic_embeddings,

@@ -141,7 +141,8 @@ impl TopicModel {
     fn refresh_topics(&mut self, docs: &[String]) -> Result<()> {
         let start = std::time::Instant::now();
         let repr = fit_representation(&self.params, docs, &self.doc_topics)?;
-        self.topic_embeddings = topic_embeddings(&self.embeddings, &self.doc_topics, &repr.topic_ids);
+        self.topic_embeddings =
+            topic_embeddings(&self.embeddings, &self.doc_topics, &repr.topic_ids);
         self.topics = repr
             .topic_ids
             .iter()
@@ -216,7 +217,11 @@ impl TopicModel {
 
     /// BERTopic's `get_document_info()`: topic, name and probability per training document.
     pub fn document_info(&self) -> Vec<DocumentInfo> {
-        let names: BTreeMap<i64, &str> = self.topics.iter().map(|t| (t.id, t.name.as_str())).collect();
+        let names: BTreeMap<i64, &str> = self
+            .topics
+            .iter()
+            .map(|t| (t.id, t.name.as_str()))
+            .collect();
         self.doc_topics
             .iter()
             .zip(&self.doc_probs)
@@ -246,7 +251,11 @@ impl TopicModel {
     }
 
     /// Topics and probabilities of new documents, embedding them with `embedder`.
-    pub fn transform(&self, docs: &[String], embedder: &dyn Embedder) -> Result<(Vec<i64>, Vec<f64>)> {
+    pub fn transform(
+        &self,
+        docs: &[String],
+        embedder: &dyn Embedder,
+    ) -> Result<(Vec<i64>, Vec<f64>)> {
         if let Some(info) = &self.embedding {
             if info.fingerprint != embedder.fingerprint() {
                 return Err(BertopicError::Mismatch(format!(
@@ -265,7 +274,11 @@ impl TopicModel {
 
     /// Topics and probabilities of new documents from their precomputed embeddings:
     /// UMAP transform, then HDBSCAN approximate prediction.
-    pub fn transform_embeddings(&self, docs: &[String], embeddings: &Array2<f32>) -> Result<(Vec<i64>, Vec<f64>)> {
+    pub fn transform_embeddings(
+        &self,
+        docs: &[String],
+        embeddings: &Array2<f32>,
+    ) -> Result<(Vec<i64>, Vec<f64>)> {
         check_inputs(docs, embeddings)?;
         if embeddings.ncols() != self.embeddings.ncols() {
             return Err(BertopicError::Mismatch(format!(
@@ -309,7 +322,12 @@ impl TopicModel {
         if outliers.is_empty() {
             return Ok(out);
         }
-        let ids: Vec<i64> = self.topics.iter().map(|t| t.id).filter(|&i| i >= 0).collect();
+        let ids: Vec<i64> = self
+            .topics
+            .iter()
+            .map(|t| t.id)
+            .filter(|&i| i >= 0)
+            .collect();
         let sims: Array2<f64> = match strategy {
             OutlierStrategy::CTfidf => {
                 let tokenizer = Tokenizer::new(self.params.tokenizer_config())?;
@@ -405,9 +423,16 @@ impl TopicModel {
     /// of the topics' c-TF-IDF vectors (cosine), as BERTopic's `reduce_topics` does.
     pub fn reduce_topics(&mut self, docs: &[String], nr_topics: usize) -> Result<()> {
         if nr_topics == 0 {
-            return Err(BertopicError::InvalidParams("nr_topics must be at least 1".into()));
+            return Err(BertopicError::InvalidParams(
+                "nr_topics must be at least 1".into(),
+            ));
         }
-        let ids: Vec<i64> = self.topics.iter().map(|t| t.id).filter(|&i| i >= 0).collect();
+        let ids: Vec<i64> = self
+            .topics
+            .iter()
+            .map(|t| t.id)
+            .filter(|&i| i >= 0)
+            .collect();
         if ids.len() <= nr_topics {
             return Ok(());
         }
@@ -444,7 +469,10 @@ impl TopicModel {
             .map(|t| map.get(t).copied().unwrap_or(*t))
             .collect();
         let order = order_by_size(&mapped);
-        self.doc_topics = mapped.iter().map(|t| order.get(t).copied().unwrap_or(-1)).collect();
+        self.doc_topics = mapped
+            .iter()
+            .map(|t| order.get(t).copied().unwrap_or(-1))
+            .collect();
         self.cluster_to_topic = self
             .cluster_to_topic
             .iter()
@@ -460,7 +488,11 @@ impl TopicModel {
     /// the seed does) against the tokenised `docs`.
     pub fn coherence(&self, docs: &[String], measure: Measure) -> Result<CoherenceResult> {
         let corpus = self.reference_corpus(docs)?;
-        Ok(corpus.coherence(&self.coherence_topics(), measure, &CoherenceOptions::default())?)
+        Ok(corpus.coherence(
+            &self.coherence_topics(),
+            measure,
+            &CoherenceOptions::default(),
+        )?)
     }
 
     /// The tokenised documents as a coherence reference corpus (unigrams, stop words removed).
@@ -514,9 +546,16 @@ pub(crate) struct TopicWords {
 }
 
 /// Topic words for clusterer `labels` without building a whole model.
-pub(crate) fn score_topics(params: &BERTopicParams, docs: &[String], labels: &[i64]) -> Result<TopicWords> {
+pub(crate) fn score_topics(
+    params: &BERTopicParams,
+    docs: &[String],
+    labels: &[i64],
+) -> Result<TopicWords> {
     let order = order_by_size(labels);
-    let topics: Vec<i64> = labels.iter().map(|l| order.get(l).copied().unwrap_or(-1)).collect();
+    let topics: Vec<i64> = labels
+        .iter()
+        .map(|l| order.get(l).copied().unwrap_or(-1))
+        .collect();
     let repr = fit_representation(params, docs, &topics)?;
     let mut coherence_topics = Vec::new();
     for (i, &id) in repr.topic_ids.iter().enumerate() {
@@ -526,13 +565,17 @@ pub(crate) fn score_topics(params: &BERTopicParams, docs: &[String], labels: &[i
     }
     Ok(TopicWords {
         n_topics: repr.topic_ids.iter().filter(|&&t| t >= 0).count(),
-        outlier_fraction: topics.iter().filter(|&&t| t == -1).count() as f64 / topics.len().max(1) as f64,
+        outlier_fraction: topics.iter().filter(|&&t| t == -1).count() as f64
+            / topics.len().max(1) as f64,
         coherence_topics,
     })
 }
 
 /// Tokenises `docs` for coherence with the pipeline's tokenizer (unigrams).
-pub(crate) fn reference_corpus(params: &BERTopicParams, docs: &[String]) -> Result<ReferenceCorpus> {
+pub(crate) fn reference_corpus(
+    params: &BERTopicParams,
+    docs: &[String],
+) -> Result<ReferenceCorpus> {
     let cfg = crate::preprocess::TokenizerConfig {
         ngram_range: (1, 1),
         ..params.tokenizer_config()
@@ -584,13 +627,18 @@ pub(crate) fn cosine_matrix<A>(a: ArrayView2<A>, b: ArrayView2<A>) -> Array2<f64
 where
     A: Copy + Into<f64>,
 {
-    let norm = |r: ndarray::ArrayView1<A>| r.iter().map(|&v| v.into() * v.into()).sum::<f64>().sqrt();
+    let norm =
+        |r: ndarray::ArrayView1<A>| r.iter().map(|&v| v.into() * v.into()).sum::<f64>().sqrt();
     let na: Vec<f64> = a.rows().into_iter().map(norm).collect();
     let nb: Vec<f64> = b.rows().into_iter().map(norm).collect();
     let mut out = Array2::<f64>::zeros((a.nrows(), b.nrows()));
     for (i, ra) in a.rows().into_iter().enumerate() {
         for (j, rb) in b.rows().into_iter().enumerate() {
-            let dot: f64 = ra.iter().zip(rb.iter()).map(|(&x, &y)| x.into() * y.into()).sum();
+            let dot: f64 = ra
+                .iter()
+                .zip(rb.iter())
+                .map(|(&x, &y)| x.into() * y.into())
+                .sum();
             let d = na[i] * nb[j];
             out[[i, j]] = if d > 0.0 { dot / d } else { 0.0 };
         }

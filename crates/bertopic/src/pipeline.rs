@@ -161,7 +161,11 @@ impl BERTopic {
 
     /// Fits on precomputed embeddings (one row per document), like BERTopic's
     /// `fit(docs, embeddings)`.
-    pub fn fit_with_embeddings(&self, docs: &[String], embeddings: Array2<f32>) -> Result<TopicModel> {
+    pub fn fit_with_embeddings(
+        &self,
+        docs: &[String],
+        embeddings: Array2<f32>,
+    ) -> Result<TopicModel> {
         let embedder = self.embedder.as_deref();
         self.fit_inner(docs, embeddings, embedder)
     }

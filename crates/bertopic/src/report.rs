@@ -17,10 +17,15 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         _ => Path::new("."),
     };
     fs::create_dir_all(dir).map_err(|e| BertopicError::io(dir, e))?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
     fs::write(&tmp, bytes).map_err(|e| BertopicError::io(&tmp, e))?;
-    fs::File::open(&tmp).and_then(|f| f.sync_all()).map_err(|e| BertopicError::io(&tmp, e))?;
+    fs::File::open(&tmp)
+        .and_then(|f| f.sync_all())
+        .map_err(|e| BertopicError::io(&tmp, e))?;
     fs::rename(&tmp, path).map_err(|e| BertopicError::io(path, e))
 }
 
@@ -39,7 +44,13 @@ fn csv_bytes(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Result
 /// spaces; documents joined by ` | `).
 pub fn topic_info_csv(info: &[TopicInfo]) -> Result<Vec<u8>> {
     csv_bytes(
-        &["Topic", "Count", "Name", "Representation", "Representative_Docs"],
+        &[
+            "Topic",
+            "Count",
+            "Name",
+            "Representation",
+            "Representative_Docs",
+        ],
         info.iter().map(|t| {
             vec![
                 t.topic.to_string(),
@@ -63,9 +74,18 @@ pub struct Assignment {
 
 /// Assignments for every input record (`records_read` of them): kept records get their topic,
 /// records dropped by cleaning get empty cells, so no row silently disappears.
-pub fn assignments(records_read: usize, kept_rows: &[usize], topics: &[i64], probs: &[f64]) -> Vec<Assignment> {
+pub fn assignments(
+    records_read: usize,
+    kept_rows: &[usize],
+    topics: &[i64],
+    probs: &[f64],
+) -> Vec<Assignment> {
     let mut out: Vec<Assignment> = (1..=records_read)
-        .map(|row| Assignment { row, topic: None, probability: None })
+        .map(|row| Assignment {
+            row,
+            topic: None,
+            probability: None,
+        })
         .collect();
     for ((&row, &t), &p) in kept_rows.iter().zip(topics).zip(probs) {
         if let Some(a) = row.checked_sub(1).and_then(|i| out.get_mut(i)) {
@@ -95,7 +115,13 @@ pub fn topic_table(info: &[TopicInfo], max_rows: usize) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "{:>6}  {:>6}  words", "topic", "count");
     for t in info.iter().take(max_rows) {
-        let _ = writeln!(s, "{:>6}  {:>6}  {}", t.topic, t.count, t.representation.join(" "));
+        let _ = writeln!(
+            s,
+            "{:>6}  {:>6}  {}",
+            t.topic,
+            t.count,
+            t.representation.join(" ")
+        );
     }
     if info.len() > max_rows {
         let _ = writeln!(s, "… {} more topics", info.len() - max_rows);
@@ -108,8 +134,17 @@ pub fn curve_csv(exp: &Experiment) -> Result<Vec<u8>> {
     let f = |v: Option<f64>| v.map(|x| format!("{x:.6}")).unwrap_or_default();
     csv_bytes(
         &[
-            "trial", "min_cluster_size", "n_neighbors", "n_components", "objective", "c_v", "c_npmi", "u_mass",
-            "diversity", "n_topics", "outlier_fraction",
+            "trial",
+            "min_cluster_size",
+            "n_neighbors",
+            "n_components",
+            "objective",
+            "c_v",
+            "c_npmi",
+            "u_mass",
+            "diversity",
+            "n_topics",
+            "outlier_fraction",
         ],
         exp.trials.iter().map(|t| {
             vec![
@@ -136,7 +171,10 @@ pub fn curve_svg(exp: &Experiment) -> String {
     let pts: Vec<(f64, f64, &crate::tune::Trial)> = exp
         .trials
         .iter()
-        .filter_map(|t| t.objective.map(|o| (t.params.min_cluster_size as f64, o, t)))
+        .filter_map(|t| {
+            t.objective
+                .map(|o| (t.params.min_cluster_size as f64, o, t))
+        })
         .collect();
     let mut s = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"12\">\n\
@@ -172,8 +210,18 @@ pub fn curve_svg(exp: &Experiment) -> String {
         h - pad,
         h - pad
     );
-    let _ = writeln!(s, "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">min_cluster_size ({x0} … {x1})</text>", w / 2.0, h - 12.0);
-    let _ = writeln!(s, "<text x=\"8\" y=\"{}\">{y1:.3}</text><text x=\"8\" y=\"{}\">{y0:.3}</text>", pad, h - pad);
+    let _ = writeln!(
+        s,
+        "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">min_cluster_size ({x0} … {x1})</text>",
+        w / 2.0,
+        h - 12.0
+    );
+    let _ = writeln!(
+        s,
+        "<text x=\"8\" y=\"{}\">{y1:.3}</text><text x=\"8\" y=\"{}\">{y0:.3}</text>",
+        pad,
+        h - pad
+    );
     let mut settings: Vec<(usize, usize)> = Vec::new();
     for (_, _, t) in &pts {
         let k = (t.params.n_neighbors, t.params.n_components);
@@ -181,7 +229,9 @@ pub fn curve_svg(exp: &Experiment) -> String {
             settings.push(k);
         }
     }
-    let colors = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"];
+    let colors = [
+        "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b",
+    ];
     for (ci, k) in settings.iter().enumerate() {
         let mut line: Vec<(f64, f64)> = pts
             .iter()
@@ -191,9 +241,16 @@ pub fn curve_svg(exp: &Experiment) -> String {
         line.sort_by(|a, b| a.0.total_cmp(&b.0));
         let path: Vec<String> = line.iter().map(|(x, y)| format!("{x:.1},{y:.1}")).collect();
         let c = colors[ci % colors.len()];
-        let _ = writeln!(s, "<polyline fill=\"none\" stroke=\"{c}\" stroke-width=\"2\" points=\"{}\"/>", path.join(" "));
+        let _ = writeln!(
+            s,
+            "<polyline fill=\"none\" stroke=\"{c}\" stroke-width=\"2\" points=\"{}\"/>",
+            path.join(" ")
+        );
         for (x, y) in &line {
-            let _ = writeln!(s, "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"3\" fill=\"{c}\"/>");
+            let _ = writeln!(
+                s,
+                "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"3\" fill=\"{c}\"/>"
+            );
         }
         let _ = writeln!(
             s,
@@ -241,7 +298,11 @@ pub fn experiment_table(exp: &Experiment) -> String {
             f(t.metrics.u_mass),
             t.metrics.n_topics,
             100.0 * t.metrics.outlier_fraction,
-            if exp.best_trial == Some(t.id) { "best " } else { "" },
+            if exp.best_trial == Some(t.id) {
+                "best "
+            } else {
+                ""
+            },
             t.invalid_reason.as_deref().unwrap_or("")
         );
     }

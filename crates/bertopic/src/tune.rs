@@ -44,7 +44,11 @@ pub fn thin_evenly<T: Copy + PartialEq>(values: &[T], k: usize) -> Vec<T> {
     let last = (values.len() - 1) as f64;
     let mut out: Vec<T> = Vec::with_capacity(k);
     for i in 0..k {
-        let idx = if k == 1 { 0.0 } else { i as f64 * last / (k - 1) as f64 };
+        let idx = if k == 1 {
+            0.0
+        } else {
+            i as f64 * last / (k - 1) as f64
+        };
         let v = values[idx as usize];
         if out.last() != Some(&v) {
             out.push(v);
@@ -147,7 +151,8 @@ pub struct Experiment {
 impl Experiment {
     /// The best trial, if any was valid.
     pub fn best(&self) -> Option<&Trial> {
-        self.best_trial.and_then(|id| self.trials.iter().find(|t| t.id == id))
+        self.best_trial
+            .and_then(|id| self.trials.iter().find(|t| t.id == id))
     }
 
     /// Picks the best valid trial: highest objective; ties go to the lower id (deterministic).
@@ -184,26 +189,46 @@ pub fn tune(
     let start = Instant::now();
     let sizes = match &tune.min_cluster_sizes {
         Some(v) if v.is_empty() => {
-            return Err(BertopicError::InvalidParams("min_cluster_sizes is empty".into()))
+            return Err(BertopicError::InvalidParams(
+                "min_cluster_sizes is empty".into(),
+            ))
         }
         Some(v) => v.clone(),
         None => min_cluster_range(docs.len()),
     };
     let sizes = match tune.max_trials {
-        Some(0) => return Err(BertopicError::InvalidParams("max_trials must be at least 1".into())),
+        Some(0) => {
+            return Err(BertopicError::InvalidParams(
+                "max_trials must be at least 1".into(),
+            ))
+        }
         Some(k) => thin_evenly(&sizes, k),
         None => sizes,
     };
     if let Some(&bad) = sizes.iter().find(|&&s| s < 2) {
-        return Err(BertopicError::InvalidParams(format!("min_cluster_size {bad} is below 2")));
+        return Err(BertopicError::InvalidParams(format!(
+            "min_cluster_size {bad} is below 2"
+        )));
     }
-    let neighbors = if tune.n_neighbors.is_empty() { vec![base.umap.n_neighbors] } else { tune.n_neighbors.clone() };
-    let components = if tune.n_components.is_empty() { vec![base.umap.n_components] } else { tune.n_components.clone() };
+    let neighbors = if tune.n_neighbors.is_empty() {
+        vec![base.umap.n_neighbors]
+    } else {
+        tune.n_neighbors.clone()
+    };
+    let components = if tune.n_components.is_empty() {
+        vec![base.umap.n_components]
+    } else {
+        tune.n_components.clone()
+    };
     let mut grid: Vec<TrialParams> = Vec::new();
     for &nn in &neighbors {
         for &nc in &components {
             for &s in &sizes {
-                grid.push(TrialParams { min_cluster_size: s, n_neighbors: nn, n_components: nc });
+                grid.push(TrialParams {
+                    min_cluster_size: s,
+                    n_neighbors: nn,
+                    n_components: nc,
+                });
             }
         }
     }
@@ -253,7 +278,7 @@ pub fn tune(
         // Trials of one reduction are independent: run them in parallel, then record in id order.
         let results: Vec<(Trial, Option<TopicModelParts>)> = group
             .par_iter()
-            .map(|(id, p)| run_trial(*id, p, &params, tune, docs, embeddings, &reduced64, &corpus, reduce_s))
+            .map(|(id, p)| run_trial(*id, p, &params, tune, docs, &reduced64, &corpus, reduce_s))
             .collect();
         let mut fitted = Some(fitted);
         for (trial, parts) in results {
@@ -305,7 +330,6 @@ fn run_trial(
     params: &BERTopicParams,
     tune: &TuneParams,
     docs: &[String],
-    embeddings: &Array2<f32>,
     reduced: &Array2<f64>,
     corpus: &ReferenceCorpus,
     reduce_s: f64,
@@ -318,7 +342,10 @@ fn run_trial(
         metrics: TrialMetrics::default(),
         objective: None,
         invalid_reason: None,
-        timings: TrialTimings { reduce_s, ..TrialTimings::default() },
+        timings: TrialTimings {
+            reduce_s,
+            ..TrialTimings::default()
+        },
     };
     let outcome = (|| -> Result<TopicModelParts> {
         let t = Instant::now();
@@ -337,7 +364,10 @@ fn run_trial(
                 "{} topic(s) with at least 3 documents; at least 2 are needed",
                 topics.len()
             ));
-            return Ok(TopicModelParts { params: params.clone(), clusterer });
+            return Ok(TopicModelParts {
+                params: params.clone(),
+                clusterer,
+            });
         }
         let t = Instant::now();
         let opts = CoherenceOptions::default();
@@ -357,7 +387,10 @@ fn run_trial(
             other => corpus.coherence(&topics, other, &opts)?.mean,
         };
         trial.objective = Some(value - tune.outlier_penalty * trial.metrics.outlier_fraction);
-        Ok(TopicModelParts { params: params.clone(), clusterer })
+        Ok(TopicModelParts {
+            params: params.clone(),
+            clusterer,
+        })
     })();
     match outcome {
         Ok(parts) if trial.objective.is_some() => (trial, Some(parts)),
@@ -418,7 +451,11 @@ mod tests {
     #[test]
     fn sampling_is_deterministic_and_sized() {
         let grid: Vec<TrialParams> = (0..20)
-            .map(|i| TrialParams { min_cluster_size: i, n_neighbors: 15, n_components: 5 })
+            .map(|i| TrialParams {
+                min_cluster_size: i,
+                n_neighbors: 15,
+                n_components: 5,
+            })
             .collect();
         let a = sample_grid(grid.clone(), 5, 7);
         let b = sample_grid(grid, 5, 7);
