@@ -14,11 +14,21 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn load(name: &str) -> (Vec<String>, ndarray::Array2<f32>) {
     let csv = bertopic_suite::data(&format!("{name}.csv"));
-    let (docs, _) = read_corpus(&csv, &ReadOptions { dedupe: false, ..ReadOptions::default() })
-        .expect("shared corpus readable");
-    let all = read_npy(&bertopic_suite::data(&format!("{name}.minilm.npy"))).expect("shared embeddings");
+    let (docs, _) = read_corpus(
+        &csv,
+        &ReadOptions {
+            dedupe: false,
+            ..ReadOptions::default()
+        },
+    )
+    .expect("shared corpus readable");
+    let all =
+        read_npy(&bertopic_suite::data(&format!("{name}.minilm.npy"))).expect("shared embeddings");
     let rows: Vec<usize> = docs.iter().map(|d| d.row - 1).collect();
-    (docs.into_iter().map(|d| d.text).collect(), all.select(ndarray::Axis(0), &rows))
+    (
+        docs.into_iter().map(|d| d.text).collect(),
+        all.select(ndarray::Axis(0), &rows),
+    )
 }
 
 fn fit_after_embedding(c: &mut Criterion) {
@@ -26,11 +36,20 @@ fn fit_after_embedding(c: &mut Criterion) {
     g.sample_size(10).measurement_time(Duration::from_secs(30));
     for name in ["arxiv-cs-abstracts-200", "sotu-chunks"] {
         let (texts, emb) = load(name);
-        let topic_model = BERTopic::builder().seed(42).build().expect("defaults are valid");
+        let topic_model = BERTopic::builder()
+            .seed(42)
+            .build()
+            .expect("defaults are valid");
         g.bench_function(name, |b| {
-            b.iter(|| topic_model.fit_with_embeddings(&texts, emb.clone()).expect("fit"))
+            b.iter(|| {
+                topic_model
+                    .fit_with_embeddings(&texts, emb.clone())
+                    .expect("fit")
+            })
         });
-        let m = topic_model.fit_with_embeddings(&texts, emb.clone()).expect("fit");
+        let m = topic_model
+            .fit_with_embeddings(&texts, emb.clone())
+            .expect("fit");
         let t = m.timings();
         eprintln!(
             "{name}: {} topics, {:.1}% outliers; reduce {:.2} s, cluster {:.2} s, represent {:.2} s",

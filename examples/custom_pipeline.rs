@@ -14,7 +14,10 @@ use bertopic::BERTopic;
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (docs, summary) = read_corpus(
         &bertopic_suite::data("sotu-chunks.csv"),
-        &ReadOptions { dedupe: false, ..ReadOptions::default() },
+        &ReadOptions {
+            dedupe: false,
+            ..ReadOptions::default()
+        },
     )?;
     println!("{summary}");
     let all = read_npy(&bertopic_suite::data("sotu-chunks.minilm.npy"))?;
@@ -23,13 +26,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let texts: Vec<String> = docs.into_iter().map(|d| d.text).collect();
 
     let model = BERTopic::builder()
-        .reducer(Box::new(Pca::new(PcaParams { n_components: 10, ..PcaParams::default() })?))
-        .clusterer(Box::new(KMeans::new(KMeansParams { n_clusters: 20, ..KMeansParams::default() })?))
+        .reducer(Box::new(Pca::new(PcaParams {
+            n_components: 10,
+            ..PcaParams::default()
+        })?))
+        .clusterer(Box::new(KMeans::new(KMeansParams {
+            n_clusters: 20,
+            ..KMeansParams::default()
+        })?))
         .build()?
         .fit_with_embeddings(&texts, embeddings)?;
 
     for row in model.topic_info() {
-        println!("{:>4} {:>6}  {}", row.topic, row.count, row.representation.join(" "));
+        println!(
+            "{:>4} {:>6}  {}",
+            row.topic,
+            row.count,
+            row.representation.join(" ")
+        );
     }
     Ok(())
 }

@@ -20,7 +20,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("{summary}");
     let texts: Vec<String> = docs.into_iter().map(|d| d.text).collect();
 
-    let model = BERTopic::builder().min_topic_size(5).seed(42).build()?.fit(&texts)?;
+    let model = BERTopic::builder()
+        .min_topic_size(5)
+        .seed(42)
+        .build()?
+        .fit(&texts)?;
 
     println!("{:>6} {:>6}  name", "topic", "count");
     for row in model.topic_info() {

@@ -64,7 +64,14 @@ fn cargo(args: &[&str]) -> Result<(), String> {
 
 fn ci() -> Result<(), String> {
     cargo(&["fmt", "--all", "--", "--check"])?;
-    cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
+    cargo(&[
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ])?;
     test()?;
     cargo(&["bench", "--workspace", "--no-run"])
 }
@@ -83,8 +90,12 @@ fn fetch_model() -> Result<(), String> {
 fn bench_report() -> Result<(), String> {
     let dir = root().join("target").join("criterion");
     let mut rows = Vec::new();
-    collect_estimates(&dir, &dir, &mut rows)
-        .map_err(|e| format!("cannot read {}: {e} (run `cargo bench` first)", dir.display()))?;
+    collect_estimates(&dir, &dir, &mut rows).map_err(|e| {
+        format!(
+            "cannot read {}: {e} (run `cargo bench` first)",
+            dir.display()
+        )
+    })?;
     rows.sort();
     println!("| bench | mean | std dev |\n|---|---|---|");
     for (name, mean, sd) in rows {

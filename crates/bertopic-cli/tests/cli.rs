@@ -33,7 +33,10 @@ fn ok(args: &[&str]) -> String {
 /// row → topic (None for records dropped by cleaning).
 fn read_assignments(path: &Path) -> BTreeMap<usize, Option<i64>> {
     let mut r = csv::Reader::from_path(path).expect("assignments csv");
-    assert_eq!(r.headers().expect("header"), vec!["row", "topic", "probability"]);
+    assert_eq!(
+        r.headers().expect("header"),
+        vec!["row", "topic", "probability"]
+    );
     r.records()
         .map(|rec| {
             let rec = rec.expect("record");
@@ -67,8 +70,22 @@ fn train_save_load_predict_round_trip() {
     let model = dir.path().join("model");
     let m = model.to_str().expect("utf-8 path");
 
-    ok(&["train", "--input", train_csv.to_str().unwrap(), "--output", m, "--min-cluster-size", "5", "--quiet"]);
-    for f in ["model.json", "model.safetensors", "topic_info.csv", "document_topics.csv"] {
+    ok(&[
+        "train",
+        "--input",
+        train_csv.to_str().unwrap(),
+        "--output",
+        m,
+        "--min-cluster-size",
+        "5",
+        "--quiet",
+    ]);
+    for f in [
+        "model.json",
+        "model.safetensors",
+        "topic_info.csv",
+        "document_topics.csv",
+    ] {
         assert!(model.join(f).is_file(), "{f} missing");
     }
     let trained = read_assignments(&model.join("document_topics.csv"));
@@ -76,18 +93,50 @@ fn train_save_load_predict_round_trip() {
 
     // A new process loads the model and predicts the training documents.
     let pred = dir.path().join("pred.csv");
-    ok(&["predict", "--input", train_csv.to_str().unwrap(), "--model", m, "--output", pred.to_str().unwrap(), "--quiet"]);
+    ok(&[
+        "predict",
+        "--input",
+        train_csv.to_str().unwrap(),
+        "--model",
+        m,
+        "--output",
+        pred.to_str().unwrap(),
+        "--quiet",
+    ]);
     let predicted = read_assignments(&pred);
     assert_eq!(predicted.len(), trained.len());
-    let clustered: Vec<usize> = trained.iter().filter(|(_, t)| matches!(t, Some(t) if *t >= 0)).map(|(r, _)| *r).collect();
-    assert!(clustered.len() >= 20, "too few clustered documents: {}", clustered.len());
-    let agree = clustered.iter().filter(|r| predicted[r] == trained[r]).count();
+    let clustered: Vec<usize> = trained
+        .iter()
+        .filter(|(_, t)| matches!(t, Some(t) if *t >= 0))
+        .map(|(r, _)| *r)
+        .collect();
+    assert!(
+        clustered.len() >= 20,
+        "too few clustered documents: {}",
+        clustered.len()
+    );
+    let agree = clustered
+        .iter()
+        .filter(|r| predicted[r] == trained[r])
+        .count();
     let rate = agree as f64 / clustered.len() as f64;
-    assert!(rate >= 0.95, "fit and predict agree on {rate:.3} of clustered training documents");
+    assert!(
+        rate >= 0.95,
+        "fit and predict agree on {rate:.3} of clustered training documents"
+    );
 
     // Held-out documents: a document put in a topic shares words with that topic.
     let held_pred = dir.path().join("held.csv.out");
-    ok(&["predict", "--input", held_csv.to_str().unwrap(), "--model", m, "--output", held_pred.to_str().unwrap(), "--quiet"]);
+    ok(&[
+        "predict",
+        "--input",
+        held_csv.to_str().unwrap(),
+        "--model",
+        m,
+        "--output",
+        held_pred.to_str().unwrap(),
+        "--quiet",
+    ]);
     let held = read_assignments(&held_pred);
     assert_eq!(held.len(), 40);
     let topics_json = ok(&["topics", "--model", m, "--format", "json"]);
@@ -96,7 +145,12 @@ fn train_save_load_predict_round_trip() {
         .iter()
         .map(|t| {
             let id = t["topic"].as_i64().expect("topic id");
-            let ws = t["representation"].as_array().expect("words").iter().map(|w| w.as_str().unwrap_or("").to_string()).collect();
+            let ws = t["representation"]
+                .as_array()
+                .expect("words")
+                .iter()
+                .map(|w| w.as_str().unwrap_or("").to_string())
+                .collect();
             (id, ws)
         })
         .collect();
@@ -124,10 +178,19 @@ fn train_save_load_predict_round_trip() {
 
 #[test]
 fn missing_input_is_a_clear_error() {
-    let out = bertopic(&["train", "--input", "/nonexistent/papers.csv", "--output", "/tmp/x"]);
+    let out = bertopic(&[
+        "train",
+        "--input",
+        "/nonexistent/papers.csv",
+        "--output",
+        "/tmp/x",
+    ]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("/nonexistent/papers.csv"), "error should name the file: {err}");
+    assert!(
+        err.contains("/nonexistent/papers.csv"),
+        "error should name the file: {err}"
+    );
 }
 
 #[test]
@@ -135,10 +198,19 @@ fn missing_column_names_the_column() {
     let dir = tempfile::tempdir().expect("tempdir");
     let p = dir.path().join("bad.csv");
     std::fs::write(&p, "Name,Body\na,b\n").expect("write");
-    let out = bertopic(&["train", "--input", p.to_str().unwrap(), "--output", dir.path().join("m").to_str().unwrap()]);
+    let out = bertopic(&[
+        "train",
+        "--input",
+        p.to_str().unwrap(),
+        "--output",
+        dir.path().join("m").to_str().unwrap(),
+    ]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("Title") || err.contains("Abstract"), "error should name the missing column: {err}");
+    assert!(
+        err.contains("Title") || err.contains("Abstract"),
+        "error should name the missing column: {err}"
+    );
 }
 
 #[test]

@@ -30,8 +30,8 @@ pub use encoder::{EncoderOptions, Pooling, SentenceEncoder, FALLBACK_MAX_SEQ_LEN
 pub use error::EmbedError;
 pub use npy::{read_npy, write_npy};
 pub use resolve::{
-    default_models_dir, fetch_model, resolve_local, resolve_model, sha256_file, ModelSource,
-    ResolveOptions, ResolvedModel, DEFAULT_MODEL, DEFAULT_MODEL_SHA256,
+    default_cache_dir, default_models_dir, fetch_model, resolve_local, resolve_model, sha256_file,
+    ModelSource, ResolveOptions, ResolvedModel, DEFAULT_MODEL, DEFAULT_MODEL_SHA256,
 };
 
 use ndarray::Array2;

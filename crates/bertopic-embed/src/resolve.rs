@@ -101,6 +101,16 @@ pub fn default_models_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(".bertopic-models"))
 }
 
+/// Embedding cache folder: `$BERTOPIC_CACHE`, else `~/.cache/bertopic/embeddings`.
+pub fn default_cache_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("BERTOPIC_CACHE").filter(|d| !d.is_empty()) {
+        return PathBuf::from(d);
+    }
+    home_dir()
+        .map(|h| h.join(".cache/bertopic/embeddings"))
+        .unwrap_or_else(|| PathBuf::from(".bertopic-cache"))
+}
+
 /// Folder name of a hub id inside the models dir: `org/name` → `org__name`.
 fn store_name(model_id: &str) -> String {
     model_id.replace('/', "__")
