@@ -96,7 +96,7 @@ fn bench_report() -> Result<(), String> {
             dir.display()
         )
     })?;
-    rows.sort();
+    rows.sort_by(|a, b| a.0.cmp(&b.0));
     println!("| bench | mean | std dev |\n|---|---|---|");
     for (name, mean, sd) in rows {
         println!("| {name} | {} | {} |", human(mean), human(sd));

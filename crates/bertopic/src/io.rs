@@ -51,6 +51,9 @@ struct ModelJson {
     tensors_sha256: String,
 }
 
+/// dtype, shape and little-endian bytes of one tensor.
+type RawTensor = (Dtype, Vec<usize>, Vec<u8>);
+
 enum Arr {
     F32(Vec<usize>, Vec<f32>),
     F64(Vec<usize>, Vec<f64>),
@@ -58,7 +61,7 @@ enum Arr {
 }
 
 impl Arr {
-    fn bytes(&self) -> (Dtype, Vec<usize>, Vec<u8>) {
+    fn bytes(&self) -> RawTensor {
         match self {
             Arr::F32(s, d) => (
                 Dtype::F32,
@@ -116,7 +119,7 @@ impl TopicModel {
             };
             arrays.push((name, arr));
         }
-        let owned: Vec<(String, (Dtype, Vec<usize>, Vec<u8>))> =
+        let owned: Vec<(String, RawTensor)> =
             arrays.iter().map(|(n, a)| (n.clone(), a.bytes())).collect();
         let views = owned
             .iter()
