@@ -164,6 +164,15 @@ fn same_seed_same_topics_and_save_load_round_trip() {
         "transform agrees with fit on {agree:.3} of clustered documents"
     );
 
+    // Light mode (cosine to topic embeddings) puts most clustered documents in their topic.
+    let (light, _) = loaded.transform_light(&emb).unwrap();
+    let light_agree =
+        clustered.iter().filter(|&&i| light[i] == fit[i]).count() as f64 / clustered.len() as f64;
+    assert!(
+        light_agree >= 0.7,
+        "light transform agrees on {light_agree:.3}"
+    );
+
     // A corrupted tensor file is refused with a clear error.
     let st = path.join("model.safetensors");
     let mut bytes = std::fs::read(&st).unwrap();

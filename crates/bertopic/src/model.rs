@@ -299,6 +299,45 @@ impl TopicModel {
         Ok((topics, probs))
     }
 
+    /// Light prediction without UMAP or HDBSCAN, as BERTopic does for models loaded from
+    /// safetensors: each document goes to the topic whose embedding (mean document embedding)
+    /// is most cosine-similar; the similarity is returned as the probability. Never −1.
+    pub fn transform_light(&self, embeddings: &Array2<f32>) -> Result<(Vec<i64>, Vec<f64>)> {
+        if embeddings.ncols() != self.topic_embeddings.ncols() {
+            return Err(BertopicError::Mismatch(format!(
+                "embeddings have {} dimensions, the topic embeddings {}",
+                embeddings.ncols(),
+                self.topic_embeddings.ncols()
+            )));
+        }
+        let rows: Vec<usize> = self
+            .topics
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.id >= 0)
+            .map(|(r, _)| r)
+            .collect();
+        if rows.is_empty() {
+            return Ok((vec![-1; embeddings.nrows()], vec![0.0; embeddings.nrows()]));
+        }
+        let te = self.topic_embeddings.select(Axis(0), &rows);
+        let sims = cosine_matrix(embeddings.view(), te.view());
+        let mut topics = Vec::with_capacity(sims.nrows());
+        let mut probs = Vec::with_capacity(sims.nrows());
+        for row in sims.rows() {
+            let (best, sim) =
+                row.iter()
+                    .enumerate()
+                    .fold(
+                        (0, f64::NEG_INFINITY),
+                        |acc, (j, &v)| if v > acc.1 { (j, v) } else { acc },
+                    );
+            topics.push(self.topics[rows[best]].id);
+            probs.push(sim);
+        }
+        Ok((topics, probs))
+    }
+
     /// Assigns outlier documents (topic −1) to their most similar topic when the similarity
     /// reaches `threshold`; returns the new topic of every document (BERTopic's
     /// `reduce_outliers`). Call [`update_topics`](Self::update_topics) to refit the words.
