@@ -19,6 +19,7 @@ use ndarray::ArrayView2;
 use serde::{Deserialize, Serialize};
 
 mod hdbscan;
+mod kdtree;
 mod kmeans;
 pub mod metrics;
 
@@ -38,6 +39,8 @@ pub enum ClusterError {
         needed: usize,
         what: &'static str,
     },
+    #[error("points have no dimensions (0 columns): pass at least one feature per point")]
+    NoDimensions,
     #[error("row {row} (0-based) of the points to cluster has a NaN or infinite value")]
     NonFinite { row: usize },
     #[error("points have {got} dimensions, the model was fitted on {expected}")]
