@@ -50,7 +50,7 @@ pub(crate) fn sqdist(a: &[f64], b: &[f64]) -> f64 {
 impl KdTree {
     /// Builds the tree over `n` rows of `d` values stored row-major in `flat`.
     pub(crate) fn new(flat: &[f64], d: usize) -> Self {
-        let n = if d == 0 { 0 } else { flat.len() / d };
+        let n = flat.len().checked_div(d).unwrap_or(0);
         let mut order: Vec<usize> = (0..n).collect();
         let mut nodes = Vec::new();
         let mut lo = Vec::new();
@@ -314,8 +314,8 @@ impl<'a> BoruvkaState<'a> {
             let nd = &self.tree.nodes[node];
             match nd.children {
                 None => {
-                    for pos in nd.start..nd.end {
-                        if comp[pos] == cq {
+                    for (pos, &cp) in comp.iter().enumerate().take(nd.end).skip(nd.start) {
+                        if cp == cq {
                             continue;
                         }
                         let cores = core_q.max(self.core[pos]);

@@ -2,9 +2,9 @@ use bertopic_cluster::{
     load_state, ClusterSelection, Clusterer, FittedClusterer, Hdbscan, HdbscanParams, KMeans,
     KMeansParams,
 };
-use proptest::test_runner::TestCaseError;
 use ndarray::Array2;
 use proptest::prelude::*;
+use proptest::test_runner::TestCaseError;
 
 fn check_fitted(f: &dyn FittedClusterer, x: &Array2<f64>) -> Result<(), TestCaseError> {
     let k = f.n_clusters() as i64;
@@ -57,16 +57,17 @@ fn params_strategy() -> impl Strategy<Value = HdbscanParams> {
 /// Points with duplicates and a coarse grid (many tied distances), at a random scale that
 /// reaches magnitudes where squared distances overflow.
 fn points_strategy() -> impl Strategy<Value = Array2<f64>> {
-    (1usize..5, 1usize..90, prop_oneof![Just(1.0), Just(1e-300), Just(1e200)]).prop_flat_map(
-        |(d, n, scale)| {
-            proptest::collection::vec(prop_oneof![-4i32..4, -50i32..50], n * d).prop_map(
-                move |v| {
-                    Array2::from_shape_vec((n, d), v.iter().map(|&a| a as f64 * scale).collect())
-                        .unwrap()
-                },
-            )
-        },
+    (
+        1usize..5,
+        1usize..90,
+        prop_oneof![Just(1.0), Just(1e-300), Just(1e200)],
     )
+        .prop_flat_map(|(d, n, scale)| {
+            proptest::collection::vec(prop_oneof![-4i32..4, -50i32..50], n * d).prop_map(move |v| {
+                Array2::from_shape_vec((n, d), v.iter().map(|&a| a as f64 * scale).collect())
+                    .unwrap()
+            })
+        })
 }
 
 proptest! {

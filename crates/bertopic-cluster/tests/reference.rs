@@ -249,7 +249,7 @@ fn predict_matches_python_approximate_predict() {
             .map_or(-1, |(&(_, b), _)| b)
     };
     let rows = pr["queries"].as_array().unwrap();
-    let flat: Vec<f64> = rows.iter().flat_map(|r| floats(r)).collect();
+    let flat: Vec<f64> = rows.iter().flat_map(floats).collect();
     let q = Array2::from_shape_vec((rows.len(), x.ncols()), flat).unwrap();
     let (labels, probs) = f.predict(q.view()).unwrap();
     let (want_l, want_p) = (ints(&pr["labels"]), floats(&pr["probabilities"]));
