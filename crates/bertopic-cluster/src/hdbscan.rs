@@ -338,9 +338,13 @@ fn single_linkage(n: usize, mut edges: Vec<EdgeKey>) -> Linkage {
 /// at `lambda` = 1 / distance.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct TreeEdge {
+    /// Parent cluster node (≥ n; the root is n).
     pub parent: usize,
+    /// A point (< n) or a child cluster (≥ n).
     pub child: usize,
+    /// 1 / distance at which the child leaves the parent (infinite at distance 0).
     pub lambda: f64,
+    /// Points in the child.
     pub size: usize,
 }
 
