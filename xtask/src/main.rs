@@ -77,7 +77,21 @@ fn ci() -> Result<(), String> {
 }
 
 fn test() -> Result<(), String> {
-    fetch_model()?;
+    // Build the test binaries (and the `bertopic` binary) once, fetch the model with that
+    // binary, then run: `cargo run -p` would resolve features differently and rebuild candle.
+    cargo(&["test", "--workspace", "--no-run"])?;
+    let target = env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"));
+    let bin = target.join("debug").join("bertopic");
+    eprintln!("xtask: {} fetch-model", bin.display());
+    let status = Command::new(&bin)
+        .arg("fetch-model")
+        .status()
+        .map_err(|e| format!("cannot run {}: {e}", bin.display()))?;
+    if !status.success() {
+        return Err(format!("`bertopic fetch-model` failed ({status})"));
+    }
     cargo(&["test", "--workspace"])
 }
 

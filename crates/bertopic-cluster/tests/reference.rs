@@ -114,8 +114,23 @@ fn hdbscan_matches_python_hdbscan() {
         (out - want_out).abs() <= pct / 100.0 * x.nrows() as f64,
         "{out} outliers vs {want_out}"
     );
+    // No tolerance is given for probabilities: reported, not asserted.
+    let want_p: Vec<f64> = r["probabilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    let dp = fitted
+        .probabilities()
+        .iter()
+        .zip(&want_p)
+        .map(|(a, b)| (a - b).abs())
+        .sum::<f64>()
+        / want_p.len() as f64;
     eprintln!(
-        "ARI {ari:.4}, clusters {}, outliers {out}, core |Δ| {worst:e}, MST rel {rel:e}",
+        "ARI {ari:.4}, clusters {}, outliers {out}, core |Δ| {worst:e}, MST rel {rel:e}, \
+         mean |Δ probability| {dp:.4}",
         fitted.n_clusters()
     );
 }
