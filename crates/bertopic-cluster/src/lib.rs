@@ -1,9 +1,6 @@
-//! Clustering for bertopic: the [`Clusterer`] / [`FittedClusterer`] traits, HDBSCAN (the
-//! default, computed as the Python `hdbscan` library does, with its `approximate_predict` for
-//! new points), k-means, and clustering scores ([`metrics`]: ARI, NMI).
-//!
-//! Fitted models save to a plain [`SavedState`] and come back with [`load_state`]; results
-//! are deterministic and do not depend on the number of rayon threads.
+//! Clustering for bertopic: the [`Clusterer`] trait, HDBSCAN (the default, with approximate
+//! prediction for new points, as the Python `hdbscan` library computes it), k-means, and
+//! clustering scores ([`metrics`]).
 //!
 //! ```
 //! use bertopic_cluster::{Clusterer, Hdbscan, HdbscanParams};
@@ -16,21 +13,12 @@
 //! let hdb = Hdbscan::new(HdbscanParams { min_cluster_size: 5, ..Default::default() }).unwrap();
 //! let fitted = hdb.fit(data.view()).unwrap();
 //! assert_eq!(fitted.n_clusters(), 2);
-//! // Clusters are numbered by size (largest first); -1 would be an outlier.
-//! let new = ndarray::array![[0.2, 0.1], [10.1, 10.2]];
-//! let (labels, _probabilities) = fitted.predict(new.view()).unwrap();
-//! assert_eq!(labels, fitted.labels()[..1].iter().chain(&fitted.labels()[20..21]).copied().collect::<Vec<_>>());
-//! let restored = bertopic_cluster::load_state(&fitted.save_state()).unwrap();
-//! assert_eq!(restored.predict(new.view()).unwrap().0, labels);
 //! ```
-
-#![warn(missing_docs)]
 
 use ndarray::ArrayView2;
 use serde::{Deserialize, Serialize};
 
 mod hdbscan;
-mod kdtree;
 mod kmeans;
 pub mod metrics;
 
@@ -42,37 +30,18 @@ pub use kmeans::{FittedKMeans, KMeans, KMeansParams};
 /// Errors of this crate.
 #[derive(Debug, thiserror::Error)]
 pub enum ClusterError {
-    /// A hyperparameter is out of range (the message names it and the allowed range).
     #[error("invalid clustering parameter: {0}")]
     InvalidParams(String),
-    /// Not enough points for the requested fit.
     #[error("{n} points are too few: at least {needed} are needed for this {what}")]
     TooFewPoints {
-        /// Points given.
         n: usize,
-        /// Points needed.
         needed: usize,
-        /// What needs them.
         what: &'static str,
     },
-    /// The points have zero columns.
-    #[error("points have no dimensions (0 columns): pass at least one feature per point")]
-    NoDimensions,
-    /// A point has a NaN or infinite coordinate.
     #[error("row {row} (0-based) of the points to cluster has a NaN or infinite value")]
-    NonFinite {
-        /// 0-based row of the first bad point.
-        row: usize,
-    },
-    /// New points have a different number of columns than the training points.
+    NonFinite { row: usize },
     #[error("points have {got} dimensions, the model was fitted on {expected}")]
-    DimensionMismatch {
-        /// Columns of the training points.
-        expected: usize,
-        /// Columns given.
-        got: usize,
-    },
-    /// A [`SavedState`] is missing arrays or is inconsistent.
+    DimensionMismatch { expected: usize, got: usize },
     #[error("saved clusterer state is unusable: {0}")]
     BadState(String),
 }
@@ -100,32 +69,23 @@ pub trait FittedClusterer: Send + Sync {
 /// Plain-data state of a fitted clusterer (arrays go to safetensors, params to JSON).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SavedState {
-    /// `"hdbscan"` or `"kmeans"`.
     pub kind: String,
-    /// The fitted model's hyperparameters.
     pub params: serde_json::Value,
-    /// Fitted arrays (data, tree, labels, …); floats may be infinite, so store them in a
-    /// binary format (safetensors), not JSON.
     pub arrays: Vec<NamedArray>,
 }
 
 /// One named array of a [`SavedState`].
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct NamedArray {
-    /// Array name, unique within a state.
     pub name: String,
-    /// Shape (row-major).
     pub shape: Vec<usize>,
-    /// Values.
     pub data: ArrayData,
 }
 
 /// Array payloads.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum ArrayData {
-    /// 64-bit floats.
     F64(Vec<f64>),
-    /// 64-bit integers.
     I64(Vec<i64>),
 }
 
