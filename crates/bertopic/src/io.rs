@@ -238,7 +238,7 @@ impl TopicModel {
         for name in &json.reducer.arrays {
             let (shape, data) = f32s(name)?;
             rarrays.push(reduce::NamedArray {
-                name: name.trim_start_matches("reducer.").to_string(),
+                name: name.strip_prefix("reducer.").unwrap_or(name).to_string(),
                 shape,
                 data,
             });
@@ -270,7 +270,7 @@ impl TopicModel {
                 }
             };
             carrays.push(cluster::NamedArray {
-                name: name.trim_start_matches("clusterer.").to_string(),
+                name: name.strip_prefix("clusterer.").unwrap_or(name).to_string(),
                 shape,
                 data,
             });
