@@ -296,6 +296,7 @@ impl TopicModel {
             embedding: json.embedding,
             timings: json.timings,
             embeddings,
+            word_embedder: None,
         })
     }
 }

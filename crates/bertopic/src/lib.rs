@@ -37,7 +37,7 @@ pub mod tune;
 pub use error::{BertopicError, Result};
 pub use io::FORMAT_VERSION;
 pub use model::{DocumentInfo, EmbeddingInfo, OutlierStrategy, Topic, TopicInfo, TopicModel};
-pub use params::BERTopicParams;
+pub use params::{BERTopicParams, KeyBertParams, MmrParams, Representation};
 pub use pipeline::{load_embedder, BERTopic, BERTopicBuilder, StageTimings};
 
 /// Version of this crate, recorded in saved models.

@@ -1,4 +1,5 @@
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use ndarray::{Array2, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
@@ -7,7 +8,7 @@ use crate::cluster::FittedClusterer;
 use crate::coherence::{CoherenceOptions, CoherenceResult, Measure, ReferenceCorpus};
 use crate::embed::Embedder;
 use crate::error::{BertopicError, Result};
-use crate::params::BERTopicParams;
+use crate::params::{BERTopicParams, KeyBertParams, Representation};
 use crate::pipeline::{check_inputs, StageTimings};
 use crate::preprocess::{Language, Tokenizer};
 use crate::reduce::FittedReducer;
@@ -80,6 +81,8 @@ pub struct TopicModel {
     pub(crate) timings: StageTimings,
     /// Training embeddings are kept for the embedding outlier strategy and topic merges.
     pub(crate) embeddings: Array2<f32>,
+    /// Embeds topic words for MMR / KeyBERT; not saved (set again or loaded lazily).
+    pub(crate) word_embedder: Option<Arc<dyn Embedder>>,
 }
 
 impl std::fmt::Debug for TopicModel {
@@ -98,7 +101,7 @@ impl TopicModel {
         embeddings: Array2<f32>,
         reducer: Box<dyn FittedReducer>,
         clusterer: Box<dyn FittedClusterer>,
-        embedder: Option<&dyn Embedder>,
+        embedder: Option<Arc<dyn Embedder>>,
     ) -> Result<Self> {
         let labels = clusterer.labels().to_vec();
         if labels.len() != docs.len() {
@@ -114,7 +117,7 @@ impl TopicModel {
             .map(|l| cluster_to_topic.get(l).copied().unwrap_or(-1))
             .collect();
         let doc_probs = clusterer.probabilities().to_vec();
-        let embedding = embedder.map(|e| EmbeddingInfo {
+        let embedding = embedder.as_ref().map(|e| EmbeddingInfo {
             model_id: e.model_id(),
             fingerprint: e.fingerprint(),
             dim: e.dim(),
@@ -132,6 +135,7 @@ impl TopicModel {
             embedding,
             timings: StageTimings::default(),
             embeddings,
+            word_embedder: embedder,
         };
         model.refresh_topics(docs)?;
         Ok(model)
@@ -140,7 +144,19 @@ impl TopicModel {
     /// Recomputes words, sizes, labels and topic embeddings from `doc_topics`.
     fn refresh_topics(&mut self, docs: &[String]) -> Result<()> {
         let start = std::time::Instant::now();
-        let repr = fit_representation(&self.params, docs, &self.doc_topics)?;
+        let keep_docs = self.params.n_representative_docs;
+        let mut fit_params = self.params.clone();
+        if let Representation::KeyBert(k) = self.params.representation {
+            // Representative documents are ranked best first, so the stored ones are a prefix
+            // of KeyBERT's larger set.
+            fit_params.n_representative_docs = keep_docs.max(k.nr_repr_docs);
+        }
+        let mut repr = fit_representation(&fit_params, docs, &self.doc_topics)?;
+        self.rerank_words(&mut repr)?;
+        for r in &mut repr.representative_docs {
+            r.truncate(keep_docs);
+        }
+        repr.params.n_representative_docs = keep_docs;
         self.topic_embeddings =
             topic_embeddings(&self.embeddings, &self.doc_topics, &repr.topic_ids);
         self.topics = repr
@@ -165,6 +181,113 @@ impl TopicModel {
             .collect();
         self.representation = repr;
         self.timings.represent_s = start.elapsed().as_secs_f64();
+        Ok(())
+    }
+
+    /// Replaces `repr.words` by the configured representation's choice (c-TF-IDF: unchanged).
+    fn rerank_words(&mut self, repr: &mut TopicRepresentation) -> Result<()> {
+        let representation = self.params.representation;
+        if !representation.needs_embedder() {
+            return Ok(());
+        }
+        let embedder = self.word_embedder_for(&representation)?;
+        let embed = |texts: &[String]| embedder.embed(texts);
+        repr.words = match representation {
+            Representation::CTfidf => return Ok(()),
+            Representation::Mmr(p) => repr.words_mmr(&embed, p.diversity)?,
+            Representation::KeyBert(k) => self.keybert_words(repr, &k, &embed)?,
+        };
+        Ok(())
+    }
+
+    /// KeyBERT-inspired words: the topic embedding is the mean training embedding of the
+    /// topic's `nr_repr_docs` most representative documents.
+    fn keybert_words(
+        &self,
+        repr: &TopicRepresentation,
+        k: &KeyBertParams,
+        embed: &represent::Embed<'_, crate::embed::EmbedError>,
+    ) -> Result<Vec<Vec<(String, f64)>>> {
+        let dim = self.embeddings.ncols();
+        let mut topic_emb = Array2::<f32>::zeros((repr.topic_ids.len(), dim));
+        for (t, rep_docs) in repr.representative_docs.iter().enumerate() {
+            let chosen = &rep_docs[..rep_docs.len().min(k.nr_repr_docs)];
+            for &d in chosen {
+                let row = self.embeddings.row(d);
+                let mut out = topic_emb.row_mut(t);
+                out += &row;
+            }
+            if !chosen.is_empty() {
+                let n = chosen.len() as f32;
+                topic_emb.row_mut(t).mapv_inplace(|v| v / n);
+            }
+        }
+        let candidates: Vec<Vec<String>> = (0..repr.topic_ids.len())
+            .map(|t| {
+                repr.top_words(t, k.nr_candidate_words)
+                    .into_iter()
+                    .map(|(w, _)| w)
+                    .collect()
+            })
+            .collect();
+        Ok(represent::keybert_rerank(
+            &candidates,
+            topic_emb.view(),
+            embed,
+            self.params.top_n_words,
+        )?)
+    }
+
+    /// The embedder for topic words: the one set, else the configured model, loaded now.
+    fn word_embedder_for(&mut self, representation: &Representation) -> Result<Arc<dyn Embedder>> {
+        if let Some(e) = &self.word_embedder {
+            return Ok(Arc::clone(e));
+        }
+        let spec = self.params.embedding_model.clone();
+        let e = crate::pipeline::load_embedder(&spec, false).map_err(|e| {
+            BertopicError::NoEmbedder(format!(
+                "the {} representation embeds topic words, but the embedding model `{spec}` \
+                 could not be loaded ({e}); give an embedder to the builder \
+                 (BERTopicBuilder::embedder) or to the model (TopicModel::set_word_embedder)",
+                representation.name()
+            ))
+        })?;
+        self.word_embedder = Some(Arc::clone(&e));
+        Ok(e)
+    }
+
+    /// Sets the embedder used to embed topic words for MMR / KeyBERT (for example after
+    /// [`load`](Self::load), which does not restore one). Without it, the model's
+    /// `embedding_model` is loaded when words must be re-ranked.
+    pub fn set_word_embedder(&mut self, embedder: Arc<dyn Embedder>) {
+        self.word_embedder = Some(embedder);
+    }
+
+    /// How this model's topic words are chosen.
+    pub fn representation(&self) -> Representation {
+        self.params.representation
+    }
+
+    /// Switches the representation and recomputes topic words from the training `docs`
+    /// (BERTopic's `update_topics(docs, representation_model=...)`); topics are unchanged.
+    pub fn set_representation(
+        &mut self,
+        docs: &[String],
+        representation: Representation,
+    ) -> Result<()> {
+        representation.validate()?;
+        if docs.len() != self.doc_topics.len() {
+            return Err(BertopicError::Mismatch(format!(
+                "set_representation needs the {} training documents (got {})",
+                self.doc_topics.len(),
+                docs.len()
+            )));
+        }
+        let old = std::mem::replace(&mut self.params.representation, representation);
+        if let Err(e) = self.refresh_topics(docs) {
+            self.params.representation = old;
+            return Err(e);
+        }
         Ok(())
     }
 

@@ -8,7 +8,7 @@ use crate::cluster::{Clusterer, Hdbscan};
 use crate::embed::{Embedder, EncoderOptions, ResolveOptions, SentenceEncoder};
 use crate::error::{BertopicError, Result};
 use crate::model::TopicModel;
-use crate::params::BERTopicParams;
+use crate::params::{BERTopicParams, Representation};
 use crate::reduce::{Reducer, Umap};
 
 /// Wall-clock seconds spent in each stage of a fit.
@@ -73,6 +73,48 @@ impl BERTopicBuilder {
     /// N-gram range of topic terms.
     pub fn ngram_range(mut self, lo: usize, hi: usize) -> Self {
         self.params.ngram_range = (lo, hi);
+        self
+    }
+    /// How topic words are chosen (BERTopic `representation_model`); c-TF-IDF by default.
+    /// [`Representation::Mmr`] and [`Representation::KeyBert`] embed candidate words with the
+    /// embedder (see [`Representation`]).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use bertopic::embed::{EmbedError, Embedder};
+    /// use bertopic::{BERTopic, Representation};
+    ///
+    /// /// A toy embedder (letter counts) standing in for a sentence encoder.
+    /// struct Letters;
+    /// impl Embedder for Letters {
+    ///     fn embed(&self, texts: &[String]) -> Result<ndarray::Array2<f32>, EmbedError> {
+    ///         Ok(ndarray::Array2::from_shape_fn((texts.len(), 26), |(i, j)| {
+    ///             texts[i].bytes().filter(|b| b.to_ascii_lowercase() == b'a' + j as u8).count() as f32
+    ///         }))
+    ///     }
+    ///     fn dim(&self) -> usize { 26 }
+    ///     fn model_id(&self) -> String { "letters".into() }
+    ///     fn fingerprint(&self) -> String { "letters".into() }
+    /// }
+    ///
+    /// # fn main() -> bertopic::Result<()> {
+    /// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/arxiv-cs-abstracts-200.csv");
+    /// let (docs, _) = bertopic::preprocess::read_corpus(path.as_ref(), &Default::default())?;
+    /// let texts: Vec<String> = docs.into_iter().map(|d| d.text).collect();
+    /// let model = BERTopic::builder()
+    ///     .embedder(Arc::new(Letters))
+    ///     .representation(Representation::mmr(0.3))
+    ///     .min_topic_size(5)
+    ///     .build()?
+    ///     .fit(&texts)?;
+    /// assert_eq!(model.representation(), Representation::mmr(0.3));
+    /// for topic in model.topics() {
+    ///     assert!(topic.words.len() <= 10);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn representation(mut self, representation: Representation) -> Self {
+        self.params.representation = representation;
         self
     }
     /// Embedding model id or folder used when no embedder is given.
@@ -154,20 +196,20 @@ impl BERTopic {
         let start = Instant::now();
         let embeddings = embedder.embed(docs)?;
         let embed_s = start.elapsed().as_secs_f64();
-        let mut model = self.fit_inner(docs, embeddings, Some(embedder.as_ref()))?;
+        let mut model = self.fit_inner(docs, embeddings, Some(embedder))?;
         model.timings.embed_s = embed_s;
         Ok(model)
     }
 
     /// Fits on precomputed embeddings (one row per document), like BERTopic's
-    /// `fit(docs, embeddings)`.
+    /// `fit(docs, embeddings)`. An MMR or KeyBERT representation still embeds topic words: with
+    /// the builder's embedder, else the configured `embedding_model` (loaded only then).
     pub fn fit_with_embeddings(
         &self,
         docs: &[String],
         embeddings: Array2<f32>,
     ) -> Result<TopicModel> {
-        let embedder = self.embedder.as_deref();
-        self.fit_inner(docs, embeddings, embedder)
+        self.fit_inner(docs, embeddings, self.embedder.clone())
     }
 
     /// Fits and returns the topic and probability of every training document.
@@ -182,7 +224,7 @@ impl BERTopic {
         &self,
         docs: &[String],
         embeddings: Array2<f32>,
-        embedder: Option<&dyn Embedder>,
+        embedder: Option<Arc<dyn Embedder>>,
     ) -> Result<TopicModel> {
         check_inputs(docs, &embeddings)?;
         let t = Instant::now();
