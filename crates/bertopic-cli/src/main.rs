@@ -9,7 +9,7 @@ use bertopic::embed::{self, Embedder};
 use bertopic::preprocess::{self, Language, ReadOptions, ReadSummary};
 use bertopic::report;
 use bertopic::tune::{self, TuneParams};
-use bertopic::{BERTopic, BERTopicParams, TopicModel};
+use bertopic::{BERTopic, BERTopicParams, Representation, TopicModel};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 // The system allocator spent tens of seconds of system time per 500 documents in the encoder's
@@ -42,7 +42,13 @@ enum Command {
     /// Fit a topic model on a corpus and save it with its topic tables.
     #[command(
         after_help = "Examples:\n  bertopic train --input ../shared/data/arxiv-cs-abstracts-200.csv --output runs/arxiv200\n  \
-                            bertopic train --input papers.csv --output runs/p --embeddings papers.npy --trials 10"
+                            bertopic train --input papers.csv --output runs/p --embeddings papers.npy --trials 10\n  \
+                            bertopic train --input papers.csv --output runs/p --representation mmr --diversity 0.3\n  \
+                            bertopic train --input papers.csv --output runs/p --representation keybert\n\n\
+                      Representations (topic words; mmr and keybert embed candidate words with --model):\n  \
+                            ctfidf   top c-TF-IDF words (default)\n  \
+                            mmr      Maximal Marginal Relevance over the top 30 c-TF-IDF words; --diversity in [0, 1], default 0.1\n  \
+                            keybert  KeyBERT-inspired: 100 candidate words ranked by similarity to the topic's 5 most representative documents"
     )]
     Train(TrainArgs),
     /// Assign topics to new documents with a saved model.
@@ -144,11 +150,41 @@ struct TrainArgs {
     /// Subtract PENALTY × outlier fraction from the objective when tuning.
     #[arg(long, default_value_t = 0.0)]
     outlier_penalty: f64,
+    /// How topic words are chosen (BERTopic representation_model).
+    #[arg(long, value_enum, default_value = "ctfidf")]
+    representation: RepresentationArg,
+    /// MMR diversity in [0, 1] (only with --representation mmr; default 0.1).
+    #[arg(long)]
+    diversity: Option<f32>,
     /// Do not read or write the embedding cache.
     #[arg(long)]
     no_cache: bool,
     #[arg(long, value_enum, default_value = "table")]
     format: Format,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum RepresentationArg {
+    /// Top c-TF-IDF words.
+    Ctfidf,
+    /// Maximal Marginal Relevance (diverse words).
+    Mmr,
+    /// KeyBERT-inspired re-ranking.
+    Keybert,
+}
+
+impl TrainArgs {
+    fn representation(&self) -> Result<Representation, Box<dyn std::error::Error>> {
+        match (self.representation, self.diversity) {
+            (RepresentationArg::Ctfidf, None) => Ok(Representation::CTfidf),
+            (RepresentationArg::Mmr, None) => Ok(Representation::mmr_default()),
+            (RepresentationArg::Mmr, Some(d)) => Ok(Representation::mmr(d)),
+            (RepresentationArg::Keybert, None) => Ok(Representation::keybert()),
+            (_, Some(_)) => {
+                Err("--diversity applies only to --representation mmr; drop it or add --representation mmr".into())
+            }
+        }
+    }
 }
 
 #[derive(Args)]
@@ -335,6 +371,9 @@ fn load_embeddings(
 
 fn train(a: TrainArgs, out: Out) -> CliResult {
     let start = Instant::now();
+    // Check the cheap things before reading the corpus.
+    let representation = a.representation()?;
+    representation.validate()?;
     let (docs, summary) = read(&a.input, out)?;
     let language: Language = a.language.parse()?;
     let mut params = BERTopicParams {
@@ -348,12 +387,24 @@ fn train(a: TrainArgs, out: Out) -> CliResult {
     };
     params.umap.n_neighbors = a.n_neighbors;
     params.umap.n_components = a.n_components;
+    params.representation = representation;
     params.validate()?;
     let texts: Vec<String> = docs.iter().map(|d| d.text.clone()).collect();
 
-    let mut embedder = None;
+    let mut embedder: Option<Box<dyn Embedder>> = None;
     let embeddings = match &a.embeddings {
-        Some(p) => load_embeddings(p, &docs, &summary)?,
+        Some(p) => {
+            let m = load_embeddings(p, &docs, &summary)?;
+            if params.representation.needs_embedder() {
+                // MMR / KeyBERT embed topic words with the same model.
+                out.info(format!(
+                    "loading {} to embed topic words ({})",
+                    a.model, params.representation
+                ));
+                embedder = Some(encoder(&a.model, a.no_cache, out)?);
+            }
+            m
+        }
         None => {
             out.info(format!(
                 "embedding {} documents with {}",
@@ -379,26 +430,28 @@ fn train(a: TrainArgs, out: Out) -> CliResult {
         };
         std::fs::create_dir_all(&a.output)?;
         let exp_path = a.output.join("experiment.json");
-        let outcome = tune::tune(&params, &tp, &texts, &embeddings, |exp| {
-            if let Some(t) = exp.trials.last() {
-                out.info(format!(
-                    "trial {} min_cluster_size={} {} = {} ({} topics)",
-                    t.id,
-                    t.params.min_cluster_size,
-                    exp.objective,
-                    t.objective
-                        .map(|o| format!("{o:.4}"))
-                        .unwrap_or_else(|| "invalid".into()),
-                    t.metrics.n_topics
-                ));
-            }
-            // Persist after every trial so a crash loses nothing.
-            if let Ok(json) = serde_json::to_vec_pretty(exp) {
-                if let Err(e) = report::write_atomic(&exp_path, &json) {
-                    eprintln!("warning: {e}");
+        let word_embedder = embedder.take().map(std::sync::Arc::from);
+        let outcome =
+            tune::tune_with_embedder(&params, &tp, &texts, &embeddings, word_embedder, |exp| {
+                if let Some(t) = exp.trials.last() {
+                    out.info(format!(
+                        "trial {} min_cluster_size={} {} = {} ({} topics)",
+                        t.id,
+                        t.params.min_cluster_size,
+                        exp.objective,
+                        t.objective
+                            .map(|o| format!("{o:.4}"))
+                            .unwrap_or_else(|| "invalid".into()),
+                        t.metrics.n_topics
+                    ));
                 }
-            }
-        })?;
+                // Persist after every trial so a crash loses nothing.
+                if let Ok(json) = serde_json::to_vec_pretty(exp) {
+                    if let Err(e) = report::write_atomic(&exp_path, &json) {
+                        eprintln!("warning: {e}");
+                    }
+                }
+            })?;
         report::write_atomic(
             &a.output.join("coherence_curve.csv"),
             &report::curve_csv(&outcome.experiment)?,
@@ -452,8 +505,9 @@ fn train(a: TrainArgs, out: Out) -> CliResult {
         t.reduce_s, t.cluster_s, t.represent_s
     ));
     out.info(format!(
-        "{} topics, {:.1}% outliers; model, topic_info.csv and document_topics.csv in {} ({:.1} s)",
+        "{} topics ({} words), {:.1}% outliers; model, topic_info.csv and document_topics.csv in {} ({:.1} s)",
         model.n_topics(),
+        model.representation(),
         100.0 * model.outlier_fraction(),
         a.output.display(),
         start.elapsed().as_secs_f64()

@@ -219,3 +219,175 @@ fn version_prints_format() {
     assert!(s.contains("model format"));
     assert!(s.contains(env!("CARGO_PKG_VERSION")));
 }
+
+/// Writes the 200-row sample's embeddings (its rows of the full corpus' precomputed MiniLM
+/// embeddings, matched by title and abstract) to `dst`, so training needs no model.
+fn sample_embeddings(dst: &Path) {
+    let data = shared().join("data");
+    let mut full = csv::Reader::from_path(data.join("arxiv-cs-abstracts.csv")).expect("corpus");
+    let index: BTreeMap<(String, String), usize> = full
+        .records()
+        .enumerate()
+        .map(|(i, r)| {
+            let r = r.expect("record");
+            ((r[0].to_string(), r[1].to_string()), i)
+        })
+        .collect();
+    let mut small =
+        csv::Reader::from_path(data.join("arxiv-cs-abstracts-200.csv")).expect("sample");
+    let rows: Vec<usize> = small
+        .records()
+        .map(|r| {
+            let r = r.expect("record");
+            index[&(r[0].to_string(), r[1].to_string())]
+        })
+        .collect();
+    let all =
+        bertopic::embed::read_npy(&data.join("arxiv-cs-abstracts.minilm.npy")).expect("embeddings");
+    bertopic::embed::write_npy(dst, &all.select(ndarray::Axis(0), &rows)).expect("write npy");
+}
+
+/// topic_info.csv as (topic, count, words).
+fn read_topic_info(path: &Path) -> Vec<(i64, usize, String)> {
+    let mut r = csv::Reader::from_path(path).expect("topic_info.csv");
+    assert_eq!(
+        r.headers().expect("header"),
+        vec![
+            "Topic",
+            "Count",
+            "Name",
+            "Representation",
+            "Representative_Docs"
+        ]
+    );
+    r.records()
+        .map(|rec| {
+            let rec = rec.expect("record");
+            (
+                rec[0].parse().expect("topic"),
+                rec[1].parse().expect("count"),
+                rec[3].to_string(),
+            )
+        })
+        .collect()
+}
+
+fn model_json(dir: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(dir.join("model.json")).expect("model.json"))
+        .expect("json")
+}
+
+#[test]
+fn train_with_each_representation() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let corpus = shared().join("data/arxiv-cs-abstracts-200.csv");
+    let npy = dir.path().join("sample.npy");
+    sample_embeddings(&npy);
+    let train = |name: &str, extra: &[&str]| -> PathBuf {
+        let out = dir.path().join(name);
+        let mut args = vec![
+            "train",
+            "--input",
+            corpus.to_str().unwrap(),
+            "--output",
+            out.to_str().unwrap(),
+            "--embeddings",
+            npy.to_str().unwrap(),
+            "--min-cluster-size",
+            "5",
+            "--no-cache",
+            "--quiet",
+        ];
+        args.extend_from_slice(extra);
+        ok(&args);
+        out
+    };
+    // c-TF-IDF with precomputed embeddings needs no model at all.
+    let plain = train("plain", &[]);
+    assert_eq!(
+        model_json(&plain)["params"]["representation"]["kind"],
+        "ctfidf"
+    );
+    let plain_info = read_topic_info(&plain.join("topic_info.csv"));
+    assert!(plain_info.iter().filter(|t| t.0 >= 0).count() >= 2);
+
+    let mmr = train("mmr", &["--representation", "mmr", "--diversity", "0.5"]);
+    let j = model_json(&mmr);
+    assert_eq!(j["params"]["representation"]["kind"], "mmr");
+    assert_eq!(j["params"]["representation"]["diversity"], 0.5);
+    let mmr_info = read_topic_info(&mmr.join("topic_info.csv"));
+    let keybert = train("keybert", &["--representation", "keybert"]);
+    assert_eq!(
+        model_json(&keybert)["params"]["representation"]["kind"],
+        "keybert"
+    );
+    let kb_info = read_topic_info(&keybert.join("topic_info.csv"));
+    for other in [&mmr_info, &kb_info] {
+        // Same topics and sizes: only the words change.
+        let ids = |v: &[(i64, usize, String)]| v.iter().map(|t| (t.0, t.1)).collect::<Vec<_>>();
+        assert_eq!(ids(other), ids(&plain_info));
+        assert!(
+            other.iter().zip(&plain_info).any(|(a, b)| a.2 != b.2),
+            "the representation changed no word list"
+        );
+        for t in other {
+            assert_eq!(t.2.split(' ').count(), 10, "topic {}: {}", t.0, t.2);
+        }
+    }
+    // `topics` shows the saved words.
+    let shown = ok(&[
+        "topics",
+        "--model",
+        mmr.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let shown: Vec<serde_json::Value> = serde_json::from_str(&shown).expect("json");
+    for (s, t) in shown.iter().zip(&mmr_info) {
+        let ws: Vec<&str> = s["representation"]
+            .as_array()
+            .expect("words")
+            .iter()
+            .filter_map(|w| w.as_str())
+            .collect();
+        assert_eq!(ws.join(" "), t.2);
+    }
+}
+
+#[test]
+fn representation_flags_are_checked() {
+    let corpus = shared().join("data/arxiv-cs-abstracts-200.csv");
+    let c = corpus.to_str().unwrap();
+    let out = bertopic(&["train", "-i", c, "-o", "/tmp/unused", "--diversity", "0.3"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--representation mmr"), "{err}");
+    let out = bertopic(&[
+        "train",
+        "-i",
+        c,
+        "-o",
+        "/tmp/unused",
+        "--representation",
+        "mmr",
+        "--diversity",
+        "1.5",
+    ]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("[0, 1]"), "{err}");
+    let out = bertopic(&[
+        "train",
+        "-i",
+        c,
+        "-o",
+        "/tmp/unused",
+        "--representation",
+        "bm25",
+    ]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("ctfidf") && err.contains("keybert"), "{err}");
+    let help = ok(&["train", "--help"]);
+    assert!(help.contains("--representation mmr --diversity"), "{help}");
+}

@@ -5,6 +5,7 @@
 //! (it does not change it). Trials of one reduction run in parallel. Every finished trial is
 //! appended to an [`Experiment`] record that the caller can persist as trials finish.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use ndarray::Array2;
@@ -13,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cluster::{Clusterer, Hdbscan};
 use crate::coherence::{topic_diversity, CoherenceOptions, Measure, ReferenceCorpus};
+use crate::embed::Embedder;
 use crate::error::{BertopicError, Result};
 use crate::model::{reference_corpus, TopicModel};
 use crate::params::BERTopicParams;
@@ -176,12 +178,27 @@ pub struct TuneOutcome {
 }
 
 /// Runs the search on `docs` with their `embeddings`, calling `on_trial` after every trial
-/// (persist the record there so a crash loses nothing).
+/// (persist the record there so a crash loses nothing). Trials are scored on c-TF-IDF words;
+/// the best model gets the configured representation (an MMR or KeyBERT representation loads
+/// `base.embedding_model` for its words; see [`tune_with_embedder`] to pass one).
 pub fn tune(
     base: &BERTopicParams,
     tune: &TuneParams,
     docs: &[String],
     embeddings: &Array2<f32>,
+    on_trial: impl FnMut(&Experiment),
+) -> Result<TuneOutcome> {
+    tune_with_embedder(base, tune, docs, embeddings, None, on_trial)
+}
+
+/// [`tune`] with the embedder that made `embeddings`: recorded in the best model (so
+/// `transform` can check it) and used to embed topic words for MMR / KeyBERT.
+pub fn tune_with_embedder(
+    base: &BERTopicParams,
+    tune: &TuneParams,
+    docs: &[String],
+    embeddings: &Array2<f32>,
+    embedder: Option<Arc<dyn Embedder>>,
     mut on_trial: impl FnMut(&Experiment),
 ) -> Result<TuneOutcome> {
     base.validate()?;
@@ -304,7 +321,7 @@ pub fn tune(
                         embeddings.clone(),
                         reducer,
                         parts.clusterer,
-                        None,
+                        embedder.clone(),
                     )?;
                     best_model = Some((obj, trial.id, model));
                 }
