@@ -2,7 +2,7 @@
 //! Both are deterministic given a seed and independent of the rayon thread count: every point's
 //! list is computed by one task from the previous iteration's (read-only) graph.
 
-use crate::linalg::{dot, sq_dist};
+use crate::linalg::{dot, gemm_abt, sq_dist};
 use crate::rng::SplitMix64;
 use crate::Metric;
 use rayon::prelude::*;
@@ -109,17 +109,24 @@ fn to_graph(p: &Prepared, lists: Vec<Vec<(f32, u32)>>, k: usize) -> KnnGraph {
     }
 }
 
+/// Rows per block of the exact k-NN; a block's products are made one tile of columns at a time
+/// so the 256 × 512 similarity tile (512 KiB) stays in L2 while it is scanned.
+const ROW_BLOCK: usize = 256;
+/// Columns per tile of the exact k-NN.
+const COL_TILE: usize = 512;
+/// Columns tested together by the vectorised prefilter of the tile scan.
+const SCAN_LANES: usize = 8;
+
 /// Exact k-NN of every point among all points (self excluded), computing each pair's distance
-/// once: block b of rows is multiplied only with the rows from b's start on (half the work of a
-/// full product), and each pair is offered to both endpoints' lists. The lists sit behind
-/// per-row locks; the result is still independent of thread count and timing because a list ends
-/// as the k smallest (distance, index) pairs offered, whatever the order of the offers.
+/// once: block b of rows is multiplied (gemm, one thread per block) only with the rows from b's
+/// start on (half the work of a full product), and each pair is offered to both endpoints'
+/// lists. The lists sit behind per-row locks; the result is still independent of thread count
+/// and timing because a list ends as the k smallest (distance, index) pairs offered, whatever
+/// the order of the offers, and every tile's products depend only on the fixed tiling.
 pub(crate) fn exact_knn(p: &Prepared, k: usize) -> KnnGraph {
     use std::sync::atomic::{AtomicU32, Ordering};
     use std::sync::Mutex;
     let (n, d) = (p.n, p.d);
-    let t = ndarray::ArrayView2::from_shape((n, d), &p.data[..n * d])
-        .unwrap_or_else(|_| unreachable!("Prepared holds n*d values"));
     let euclid = p.metric == Metric::Euclidean;
     let norms: Vec<f32> = if euclid {
         (0..n).map(|i| dot(p.row(i), p.row(i))).collect()
@@ -129,47 +136,125 @@ pub(crate) fn exact_knn(p: &Prepared, k: usize) -> KnnGraph {
     let lists: Vec<Mutex<Vec<(f32, u32)>>> = (0..n)
         .map(|_| Mutex::new(Vec::with_capacity(k + 1)))
         .collect();
-    // Current k-th distance per row (f32 bits) for a lock-free first rejection; a stale value only
-    // lets through an offer that `insert` then refuses.
+    // Current k-th distance per row (f32 bits) for a lock-free first rejection. Thresholds only
+    // shrink, so a stale (larger) value only lets through an offer that `insert` then refuses.
     let worst: Vec<AtomicU32> = (0..n)
         .map(|_| AtomicU32::new(f32::INFINITY.to_bits()))
         .collect();
-    let offer = |row: usize, dist: f32, j: u32| {
+    // Offer (dist, j) to row's list; returns the list's k-th distance afterwards.
+    let offer = |row: usize, dist: f32, j: u32| -> f32 {
         let mut l = lists[row].lock().unwrap_or_else(|e| e.into_inner());
         insert(&mut l, k, dist, j);
         if l.len() == k {
-            worst[row].store(l[k - 1].0.to_bits(), Ordering::Relaxed);
+            let w = l[k - 1].0;
+            worst[row].store(w.to_bits(), Ordering::Relaxed);
+            w
+        } else {
+            f32::INFINITY
         }
     };
-    (0..n.div_ceil(BLOCK)).into_par_iter().for_each(|b| {
-        let (r0, r1) = (b * BLOCK, ((b + 1) * BLOCK).min(n));
-        let q = t.slice(ndarray::s![r0..r1, ..]);
-        let cols = t.slice(ndarray::s![r0.., ..]);
-        let sims = q.dot(&cols.t());
-        let mut own: Vec<(f32, u32)> = Vec::with_capacity(k + 1);
-        for r in r0..r1 {
-            own.clear();
-            let mut own_worst = f32::INFINITY;
-            let row = sims.row(r - r0);
-            for (cc, &s) in row.iter().enumerate().skip(r - r0 + 1) {
-                let c = r0 + cc;
-                let dist = if euclid {
-                    (norms[r] + norms[c] - 2.0 * s).max(0.0)
+    let dist_of = |r: usize, c: usize, s: f32| -> f32 {
+        if euclid {
+            (norms[r] + norms[c] - 2.0 * s).max(0.0)
+        } else {
+            (1.0 - s).max(0.0)
+        }
+    };
+    (0..n.div_ceil(ROW_BLOCK)).into_par_iter().for_each(|b| {
+        let (r0, r1) = (b * ROW_BLOCK, ((b + 1) * ROW_BLOCK).min(n));
+        let rows = r1 - r0;
+        let mut sims = vec![0.0f32; rows * COL_TILE];
+        let mut own: Vec<Vec<(f32, u32)>> = vec![Vec::with_capacity(k + 1); rows];
+        let mut own_worst = vec![f32::INFINITY; rows];
+        let mut col_thr = vec![0.0f32; COL_TILE];
+        let mut c0 = r0;
+        while c0 < n {
+            let c1 = (c0 + COL_TILE).min(n);
+            let cols = c1 - c0;
+            gemm_abt(
+                &p.data[r0 * d..r1 * d],
+                rows,
+                &p.data[c0 * d..c1 * d],
+                cols,
+                d,
+                &mut sims,
+            );
+            for (t, w) in worst[c0..c1].iter().enumerate() {
+                col_thr[t] = f32::from_bits(w.load(Ordering::Relaxed));
+            }
+            for r in r0..r1 {
+                let row = &sims[(r - r0) * cols..(r - r0 + 1) * cols];
+                // Only pairs r < c: the other half is offered by the block that owns c.
+                let start = (r + 1).saturating_sub(c0).min(cols);
+                let l = &mut own[r - r0];
+                let handle =
+                    |cc: usize, own_w: &mut f32, l: &mut Vec<(f32, u32)>, col_thr: &mut [f32]| {
+                        let c = c0 + cc;
+                        let dist = dist_of(r, c, row[cc]);
+                        if dist <= *own_w {
+                            insert(l, k, dist, c as u32);
+                            if l.len() == k {
+                                *own_w = l[k - 1].0;
+                            }
+                        }
+                        if dist <= col_thr[cc] {
+                            col_thr[cc] = offer(c, dist, r as u32);
+                        }
+                    };
+                let mut own_w = own_worst[r - r0];
+                // Prefilter SCAN_LANES columns at a time (branch-free, vectorised): most chunks
+                // hold no candidate for either list.
+                let span = (cols - start) / SCAN_LANES * SCAN_LANES;
+                let rs = &row[start..start + span];
+                let ts = &col_thr[start..start + span];
+                let mut hits = [false; COL_TILE / SCAN_LANES];
+                if euclid {
+                    let ns = &norms[c0 + start..c0 + start + span];
+                    let nr = norms[r];
+                    for (h, ((s8, t8), n8)) in hits.iter_mut().zip(
+                        rs.chunks_exact(SCAN_LANES)
+                            .zip(ts.chunks_exact(SCAN_LANES))
+                            .zip(ns.chunks_exact(SCAN_LANES)),
+                    ) {
+                        let mut hit = false;
+                        for lane in 0..SCAN_LANES {
+                            let dist = (nr + n8[lane] - 2.0 * s8[lane]).max(0.0);
+                            hit |= dist <= own_w.max(t8[lane]);
+                        }
+                        *h = hit;
+                    }
                 } else {
-                    (1.0 - s).max(0.0)
-                };
-                if dist <= own_worst {
-                    insert(&mut own, k, dist, c as u32);
-                    if own.len() == k {
-                        own_worst = own[k - 1].0;
+                    for (h, (s8, t8)) in hits
+                        .iter_mut()
+                        .zip(rs.chunks_exact(SCAN_LANES).zip(ts.chunks_exact(SCAN_LANES)))
+                    {
+                        let mut hit = false;
+                        for lane in 0..SCAN_LANES {
+                            let dist = (1.0 - s8[lane]).max(0.0);
+                            hit |= dist <= own_w.max(t8[lane]);
+                        }
+                        *h = hit;
                     }
                 }
-                if dist <= f32::from_bits(worst[c].load(Ordering::Relaxed)) {
-                    offer(c, dist, r as u32);
+                // The prefilter used the thresholds from before this row's updates; they only
+                // shrink, so it never drops a candidate.
+                for (ch, &hit) in hits[..span / SCAN_LANES].iter().enumerate() {
+                    if hit {
+                        for lane in 0..SCAN_LANES {
+                            handle(start + ch * SCAN_LANES + lane, &mut own_w, l, &mut col_thr);
+                        }
+                    }
                 }
+                for cc in start + span..cols {
+                    handle(cc, &mut own_w, l, &mut col_thr);
+                }
+                own_worst[r - r0] = own_w;
             }
-            for &(dist, j) in &own {
-                offer(r, dist, j);
+            c0 = c1;
+        }
+        for (t, l) in own.iter().enumerate() {
+            for &(dist, j) in l {
+                offer(r0 + t, dist, j);
             }
         }
     });

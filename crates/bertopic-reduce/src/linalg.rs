@@ -43,6 +43,56 @@ pub(crate) fn sq_dist(a: &[f32], b: &[f32]) -> f32 {
     s + ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]))
 }
 
+/// `out[i * b_rows + j] = a_i · b_j` for row-major `a` (a_rows × d) and `b` (b_rows × d), one
+/// thread (callers parallelise over blocks). The products of one call depend only on its
+/// shapes, never on the thread count.
+pub(crate) fn gemm_abt(
+    a: &[f32],
+    a_rows: usize,
+    b: &[f32],
+    b_rows: usize,
+    d: usize,
+    out: &mut [f32],
+) {
+    assert!(
+        a.len() >= a_rows * d && b.len() >= b_rows * d && out.len() >= a_rows * b_rows,
+        "gemm_abt: slices shorter than their shapes"
+    );
+    if a_rows == 0 || b_rows == 0 {
+        return;
+    }
+    if d == 0 {
+        out[..a_rows * b_rows].fill(0.0);
+        return;
+    }
+    // SAFETY: the assert above keeps every access inside the three slices: dst is a_rows × b_rows
+    // row-major (row stride b_rows), lhs a_rows × d row-major, rhs = bᵀ (d × b_rows: k stride 1,
+    // column stride d). read_dst = false, so dst's old contents are never read.
+    unsafe {
+        gemm::gemm(
+            a_rows,
+            b_rows,
+            d,
+            out.as_mut_ptr(),
+            1,
+            b_rows as isize,
+            false,
+            a.as_ptr(),
+            1,
+            d as isize,
+            b.as_ptr(),
+            d as isize,
+            1,
+            0.0f32,
+            1.0f32,
+            false,
+            false,
+            false,
+            gemm::Parallelism::None,
+        );
+    }
+}
+
 /// Chunk length for fixed-order parallel reductions.
 const CHUNK: usize = 4096;
 

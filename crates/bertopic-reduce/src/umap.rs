@@ -350,18 +350,48 @@ fn spectral_init(g: &Csr, n: usize, dim: usize, seed: u64) -> Option<Vec<f32>> {
         return None;
     }
     triv.iter_mut().for_each(|x| *x /= tn);
+    // Edge weights premultiplied by the far end's D^-1/2 (the same product, so the same bits).
+    let wd: Vec<f64> = (0..n)
+        .into_par_iter()
+        .flat_map_iter(|i| {
+            (g.indptr[i]..g.indptr[i + 1])
+                .map(|e| g.weights[e] as f64 * dinv[g.indices[e] as usize])
+        })
+        .collect();
     // Shifted operator (I + M)/2 has spectrum in [0, 1], so power iteration favours M's top end.
-    let apply = |v: &[f64]| -> Vec<f64> {
-        (0..n)
-            .into_par_iter()
-            .map(|i| {
-                let mut s = 0.0;
+    // Applied to all m vectors at once on a row-major n×m block: one pass over the graph, the m
+    // values of a neighbour contiguous. Each output is summed over the row's edges in CSR order.
+    let apply_block = |x: &[f64]| -> Vec<f64> {
+        let mut out = vec![0.0f64; n * m];
+        out.par_chunks_mut(m)
+            .with_min_len(256)
+            .enumerate()
+            .for_each(|(i, o)| {
                 for e in g.indptr[i]..g.indptr[i + 1] {
                     let j = g.indices[e] as usize;
-                    s += g.weights[e] as f64 * dinv[j] * v[j];
+                    let w = wd[e];
+                    for (oc, &xc) in o.iter_mut().zip(&x[j * m..(j + 1) * m]) {
+                        *oc += w * xc;
+                    }
                 }
-                0.5 * (v[i] + dinv[i] * s)
-            })
+                for (oc, &xc) in o.iter_mut().zip(&x[i * m..(i + 1) * m]) {
+                    *oc = 0.5 * (xc + dinv[i] * *oc);
+                }
+            });
+        out
+    };
+    let to_block = |q: &[Vec<f64>]| -> Vec<f64> {
+        let mut x = vec![0.0f64; n * m];
+        for (c, v) in q.iter().enumerate() {
+            for (i, &val) in v.iter().enumerate() {
+                x[i * m + c] = val;
+            }
+        }
+        x
+    };
+    let from_block = |x: &[f64]| -> Vec<Vec<f64>> {
+        (0..m)
+            .map(|c| (0..n).map(|i| x[i * m + c]).collect())
             .collect()
     };
     let orthonormalise = |q: &mut Vec<Vec<f64>>| -> bool {
@@ -396,15 +426,17 @@ fn spectral_init(g: &Csr, n: usize, dim: usize, seed: u64) -> Option<Vec<f32>> {
     // Orthonormalising every few steps is enough to keep the block well conditioned.
     let rounds = if n <= 10_000 { 40 } else { 25 };
     for _ in 0..rounds {
+        let mut x = to_block(&q);
         for _ in 0..4 {
-            q = q.iter().map(|v| apply(v)).collect();
+            x = apply_block(&x);
         }
+        q = from_block(&x);
         if !orthonormalise(&mut q) {
             return None;
         }
     }
     // Rayleigh–Ritz on the subspace.
-    let aq: Vec<Vec<f64>> = q.iter().map(|v| apply(v)).collect();
+    let aq: Vec<Vec<f64>> = from_block(&apply_block(&to_block(&q)));
     let mut h = vec![0.0f64; m * m];
     for r in 0..m {
         for c in 0..m {
@@ -527,17 +559,21 @@ fn fast_log2(x: f32) -> f32 {
 #[inline]
 fn fast_exp2(x: f32) -> f32 {
     let x = x.clamp(-126.0, 126.0);
-    let mut fl = x as i32;
-    if fl as f32 > x {
-        fl -= 1;
+    // floor(x) without float→int `as` casts (their saturating NaN semantics stop vectorisation):
+    // adding 1.5·2^23 rounds to an integer held in the low mantissa bits.
+    const MAGIC: f32 = 12_582_912.0;
+    let mut fl = (x + MAGIC) - MAGIC;
+    if fl > x {
+        fl -= 1.0;
     }
-    let f = x - fl as f32;
+    let f = x - fl;
+    let fl_i = (fl + MAGIC).to_bits() as i32 - MAGIC.to_bits() as i32;
     // Polynomial for 2^f on [0, 1).
     let p = 1.0
         + f * (std::f32::consts::LN_2
             + f * (0.240_226_5
                 + f * (0.055_504_11 + f * (0.009_618_13 + f * (0.001_333_55 + f * 0.000_154_03)))));
-    f32::from_bits(((fl + 127) as u32) << 23) * p
+    f32::from_bits(((fl_i + 127) as u32) << 23) * p
 }
 
 #[inline]
@@ -593,144 +629,290 @@ fn optimize(
     neg_rate: usize,
     seed: u64,
 ) {
+    let max_deg = s.indptr.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(0);
+    let ctx = SgdCtx {
+        s,
+        dim,
+        a,
+        b,
+        neg_rate,
+        seed,
+        fit: others.is_none(),
+        avx2: avx2_available(),
+        cap: max_deg * (1 + neg_rate),
+    };
     // Common output sizes get a compile-time dimension (unrolled loops, no bounds checks).
     match dim {
-        2 => optimize_d::<2>(heads, others, dim, s, n_epochs, a, b, lr, neg_rate, seed),
-        5 => optimize_d::<5>(heads, others, dim, s, n_epochs, a, b, lr, neg_rate, seed),
-        _ => optimize_d::<0>(heads, others, dim, s, n_epochs, a, b, lr, neg_rate, seed),
+        2 => optimize_d::<2>(heads, others, &ctx, n_epochs, lr),
+        5 => optimize_d::<5>(heads, others, &ctx, n_epochs, lr),
+        _ => optimize_d::<0>(heads, others, &ctx, n_epochs, lr),
     }
 }
 
-/// [`optimize`] body; `D` > 0 fixes the dimension at compile time, 0 uses `dim_rt`.
-#[allow(clippy::too_many_arguments)]
+/// Everything one row update needs besides the positions.
+struct SgdCtx<'a> {
+    s: &'a Sched,
+    dim: usize,
+    a: f32,
+    b: f32,
+    neg_rate: usize,
+    seed: u64,
+    /// Heads and tails share one embedding (fit), so coincident negatives get pushed apart.
+    fit: bool,
+    /// The CPU has AVX2: the row kernel runs in an 8-lane build of the same code (the arithmetic
+    /// is unchanged, no fused multiply-add, so results are bit-identical to the baseline build).
+    avx2: bool,
+    /// Most samples one row can draw in an epoch (largest degree × (1 + negative rate)).
+    cap: usize,
+}
+
+fn avx2_available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx2")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// [`optimize`] body; `D` > 0 fixes the dimension at compile time, 0 uses `ctx.dim`.
 fn optimize_d<const D: usize>(
     heads: &mut Vec<f32>,
     others: Option<&[f32]>,
-    dim_rt: usize,
-    s: &Sched,
+    ctx: &SgdCtx,
     n_epochs: usize,
-    a: f32,
-    b: f32,
     lr: f32,
-    neg_rate: usize,
-    seed: u64,
 ) {
-    let dim = if D > 0 { D } else { dim_rt };
+    let dim = if D > 0 { D } else { ctx.dim };
     let mut next = heads.clone();
     for epoch in 0..n_epochs {
         let alpha = lr * (1.0 - epoch as f32 / n_epochs as f32);
         let snap: &[f32] = heads;
         let tails_src: &[f32] = others.unwrap_or(snap);
-        let n_tail = tails_src.len() / dim;
         next.par_chunks_mut(dim)
             .with_min_len(1024)
             .enumerate()
             .for_each_init(
-                || {
-                    (
-                        Vec::<u32>::new(),
-                        Vec::<f32>::new(),
-                        Vec::<f32>::new(),
-                        Vec::<f32>::new(),
-                    )
-                },
-                |(idx, diffs, d2s, coef), (i, yi)| {
+                || Scratch::new(ctx.cap, if D > 0 { 0 } else { dim }),
+                |sc, (i, yi)| {
                     yi.copy_from_slice(&snap[i * dim..(i + 1) * dim]);
-                    let mut rng = SplitMix64::from_keys(&[seed, i as u64, epoch as u64]);
-                    let (e0, e1) = (s.indptr[i], s.indptr[i + 1]);
-                    // Every sample of this row and epoch is evaluated at the row's position at
-                    // the start of the epoch and the summed clipped gradient is applied once.
-                    // The samples are then independent, so the arithmetic runs over
-                    // structure-of-arrays buffers the compiler vectorises. Positive samples
-                    // first, then negatives, each in a fixed order: deterministic on any thread
-                    // count.
-                    idx.clear();
-                    for e in e0..e1 {
-                        let inv = s.inv_eps[e];
-                        // Sampled this epoch when a multiple of eps falls in (epoch, epoch+1].
-                        // (Truncating casts: values are ≥ 0; libm's floor is a call on baseline x86-64.)
-                        let times = ((epoch + 1) as f32 * inv) as u32 - (epoch as f32 * inv) as u32;
-                        if times >= 1 {
-                            idx.push(s.tails[e]);
-                        }
-                    }
-                    let n_pos = idx.len();
-                    if n_pos == 0 {
-                        return;
-                    }
-                    for _ in 0..n_pos * neg_rate {
-                        idx.push(rng.below(n_tail) as u32);
-                    }
-                    let m = idx.len();
-                    // diffs[t * m + q] = yi[t] - y_q[t]
-                    diffs.clear();
-                    diffs.resize(dim * m, 0.0);
-                    for (q, &k) in idx.iter().enumerate() {
-                        let k = k as usize;
-                        let yk = &tails_src[k * dim..(k + 1) * dim];
-                        for t in 0..dim {
-                            diffs[t * m + q] = yi[t] - yk[t];
-                        }
-                    }
-                    d2s.clear();
-                    d2s.resize(m, 0.0);
-                    for t in 0..dim {
-                        for (d, x) in d2s.iter_mut().zip(&diffs[t * m..(t + 1) * m]) {
-                            *d += x * x;
-                        }
-                    }
-                    coef.clear();
-                    coef.extend(d2s[..n_pos].iter().map(|&x| {
-                        let pb = fast_pow(x.max(f32::MIN_POSITIVE), b);
-                        let c = -2.0 * a * b * pb / (x.max(f32::MIN_POSITIVE) * (1.0 + a * pb));
-                        if x > 0.0 {
-                            c
-                        } else {
-                            0.0
-                        }
-                    }));
-                    coef.extend(d2s[n_pos..].iter().map(|&x| {
-                        let pb = fast_pow(x.max(f32::MIN_POSITIVE), b);
-                        let c = 2.0 * b / ((0.001 + x) * (1.0 + a * pb));
-                        if x > 0.0 {
-                            c
-                        } else {
-                            0.0
-                        }
-                    }));
-                    // Coincident negative samples (not the point itself) push by the clip value,
-                    // like umap-learn; only in fit, where heads and tails share one embedding.
-                    let mut push = 0.0f32;
-                    if others.is_none() {
-                        for q in n_pos..m {
-                            if d2s[q] == 0.0 && idx[q] as usize != i {
-                                push += 4.0;
-                            }
-                        }
-                    }
-                    for t in 0..dim {
-                        let row = &diffs[t * m..(t + 1) * m];
-                        // Eight lanes, combined in a fixed order (vectorisable, deterministic).
-                        let mut acc = [0.0f32; 8];
-                        let (cc, rr) = (coef.chunks_exact(8), row.chunks_exact(8));
-                        let (ct, rt) = (cc.remainder(), rr.remainder());
-                        for (c8, r8) in cc.zip(rr) {
-                            for l in 0..8 {
-                                acc[l] += clip(c8[l] * r8[l]);
-                            }
-                        }
-                        let mut tail = 0.0f32;
-                        for (c, r) in ct.iter().zip(rt) {
-                            tail += clip(c * r);
-                        }
-                        let sum = ((acc[0] + acc[4]) + (acc[1] + acc[5]))
-                            + ((acc[2] + acc[6]) + (acc[3] + acc[7]))
-                            + tail;
-                        yi[t] += alpha * (sum + push);
-                    }
+                    row_update::<D>(ctx, sc, tails_src, i, epoch, yi, alpha);
                 },
             );
         std::mem::swap(heads, &mut next);
+    }
+}
+
+/// Per-thread buffers: sample indices, and for a run-time dimension the per-coordinate lane
+/// sums (a compile-time dimension keeps those on the stack).
+struct Scratch {
+    idx: Vec<u32>,
+    acc: Vec<[f32; LANES]>,
+    diff: Vec<[f32; LANES]>,
+    tail: Vec<f32>,
+    diff1: Vec<f32>,
+}
+
+impl Scratch {
+    fn new(cap: usize, dim: usize) -> Self {
+        Self {
+            idx: vec![0; cap],
+            acc: vec![[0.0; LANES]; dim],
+            diff: vec![[0.0; LANES]; dim],
+            tail: vec![0.0; dim],
+            diff1: vec![0.0; dim],
+        }
+    }
+}
+
+/// Per-row lane sums and differences, borrowed from the stack or from [`Scratch`].
+struct RowBufs<'a> {
+    acc: &'a mut [[f32; LANES]],
+    diff: &'a mut [[f32; LANES]],
+    tail: &'a mut [f32],
+    diff1: &'a mut [f32],
+}
+
+/// One row's SGD step, in the AVX2 build when the CPU has it.
+#[inline(always)]
+fn row_update<const D: usize>(
+    ctx: &SgdCtx,
+    sc: &mut Scratch,
+    tails_src: &[f32],
+    i: usize,
+    epoch: usize,
+    yi: &mut [f32],
+    alpha: f32,
+) {
+    let (mut acc, mut diff) = ([[0.0f32; LANES]; D], [[0.0f32; LANES]; D]);
+    let (mut tail, mut diff1) = ([0.0f32; D], [0.0f32; D]);
+    let bufs = if D > 0 {
+        RowBufs {
+            acc: &mut acc,
+            diff: &mut diff,
+            tail: &mut tail,
+            diff1: &mut diff1,
+        }
+    } else {
+        RowBufs {
+            acc: &mut sc.acc,
+            diff: &mut sc.diff,
+            tail: &mut sc.tail,
+            diff1: &mut sc.diff1,
+        }
+    };
+    let idx = &mut sc.idx;
+    #[cfg(target_arch = "x86_64")]
+    if ctx.avx2 {
+        // SAFETY: `ctx.avx2` is set only when the running CPU reports AVX2.
+        unsafe { row_update_avx2::<D>(ctx, idx, bufs, tails_src, i, epoch, yi, alpha) };
+        return;
+    }
+    row_update_body::<D>(ctx, idx, bufs, tails_src, i, epoch, yi, alpha);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn row_update_avx2<const D: usize>(
+    ctx: &SgdCtx,
+    idx: &mut [u32],
+    bufs: RowBufs,
+    tails_src: &[f32],
+    i: usize,
+    epoch: usize,
+    yi: &mut [f32],
+    alpha: f32,
+) {
+    row_update_body::<D>(ctx, idx, bufs, tails_src, i, epoch, yi, alpha);
+}
+
+/// Lanes of the sample loop: eight independent partial sums per coordinate, combined in a fixed
+/// order (vectorisable and deterministic).
+const LANES: usize = 8;
+
+/// Every sample of this row and epoch is evaluated at the row's position at the start of the
+/// epoch and the summed clipped gradient is applied once. Positive samples first, then
+/// negatives, each in a fixed order: deterministic on any thread count. Samples run in blocks of
+/// [`LANES`] (gather, squared distance, coefficient and clipped products per lane); the last
+/// partial block is summed sequentially.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn row_update_body<const D: usize>(
+    ctx: &SgdCtx,
+    idx: &mut [u32],
+    bufs: RowBufs,
+    tails_src: &[f32],
+    i: usize,
+    epoch: usize,
+    yi: &mut [f32],
+    alpha: f32,
+) {
+    let dim = if D > 0 { D } else { ctx.dim };
+    let s = ctx.s;
+    let (e0, e1) = (s.indptr[i], s.indptr[i + 1]);
+    // Sampled this epoch when a multiple of eps falls in (epoch, epoch+1]. (Values are ≥ 0 and
+    // small, so floor equals the truncating cast; floor is one instruction in the AVX2 build.)
+    // Branch-free: the write always happens, the count only moves for sampled edges.
+    let (ep0, ep1) = (epoch as f32, (epoch + 1) as f32);
+    let mut n_pos = 0usize;
+    for (&inv, &tail) in s.inv_eps[e0..e1].iter().zip(&s.tails[e0..e1]) {
+        idx[n_pos] = tail;
+        n_pos += ((ep1 * inv).floor() > (ep0 * inv).floor()) as usize;
+    }
+    if n_pos == 0 {
+        return;
+    }
+    let m = n_pos * (1 + ctx.neg_rate);
+    let n_tail = tails_src.len() / dim;
+    let mut rng = SplitMix64::from_keys(&[ctx.seed, i as u64, epoch as u64]);
+    for slot in &mut idx[n_pos..m] {
+        *slot = rng.below(n_tail) as u32;
+    }
+    let (a, b) = (ctx.a, ctx.b);
+    let pos_num = -2.0 * a * b;
+    let neg_num = 2.0 * b;
+    // Coefficient of sample q at squared distance x (attractive for q < n_pos).
+    let coef = |q: usize, x: f32| -> f32 {
+        let xm = x.max(f32::MIN_POSITIVE);
+        let pb = fast_pow(xm, b);
+        let q1 = 1.0 + a * pb;
+        let c = if q < n_pos {
+            pos_num * pb / (xm * q1)
+        } else {
+            neg_num / ((0.001 + x) * q1)
+        };
+        if x > 0.0 {
+            c
+        } else {
+            0.0
+        }
+    };
+    let RowBufs {
+        acc,
+        diff,
+        tail,
+        diff1,
+    } = bufs;
+    acc.fill([0.0; LANES]);
+    tail.fill(0.0);
+    let mut push = 0.0f32;
+    let full = m - m % LANES;
+    let mut q0 = 0;
+    while q0 < full {
+        let mut d2 = [0.0f32; LANES];
+        for l in 0..LANES {
+            let k = idx[q0 + l] as usize;
+            let yk = &tails_src[k * dim..(k + 1) * dim];
+            for t in 0..dim {
+                let x = yi[t] - yk[t];
+                diff[t][l] = x;
+                d2[l] += x * x;
+            }
+        }
+        let mut c = [0.0f32; LANES];
+        for l in 0..LANES {
+            c[l] = coef(q0 + l, d2[l]);
+        }
+        for t in 0..dim {
+            for l in 0..LANES {
+                acc[t][l] += clip(c[l] * diff[t][l]);
+            }
+        }
+        if ctx.fit {
+            for l in 0..LANES {
+                let q = q0 + l;
+                if q >= n_pos && d2[l] == 0.0 && idx[q] as usize != i {
+                    push += 4.0;
+                }
+            }
+        }
+        q0 += LANES;
+    }
+    for q in full..m {
+        let k = idx[q] as usize;
+        let yk = &tails_src[k * dim..(k + 1) * dim];
+        let mut d2 = 0.0f32;
+        for t in 0..dim {
+            let x = yi[t] - yk[t];
+            diff1[t] = x;
+            d2 += x * x;
+        }
+        let c = coef(q, d2);
+        for t in 0..dim {
+            tail[t] += clip(c * diff1[t]);
+        }
+        if ctx.fit && q >= n_pos && d2 == 0.0 && k != i {
+            push += 4.0;
+        }
+    }
+    for t in 0..dim {
+        let a8 = &acc[t];
+        let sum =
+            ((a8[0] + a8[4]) + (a8[1] + a8[5])) + ((a8[2] + a8[6]) + (a8[3] + a8[7])) + tail[t];
+        yi[t] += alpha * (sum + push);
     }
 }
 
@@ -756,10 +938,13 @@ impl Reducer for Umap {
         }
         check_finite(data)?;
         let timing = std::env::var_os("BERTOPIC_REDUCE_TIMING").is_some();
-        let t0 = std::time::Instant::now();
-        let lap = |what: &str| {
+        // Per-stage wall times on stderr when BERTOPIC_REDUCE_TIMING is set (see
+        // examples/profile_fit.rs).
+        let mut t0 = std::time::Instant::now();
+        let mut lap = |what: &str| {
             if timing {
-                eprintln!("umap {what}: {:.3} s", t0.elapsed().as_secs_f64());
+                eprintln!("umap stage {what}: {:.3} s", t0.elapsed().as_secs_f64());
+                t0 = std::time::Instant::now();
             }
         };
         let prep = Prepared::new(data, p.metric);
@@ -769,6 +954,7 @@ impl Reducer for Umap {
         let (rhos, sigmas) = smooth_knn_dist(&g, p.n_neighbors as f64, false);
         let w = memberships(&g, &rhos, &sigmas);
         let csr = fuzzy_union(&g, &w, n);
+        lap("fuzzy graph");
         let n_epochs = p.n_epochs.unwrap_or(if n <= 10_000 { 500 } else { 200 });
         let dim = p.n_components;
         // A disconnected graph has several trivial eigenvectors, so the spectral layout would only
@@ -779,9 +965,10 @@ impl Reducer for Umap {
         } else {
             spectral_init(&csr, n, dim, p.seed).unwrap_or_else(|| random_init(n, dim, p.seed))
         };
-        lap("graph + spectral init");
+        lap("spectral init");
         let (a, b) = find_ab_params(p.spread, p.min_dist);
         let sched = schedule(&csr, n, n_epochs);
+        lap("schedule");
         if timing {
             let per_epoch: f32 = sched.inv_eps.iter().sum();
             eprintln!(
