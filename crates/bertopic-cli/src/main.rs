@@ -10,6 +10,7 @@ use bertopic::preprocess::{self, Language, ReadOptions, ReadSummary};
 use bertopic::report;
 use bertopic::tune::{self, TuneParams};
 use bertopic::{BERTopic, BERTopicParams, Representation, TopicModel};
+use bertopic_registry::{ModelUri, Registry};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 // The system allocator spent tens of seconds of system time per 500 documents in the encoder's
@@ -71,8 +72,31 @@ enum Command {
         after_help = "Example:\n  bertopic fetch-model --model sentence-transformers/all-MiniLM-L6-v2"
     )]
     FetchModel(FetchArgs),
+    /// Inspect the local model registry (models registered with `train --register NAME`).
+    #[command(subcommand)]
+    Registry(RegistryCommand),
     /// Print the crate version, git commit and model format version.
     Version,
+}
+
+#[derive(Subcommand)]
+enum RegistryCommand {
+    /// List registered models and their versions.
+    #[command(
+        after_help = "Examples:\n  bertopic registry list\n  bertopic registry list papers --format json\n  \
+                      bertopic predict --input new.csv --model models:/papers/latest"
+    )]
+    List(ListArgs),
+}
+
+#[derive(Args)]
+struct ListArgs {
+    /// Only this model name.
+    name: Option<String>,
+    #[command(flatten)]
+    registry: RegistryArg,
+    #[arg(long, value_enum, default_value = "table")]
+    format: Format,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -156,11 +180,39 @@ struct TrainArgs {
     /// MMR diversity in [0, 1] (only with --representation mmr; default 0.1).
     #[arg(long)]
     diversity: Option<f32>,
+    /// Also register the saved model in the model registry as the next version of NAME
+    /// (then use it as models:/NAME/latest).
+    #[arg(long, value_name = "NAME")]
+    register: Option<String>,
+    #[command(flatten)]
+    registry: RegistryArg,
     /// Do not read or write the embedding cache.
     #[arg(long)]
     no_cache: bool,
     #[arg(long, value_enum, default_value = "table")]
     format: Format,
+}
+
+#[derive(Args)]
+struct RegistryArg {
+    /// Model registry folder [default: $BERTOPIC_REGISTRY, else ~/.local/share/bertopic/registry].
+    #[arg(long = "registry", value_name = "DIR")]
+    dir: Option<PathBuf>,
+}
+
+impl RegistryArg {
+    fn as_deref(&self) -> Option<&Path> {
+        self.dir.as_deref()
+    }
+
+    /// A model folder, or the folder a `models:/NAME/<version>|latest` URI points at.
+    fn model_dir(&self, model: &str) -> Result<PathBuf, Box<dyn std::error::Error>> {
+        if ModelUri::is_uri(model) {
+            Ok(Registry::open(self.as_deref()).resolve_str(model)?)
+        } else {
+            Ok(PathBuf::from(model))
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -191,9 +243,11 @@ impl TrainArgs {
 struct PredictArgs {
     #[command(flatten)]
     input: InputArgs,
-    /// Folder of a saved model.
+    /// Folder of a saved model, or a registered one: models:/NAME/latest, models:/NAME/<version>.
     #[arg(long, short)]
-    model: PathBuf,
+    model: String,
+    #[command(flatten)]
+    registry: RegistryArg,
     /// Output CSV (row,topic,probability); standard output when absent.
     #[arg(long, short)]
     output: Option<PathBuf>,
@@ -223,9 +277,11 @@ struct EmbedArgs {
 
 #[derive(Args)]
 struct TopicsArgs {
-    /// Folder of a saved model.
+    /// Folder of a saved model, or a registered one: models:/NAME/latest, models:/NAME/<version>.
     #[arg(long, short)]
-    model: PathBuf,
+    model: String,
+    #[command(flatten)]
+    registry: RegistryArg,
     #[arg(long, value_enum, default_value = "table")]
     format: Format,
 }
@@ -261,6 +317,7 @@ fn main() -> ExitCode {
         Command::Topics(a) => topics(a),
         Command::Evaluate(a) => evaluate(a),
         Command::FetchModel(a) => fetch(a, out),
+        Command::Registry(RegistryCommand::List(a)) => registry_list(a),
         Command::Version => {
             println!("bertopic {}", bertopic::VERSION);
             println!("commit {}", env!("BERTOPIC_GIT_COMMIT"));
@@ -374,6 +431,9 @@ fn train(a: TrainArgs, out: Out) -> CliResult {
     // Check the cheap things before reading the corpus.
     let representation = a.representation()?;
     representation.validate()?;
+    if let Some(name) = &a.register {
+        bertopic_registry::validate_name(name)?;
+    }
     let (docs, summary) = read(&a.input, out)?;
     let language: Language = a.language.parse()?;
     let mut params = BERTopicParams {
@@ -420,7 +480,7 @@ fn train(a: TrainArgs, out: Out) -> CliResult {
         }
     };
 
-    let model = if let Some(trials) = a.trials {
+    let (model, experiment) = if let Some(trials) = a.trials {
         let tp = TuneParams {
             max_trials: Some(trials),
             n_neighbors: a.tune_neighbors.clone(),
@@ -461,16 +521,17 @@ fn train(a: TrainArgs, out: Out) -> CliResult {
             report::curve_svg(&outcome.experiment).as_bytes(),
         )?;
         out.info(report::experiment_table(&outcome.experiment));
-        outcome.best_model.ok_or(
+        let best = outcome.best_model.ok_or(
             "no trial produced at least 2 topics of 3 or more documents: \
                                   try a smaller --min-cluster-size range or more documents",
-        )?
+        )?;
+        (best, Some(outcome.experiment))
     } else {
         let mut b = BERTopic::builder().params(params);
         if let Some(e) = embedder.take() {
             b = b.embedder(std::sync::Arc::from(e));
         }
-        b.build()?.fit_with_embeddings(&texts, embeddings)?
+        (b.build()?.fit_with_embeddings(&texts, embeddings)?, None)
     };
 
     model.save(&a.output)?;
@@ -504,6 +565,12 @@ fn train(a: TrainArgs, out: Out) -> CliResult {
         "stages: reduce {:.2} s, cluster {:.2} s, represent {:.2} s",
         t.reduce_s, t.cluster_s, t.represent_s
     ));
+    if let Some(name) = &a.register {
+        let registry = Registry::open(a.registry.as_deref());
+        let metrics = report::model_metrics(&model, experiment.as_ref());
+        let v = registry.register(name, &a.output, metrics)?;
+        out.info(format!("registered as {} ({})", v.uri(), v.path.display()));
+    }
     out.info(format!(
         "{} topics ({} words), {:.1}% outliers; model, topic_info.csv and document_topics.csv in {} ({:.1} s)",
         model.n_topics(),
@@ -516,7 +583,9 @@ fn train(a: TrainArgs, out: Out) -> CliResult {
 }
 
 fn predict(a: PredictArgs, out: Out) -> CliResult {
-    let model = TopicModel::load(&a.model)?;
+    let dir = a.registry.model_dir(&a.model)?;
+    out.detail(format!("model {}", dir.display()));
+    let model = TopicModel::load(&dir)?;
     let opts = ReadOptions {
         dedupe: false,
         min_docs: 1,
@@ -578,7 +647,7 @@ fn embed_cmd(a: EmbedArgs, out: Out) -> CliResult {
 }
 
 fn topics(a: TopicsArgs) -> CliResult {
-    let model = TopicModel::load(&a.model)?;
+    let model = TopicModel::load(&a.registry.model_dir(&a.model)?)?;
     let info = model.topic_info();
     match a.format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&info)?),
@@ -599,6 +668,51 @@ fn evaluate(a: EvaluateArgs) -> CliResult {
     match a.format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&exp)?),
         Format::Table => print!("{}", report::experiment_table(&exp)),
+    }
+    Ok(())
+}
+
+fn registry_list(a: ListArgs) -> CliResult {
+    let registry = Registry::open(a.registry.as_deref());
+    let versions = match &a.name {
+        Some(n) => registry.versions(n)?,
+        None => registry.list()?,
+    };
+    match a.format {
+        Format::Json => {
+            let rows: Vec<serde_json::Value> = versions
+                .iter()
+                .map(|v| {
+                    serde_json::json!({
+                        "name": v.name,
+                        "version": v.version,
+                        "uri": v.uri().to_string(),
+                        "path": v.path,
+                        "created": v.metadata.created,
+                        "source": v.metadata.source,
+                        "metrics": v.metadata.metrics,
+                    })
+                })
+                .collect();
+            println!("{}", serde_json::to_string_pretty(&rows)?);
+        }
+        Format::Table => {
+            if versions.is_empty() {
+                println!("no models registered in {}", registry.root().display());
+            }
+            for v in &versions {
+                let topics = v
+                    .metadata
+                    .metrics
+                    .get("n_topics")
+                    .map(|n| format!("{n} topics"))
+                    .unwrap_or_default();
+                println!(
+                    "{:<24} {:>4}  {}  {:<10}  {}",
+                    v.name, v.version, v.metadata.created, topics, v.metadata.source
+                );
+            }
+        }
     }
     Ok(())
 }

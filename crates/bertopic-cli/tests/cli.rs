@@ -391,3 +391,147 @@ fn representation_flags_are_checked() {
     let help = ok(&["train", "--help"]);
     assert!(help.contains("--representation mmr --diversity"), "{help}");
 }
+
+fn bertopic_env(args: &[&str], env: &[(&str, &Path)]) -> std::process::Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_bertopic"));
+    c.args(args);
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().expect("the bertopic binary runs")
+}
+
+#[test]
+fn train_register_predict_through_the_registry() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let corpus = shared().join("data/arxiv-cs-abstracts-200.csv");
+    let c = corpus.to_str().unwrap();
+    let npy = dir.path().join("sample.npy");
+    sample_embeddings(&npy);
+    let n = npy.to_str().unwrap();
+    let reg = dir.path().join("registry");
+    let r = reg.to_str().unwrap();
+    let train = |out: &str, seed: &str| {
+        let o = dir.path().join(out);
+        ok(&[
+            "train",
+            "-i",
+            c,
+            "-o",
+            o.to_str().unwrap(),
+            "--embeddings",
+            n,
+            "--min-cluster-size",
+            "5",
+            "--seed",
+            seed,
+            "--register",
+            "arxiv200",
+            "--registry",
+            r,
+            "--no-cache",
+            "--quiet",
+        ]);
+        o
+    };
+    let first = train("run1", "42");
+    let second = train("run2", "7");
+    assert!(reg.join("arxiv200/1/model.json").is_file());
+    assert!(reg.join("arxiv200/2/registry.json").is_file());
+
+    // `registry list` (JSON) shows both versions with their metadata.
+    let listed = ok(&["registry", "list", "--registry", r, "--format", "json"]);
+    let listed: Vec<serde_json::Value> = serde_json::from_str(&listed).expect("json");
+    let versions: Vec<(String, u64)> = listed
+        .iter()
+        .map(|v| {
+            (
+                v["name"].as_str().unwrap_or("").to_string(),
+                v["version"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    assert_eq!(
+        versions,
+        vec![("arxiv200".to_string(), 1), ("arxiv200".to_string(), 2)]
+    );
+    assert_eq!(listed[1]["uri"], "models:/arxiv200/2");
+    assert!(listed[0]["metrics"]["n_topics"].as_f64().unwrap_or(0.0) >= 2.0);
+    assert!(listed[0]["source"].as_str().unwrap_or("").ends_with("run1"));
+    let table = ok(&["registry", "list", "arxiv200", "--registry", r]);
+    assert_eq!(table.lines().count(), 2, "{table}");
+
+    // predict through models:/NAME/latest (root from $BERTOPIC_REGISTRY) equals predicting
+    // with the second run's folder; models:/NAME/1 with the first.
+    let predict = |model: &str, out: &str| -> BTreeMap<usize, Option<i64>> {
+        let p = dir.path().join(out);
+        let o = bertopic_env(
+            &[
+                "predict",
+                "-i",
+                c,
+                "--model",
+                model,
+                "--embeddings",
+                n,
+                "-o",
+                p.to_str().unwrap(),
+                "--quiet",
+            ],
+            &[("BERTOPIC_REGISTRY", &reg)],
+        );
+        assert!(
+            o.status.success(),
+            "predict {model}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        read_assignments(&p)
+    };
+    let latest = predict("models:/arxiv200/latest", "latest.csv");
+    assert_eq!(latest.len(), 200);
+    assert_eq!(latest, predict(second.to_str().unwrap(), "second.csv"));
+    assert_eq!(
+        predict("models:/arxiv200/1", "v1.csv"),
+        predict(first.to_str().unwrap(), "first.csv")
+    );
+    let topics = ok(&[
+        "topics",
+        "--model",
+        "models:/arxiv200/1",
+        "--registry",
+        r,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        topics,
+        ok(&[
+            "topics",
+            "--model",
+            first.to_str().unwrap(),
+            "--format",
+            "json"
+        ])
+    );
+
+    // Clear errors: unknown name, unknown version, malformed URI, bad name.
+    let err = |args: &[&str]| -> String {
+        let o = bertopic_env(args, &[("BERTOPIC_REGISTRY", &reg)]);
+        assert!(!o.status.success(), "{args:?} should fail");
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
+    let e = err(&["topics", "--model", "models:/nope/latest"]);
+    assert!(
+        e.contains("no model named `nope`") && e.contains("arxiv200"),
+        "{e}"
+    );
+    let e = err(&["topics", "--model", "models:/arxiv200/9"]);
+    assert!(e.contains("no version 9") && e.contains("1, 2"), "{e}");
+    let e = err(&["topics", "--model", "models:/arxiv200"]);
+    assert!(
+        e.contains("models:/NAME/latest") && e.contains("models:/NAME/<version>"),
+        "{e}"
+    );
+    let e = err(&["train", "-i", c, "-o", "/tmp/unused", "--register", "a/b"]);
+    assert!(e.contains("invalid model name"), "{e}");
+}

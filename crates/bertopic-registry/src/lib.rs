@@ -1,4 +1,819 @@
-//! bertopic-registry: reserved crate, nothing implemented yet.
+//! A local, file-based model registry with MLflow-style names.
 //!
-//! Planned (see shared/DESIGN.md): a versioned model store with atomic writes and aliases, and experiment tracking (MLflow file store and REST).
-//! No public API exists yet, so nothing can be called by mistake.
+//! A registry is a folder (the *root*). Registering a saved model folder under a name copies it
+//! to `<root>/<NAME>/<version>/`, versions counting 1, 2, 3, … per name, together with a small
+//! metadata file ([`METADATA_FILE`]: version, creation time, source path, metrics). Models are
+//! then addressed by URI: `models:/NAME/latest` or `models:/NAME/<version>`.
+//!
+//! Writes are atomic: the copy is made in a temporary folder beside the versions and renamed
+//! into place, so readers never see half a model. Version numbers are claimed with
+//! `create_dir`, which fails with `AlreadyExists` for every process but one, so concurrent
+//! registrations (threads or processes) always get distinct versions.
+//!
+//! ```
+//! use bertopic_registry::{ModelUri, Registry};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let root = tempfile::tempdir()?;
+//! let model = tempfile::tempdir()?;
+//! std::fs::write(model.path().join("model.json"), "{}")?;
+//!
+//! let registry = Registry::new(root.path());
+//! let v1 = registry.register("papers", model.path(), Default::default())?;
+//! let v2 = registry.register("papers", model.path(), Default::default())?;
+//! assert_eq!((v1.version, v2.version), (1, 2));
+//!
+//! let uri: ModelUri = "models:/papers/latest".parse()?;
+//! let latest = registry.resolve(&uri)?;
+//! assert_eq!(latest.version, 2);
+//! assert!(latest.path.join("model.json").is_file());
+//! assert!(registry.resolve_str("models:/papers/7").is_err());
+//! # Ok(()) }
+//! ```
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::fs;
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+/// Name of the metadata file written into every version folder. A version folder without it
+/// is incomplete (a registration that crashed) and is ignored.
+pub const METADATA_FILE: &str = "registry.json";
+
+/// Environment variable that overrides the default registry root.
+pub const REGISTRY_ENV: &str = "BERTOPIC_REGISTRY";
+
+/// Scheme prefix of model URIs.
+pub const URI_SCHEME: &str = "models:/";
+
+/// Format version of [`METADATA_FILE`].
+pub const METADATA_FORMAT: u32 = 1;
+
+/// The accepted URI forms, quoted in errors.
+const URI_FORMS: &str = "models:/NAME/latest or models:/NAME/<version> (version 1, 2, …)";
+
+/// Everything that can go wrong in the registry.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    /// A model name with characters the registry does not accept.
+    #[error(
+        "invalid model name `{name}`: {reason}; use 1–128 letters, digits, `.`, `_` or `-`, \
+         not starting with `.`"
+    )]
+    InvalidName {
+        /// The name given.
+        name: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A string that is not a model URI of an accepted form.
+    #[error("malformed model URI `{uri}`: {reason}; expected {URI_FORMS}")]
+    MalformedUri {
+        /// The string given.
+        uri: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// No model of that name is registered.
+    #[error("no model named `{name}` in the registry at {root} ({known}); register one with `bertopic train ... --register {name}`")]
+    UnknownName {
+        /// The name asked for.
+        name: String,
+        /// The registry root searched.
+        root: PathBuf,
+        /// The registered names, for the message.
+        known: KnownNames,
+    },
+    /// The name exists but not that version.
+    #[error("model `{name}` has no version {version} (versions: {available})")]
+    UnknownVersion {
+        /// The name asked for.
+        name: String,
+        /// The version asked for.
+        version: u64,
+        /// The registered versions, for the message.
+        available: KnownVersions,
+    },
+    /// The folder to register does not exist or is not a folder.
+    #[error("cannot register {0}: not a folder (save the model first)")]
+    SourceNotFound(PathBuf),
+    /// A file-system operation failed.
+    #[error("I/O error on {path}: {source}")]
+    Io {
+        /// The path involved.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A metadata file is unreadable.
+    #[error("registry metadata {path} is unreadable: {reason}")]
+    Metadata {
+        /// The metadata file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
+/// Registered names, shown in [`RegistryError::UnknownName`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownNames(pub Vec<String>);
+
+impl fmt::Display for KnownNames {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            write!(f, "it holds no models")
+        } else {
+            write!(f, "registered: {}", self.0.join(", "))
+        }
+    }
+}
+
+/// Registered versions, shown in [`RegistryError::UnknownVersion`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownVersions(pub Vec<u64>);
+
+impl fmt::Display for KnownVersions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            return write!(f, "none");
+        }
+        let v: Vec<String> = self.0.iter().map(u64::to_string).collect();
+        write!(f, "{}", v.join(", "))
+    }
+}
+
+/// Result alias of this crate.
+pub type Result<T, E = RegistryError> = std::result::Result<T, E>;
+
+fn io(path: impl Into<PathBuf>, source: std::io::Error) -> RegistryError {
+    RegistryError::Io {
+        path: path.into(),
+        source,
+    }
+}
+
+/// Checks a model name: 1–128 of `[A-Za-z0-9._-]`, not starting with `.` (hidden and
+/// temporary folders start with `.`).
+pub fn validate_name(name: &str) -> Result<()> {
+    let bad = |reason| {
+        Err(RegistryError::InvalidName {
+            name: name.to_string(),
+            reason,
+        })
+    };
+    if name.is_empty() {
+        return bad("it is empty");
+    }
+    if name.len() > 128 {
+        return bad("it is longer than 128 characters");
+    }
+    if name.starts_with('.') {
+        return bad("it starts with `.`");
+    }
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+    {
+        return bad("it contains a character other than letters, digits, `.`, `_`, `-`");
+    }
+    Ok(())
+}
+
+/// Which version a [`ModelUri`] asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum VersionSpec {
+    /// The highest registered version.
+    Latest,
+    /// One version number (from 1).
+    Number(u64),
+}
+
+/// A parsed model URI: `models:/NAME/latest` or `models:/NAME/<version>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelUri {
+    /// The registered name.
+    pub name: String,
+    /// The version asked for.
+    pub version: VersionSpec,
+}
+
+impl ModelUri {
+    /// Whether `s` is meant as a model URI (starts with `models:`), so callers can tell it from
+    /// a folder path before parsing.
+    pub fn is_uri(s: &str) -> bool {
+        s.starts_with("models:")
+    }
+}
+
+impl FromStr for ModelUri {
+    type Err = RegistryError;
+
+    fn from_str(s: &str) -> Result<Self> {
+        let bad = |reason: &str| RegistryError::MalformedUri {
+            uri: s.to_string(),
+            reason: reason.to_string(),
+        };
+        let rest = s
+            .strip_prefix(URI_SCHEME)
+            .ok_or_else(|| bad("it does not start with `models:/`"))?;
+        let mut parts = rest.split('/');
+        let (name, version) = match (parts.next(), parts.next(), parts.next()) {
+            (Some(n), Some(v), None) => (n, v),
+            (Some(_), None, _) => return Err(bad("the version is missing")),
+            _ => return Err(bad("it has more than two parts after `models:/`")),
+        };
+        validate_name(name).map_err(|e| bad(&e.to_string()))?;
+        let version = if version == "latest" {
+            VersionSpec::Latest
+        } else {
+            match version.parse::<u64>() {
+                Ok(0) => return Err(bad("versions start at 1")),
+                Ok(n) if version.bytes().all(|b| b.is_ascii_digit()) => VersionSpec::Number(n),
+                _ => {
+                    return Err(bad(&format!(
+                        "`{version}` is neither `latest` nor a version number"
+                    )))
+                }
+            }
+        };
+        Ok(ModelUri {
+            name: name.to_string(),
+            version,
+        })
+    }
+}
+
+impl fmt::Display for ModelUri {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.version {
+            VersionSpec::Latest => write!(f, "{URI_SCHEME}{}/latest", self.name),
+            VersionSpec::Number(n) => write!(f, "{URI_SCHEME}{}/{n}", self.name),
+        }
+    }
+}
+
+/// Contents of [`METADATA_FILE`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VersionMetadata {
+    /// Format of this file ([`METADATA_FORMAT`]).
+    pub format: u32,
+    /// The registered name.
+    pub name: String,
+    /// The version number.
+    pub version: u64,
+    /// Creation time, UTC, RFC 3339 (`2026-11-28T11:20:00Z`).
+    pub created: String,
+    /// Creation time in milliseconds since the Unix epoch.
+    pub created_unix_ms: u64,
+    /// The folder that was registered (absolute when it could be resolved).
+    pub source: String,
+    /// Metrics given at registration (for example `n_topics`, `outlier_fraction`, coherence).
+    #[serde(default)]
+    pub metrics: BTreeMap<String, f64>,
+}
+
+/// One registered version.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelVersion {
+    /// The registered name.
+    pub name: String,
+    /// The version number.
+    pub version: u64,
+    /// The version folder (holds the model files and [`METADATA_FILE`]).
+    pub path: PathBuf,
+    /// Its metadata.
+    pub metadata: VersionMetadata,
+}
+
+impl ModelVersion {
+    /// The URI of exactly this version.
+    pub fn uri(&self) -> ModelUri {
+        ModelUri {
+            name: self.name.clone(),
+            version: VersionSpec::Number(self.version),
+        }
+    }
+}
+
+/// A registry rooted at a folder. Cheap to create; every call reads the file system, so
+/// several processes can share one root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registry {
+    root: PathBuf,
+}
+
+/// Makes temporary folder names unique between threads of one process.
+static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+impl Registry {
+    /// A registry at `root` (created on the first registration).
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Registry { root: root.into() }
+    }
+
+    /// The default root: `$BERTOPIC_REGISTRY`, else `$XDG_DATA_HOME/bertopic/registry`, else
+    /// `~/.local/share/bertopic/registry` (`.bertopic-registry` when there is no home).
+    pub fn default_root() -> PathBuf {
+        let env = |k: &str| {
+            std::env::var_os(k)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        };
+        if let Some(r) = env(REGISTRY_ENV) {
+            return r;
+        }
+        if let Some(d) = env("XDG_DATA_HOME") {
+            return d.join("bertopic/registry");
+        }
+        match env("HOME") {
+            Some(h) => h.join(".local/share/bertopic/registry"),
+            None => PathBuf::from(".bertopic-registry"),
+        }
+    }
+
+    /// A registry at `root` when given, else at [`default_root`](Self::default_root).
+    pub fn open(root: Option<&Path>) -> Self {
+        Registry::new(root.map_or_else(Self::default_root, Path::to_path_buf))
+    }
+
+    /// The root folder.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Copies the model folder `source` into the registry as the next version of `name` and
+    /// returns it. Atomic (a temporary copy renamed into place) and safe to call concurrently:
+    /// each call gets its own version number.
+    pub fn register(
+        &self,
+        name: &str,
+        source: &Path,
+        metrics: BTreeMap<String, f64>,
+    ) -> Result<ModelVersion> {
+        validate_name(name)?;
+        if !source.is_dir() {
+            return Err(RegistryError::SourceNotFound(source.to_path_buf()));
+        }
+        let dir = self.root.join(name);
+        fs::create_dir_all(&dir).map_err(|e| io(&dir, e))?;
+        let tmp = dir.join(format!(
+            ".tmp-{}-{}-{}",
+            std::process::id(),
+            TMP_COUNTER.fetch_add(1, Ordering::Relaxed),
+            now_ms()
+        ));
+        let result = self.register_via(name, source, &dir, &tmp, metrics);
+        if result.is_err() && tmp.exists() {
+            // Best effort: the error that matters is the one being returned.
+            let _ = fs::remove_dir_all(&tmp);
+        }
+        result
+    }
+
+    fn register_via(
+        &self,
+        name: &str,
+        source: &Path,
+        dir: &Path,
+        tmp: &Path,
+        metrics: BTreeMap<String, f64>,
+    ) -> Result<ModelVersion> {
+        copy_dir(source, tmp)?;
+        // Claim a number: create_dir succeeds for exactly one claimant of each number.
+        let mut version = self.max_claimed(dir)? + 1;
+        let target = loop {
+            let candidate = dir.join(version.to_string());
+            match fs::create_dir(&candidate) {
+                Ok(()) => break candidate,
+                Err(e) if e.kind() == ErrorKind::AlreadyExists => version += 1,
+                Err(e) => return Err(io(&candidate, e)),
+            }
+        };
+        let created_unix_ms = now_ms();
+        let metadata = VersionMetadata {
+            format: METADATA_FORMAT,
+            name: name.to_string(),
+            version,
+            created: rfc3339(created_unix_ms / 1000),
+            created_unix_ms,
+            source: fs::canonicalize(source)
+                .unwrap_or_else(|_| source.to_path_buf())
+                .display()
+                .to_string(),
+            metrics,
+        };
+        let meta_path = tmp.join(METADATA_FILE);
+        let json = serde_json::to_vec_pretty(&metadata).map_err(|e| RegistryError::Metadata {
+            path: meta_path.clone(),
+            reason: e.to_string(),
+        })?;
+        fs::write(&meta_path, json).map_err(|e| io(&meta_path, e))?;
+        fs::File::open(&meta_path)
+            .and_then(|f| f.sync_all())
+            .map_err(|e| io(&meta_path, e))?;
+        // The claimed folder is empty, and renaming a folder over an empty one replaces it in
+        // one step on Unix; elsewhere remove the placeholder first.
+        if let Err(e) = fs::rename(tmp, &target) {
+            if target.is_dir() && fs::remove_dir(&target).is_ok() {
+                fs::rename(tmp, &target).map_err(|e| io(&target, e))?;
+            } else {
+                return Err(io(&target, e));
+            }
+        }
+        Ok(ModelVersion {
+            name: name.to_string(),
+            version,
+            path: target,
+            metadata,
+        })
+    }
+
+    /// Highest version number claimed under `dir`, complete or not (0 when none).
+    fn max_claimed(&self, dir: &Path) -> Result<u64> {
+        let mut max = 0;
+        for entry in fs::read_dir(dir).map_err(|e| io(dir, e))? {
+            let entry = entry.map_err(|e| io(dir, e))?;
+            if let Some(v) = version_number(&entry.file_name().to_string_lossy()) {
+                max = max.max(v);
+            }
+        }
+        Ok(max)
+    }
+
+    /// Registered names, sorted. An absent root holds no names.
+    pub fn names(&self) -> Result<Vec<String>> {
+        let entries = match fs::read_dir(&self.root) {
+            Ok(e) => e,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(io(&self.root, e)),
+        };
+        let mut names = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| io(&self.root, e))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if entry.path().is_dir() && validate_name(&name).is_ok() {
+                names.push(name);
+            }
+        }
+        names.sort();
+        Ok(names)
+    }
+
+    /// The complete versions of `name`, ascending. Unknown names are an error.
+    pub fn versions(&self, name: &str) -> Result<Vec<ModelVersion>> {
+        validate_name(name)?;
+        let dir = self.root.join(name);
+        if !dir.is_dir() {
+            return Err(RegistryError::UnknownName {
+                name: name.to_string(),
+                root: self.root.clone(),
+                known: KnownNames(self.names()?),
+            });
+        }
+        let mut out = Vec::new();
+        for entry in fs::read_dir(&dir).map_err(|e| io(&dir, e))? {
+            let entry = entry.map_err(|e| io(&dir, e))?;
+            let Some(version) = version_number(&entry.file_name().to_string_lossy()) else {
+                continue;
+            };
+            let meta_path = entry.path().join(METADATA_FILE);
+            let raw = match fs::read(&meta_path) {
+                Ok(r) => r,
+                // Claimed but not (yet) renamed into place: not a version.
+                Err(e) if e.kind() == ErrorKind::NotFound => continue,
+                Err(e) => return Err(io(&meta_path, e)),
+            };
+            let metadata: VersionMetadata =
+                serde_json::from_slice(&raw).map_err(|e| RegistryError::Metadata {
+                    path: meta_path.clone(),
+                    reason: e.to_string(),
+                })?;
+            out.push(ModelVersion {
+                name: name.to_string(),
+                version,
+                path: entry.path(),
+                metadata,
+            });
+        }
+        out.sort_by_key(|v| v.version);
+        Ok(out)
+    }
+
+    /// Every registered version of every name, by name then version.
+    pub fn list(&self) -> Result<Vec<ModelVersion>> {
+        let mut out = Vec::new();
+        for name in self.names()? {
+            out.extend(self.versions(&name)?);
+        }
+        Ok(out)
+    }
+
+    /// The highest complete version of `name`.
+    pub fn latest(&self, name: &str) -> Result<ModelVersion> {
+        self.versions(name)?
+            .pop()
+            .ok_or_else(|| RegistryError::UnknownName {
+                name: name.to_string(),
+                root: self.root.clone(),
+                known: KnownNames(self.names().unwrap_or_default()),
+            })
+    }
+
+    /// One version of `name`.
+    pub fn version(&self, name: &str, version: u64) -> Result<ModelVersion> {
+        let all = self.versions(name)?;
+        let available = all.iter().map(|v| v.version).collect();
+        all.into_iter()
+            .find(|v| v.version == version)
+            .ok_or_else(|| RegistryError::UnknownVersion {
+                name: name.to_string(),
+                version,
+                available: KnownVersions(available),
+            })
+    }
+
+    /// The version a URI points at.
+    pub fn resolve(&self, uri: &ModelUri) -> Result<ModelVersion> {
+        match uri.version {
+            VersionSpec::Latest => self.latest(&uri.name),
+            VersionSpec::Number(n) => self.version(&uri.name, n),
+        }
+    }
+
+    /// Parses `uri` ([`ModelUri`]) and returns the folder of the version it points at.
+    pub fn resolve_str(&self, uri: &str) -> Result<PathBuf> {
+        Ok(self.resolve(&uri.parse()?)?.path)
+    }
+}
+
+/// `"12"` → 12; anything else (temporary folders, stray files) → None.
+fn version_number(file_name: &str) -> Option<u64> {
+    if file_name.is_empty() || !file_name.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    file_name.parse().ok().filter(|&v| v > 0)
+}
+
+/// Copies the folder `src` (recursively; symbolic links are followed) into the new folder `dst`.
+fn copy_dir(src: &Path, dst: &Path) -> Result<()> {
+    fs::create_dir(dst).map_err(|e| io(dst, e))?;
+    for entry in fs::read_dir(src).map_err(|e| io(src, e))? {
+        let entry = entry.map_err(|e| io(src, e))?;
+        let from = entry.path();
+        let to = dst.join(entry.file_name());
+        if from.is_dir() {
+            copy_dir(&from, &to)?;
+        } else {
+            fs::copy(&from, &to).map_err(|e| io(&from, e))?;
+            fs::File::open(&to)
+                .and_then(|f| f.sync_all())
+                .map_err(|e| io(&to, e))?;
+        }
+    }
+    Ok(())
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// Unix seconds → `YYYY-MM-DDTHH:MM:SSZ` (proleptic Gregorian calendar, UTC).
+fn rfc3339(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Days since 1970-01-01 → civil date (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    fn model_dir(tag: &str) -> tempfile::TempDir {
+        let d = tempfile::tempdir().unwrap();
+        fs::write(
+            d.path().join("model.json"),
+            format!("{{\"tag\":\"{tag}\"}}"),
+        )
+        .unwrap();
+        fs::write(d.path().join("model.safetensors"), b"weights").unwrap();
+        fs::create_dir(d.path().join("extra")).unwrap();
+        fs::write(d.path().join("extra/notes.txt"), b"n").unwrap();
+        d
+    }
+
+    #[test]
+    fn versions_increment_and_latest_resolves() {
+        let root = tempfile::tempdir().unwrap();
+        let reg = Registry::new(root.path().join("reg"));
+        assert!(reg.names().unwrap().is_empty(), "absent root holds nothing");
+        let (a, b) = (model_dir("a"), model_dir("b"));
+        let mut metrics = BTreeMap::new();
+        metrics.insert("n_topics".to_string(), 4.0);
+        let v1 = reg.register("papers", a.path(), metrics.clone()).unwrap();
+        let v2 = reg.register("papers", b.path(), BTreeMap::new()).unwrap();
+        let o1 = reg
+            .register("other-model_2.x", a.path(), BTreeMap::new())
+            .unwrap();
+        assert_eq!((v1.version, v2.version, o1.version), (1, 2, 1));
+        assert_eq!(v1.path, root.path().join("reg/papers/1"));
+        assert_eq!(reg.names().unwrap(), vec!["other-model_2.x", "papers"]);
+
+        let latest = reg.resolve_str("models:/papers/latest").unwrap();
+        assert_eq!(latest, v2.path);
+        let json = fs::read_to_string(latest.join("model.json")).unwrap();
+        assert!(json.contains("\"b\""), "latest is the second copy: {json}");
+        assert!(
+            latest.join("extra/notes.txt").is_file(),
+            "sub-folders copied"
+        );
+        let first = reg.resolve_str("models:/papers/1").unwrap();
+        assert!(fs::read_to_string(first.join("model.json"))
+            .unwrap()
+            .contains("\"a\""));
+
+        let meta: VersionMetadata =
+            serde_json::from_slice(&fs::read(first.join(METADATA_FILE)).unwrap()).unwrap();
+        assert_eq!(meta.version, 1);
+        assert_eq!(meta.name, "papers");
+        assert_eq!(meta.metrics, metrics);
+        assert_eq!(meta.format, METADATA_FORMAT);
+        assert!(meta
+            .source
+            .ends_with(&*a.path().file_name().unwrap().to_string_lossy()));
+        assert_eq!(meta.created.len(), 20, "{}", meta.created);
+
+        let all = reg.list().unwrap();
+        let ids: Vec<(String, u64)> = all.iter().map(|v| (v.name.clone(), v.version)).collect();
+        assert_eq!(
+            ids,
+            vec![
+                ("other-model_2.x".into(), 1),
+                ("papers".into(), 1),
+                ("papers".into(), 2)
+            ]
+        );
+        // No temporary folders are left behind.
+        let leftovers: Vec<_> = fs::read_dir(root.path().join("reg/papers"))
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
+            .collect();
+        assert!(leftovers.is_empty());
+    }
+
+    #[test]
+    fn incomplete_versions_are_skipped_and_numbers_not_reused() {
+        let root = tempfile::tempdir().unwrap();
+        let reg = Registry::new(root.path());
+        let m = model_dir("m");
+        reg.register("x", m.path(), BTreeMap::new()).unwrap();
+        // A crashed registration: version 2 claimed, never completed.
+        fs::create_dir(root.path().join("x/2")).unwrap();
+        assert_eq!(reg.latest("x").unwrap().version, 1);
+        let v = reg.register("x", m.path(), BTreeMap::new()).unwrap();
+        assert_eq!(v.version, 3);
+        assert_eq!(reg.latest("x").unwrap().version, 3);
+        let e = reg.version("x", 2).unwrap_err();
+        assert!(
+            matches!(e, RegistryError::UnknownVersion { version: 2, .. }),
+            "{e}"
+        );
+        assert!(e.to_string().contains("versions: 1, 3"), "{e}");
+    }
+
+    #[test]
+    fn concurrent_registrations_get_distinct_versions() {
+        let root = tempfile::tempdir().unwrap();
+        let reg = Arc::new(Registry::new(root.path()));
+        let m = Arc::new(model_dir("c"));
+        let n = 12;
+        let barrier = Arc::new(std::sync::Barrier::new(n));
+        let handles: Vec<_> = (0..n)
+            .map(|_| {
+                let (reg, m, barrier) = (reg.clone(), m.clone(), barrier.clone());
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    reg.register("shared", m.path(), BTreeMap::new())
+                        .unwrap()
+                        .version
+                })
+            })
+            .collect();
+        let mut got: Vec<u64> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+        got.sort_unstable();
+        assert_eq!(got, (1..=n as u64).collect::<Vec<_>>());
+        let listed: Vec<u64> = reg
+            .versions("shared")
+            .unwrap()
+            .iter()
+            .map(|v| v.version)
+            .collect();
+        assert_eq!(listed, got);
+        for v in reg.versions("shared").unwrap() {
+            assert_eq!(v.metadata.version, v.version, "metadata matches its folder");
+            assert!(v.path.join("model.safetensors").is_file());
+        }
+    }
+
+    #[test]
+    fn unknown_names_and_versions_are_typed_errors() {
+        let root = tempfile::tempdir().unwrap();
+        let reg = Registry::new(root.path());
+        let e = reg.resolve_str("models:/nope/latest").unwrap_err();
+        assert!(matches!(e, RegistryError::UnknownName { .. }), "{e}");
+        assert!(e.to_string().contains("holds no models"), "{e}");
+        let m = model_dir("m");
+        reg.register("yes", m.path(), BTreeMap::new()).unwrap();
+        let e = reg.resolve_str("models:/nope/1").unwrap_err();
+        assert!(e.to_string().contains("registered: yes"), "{e}");
+        let e = reg.resolve_str("models:/yes/5").unwrap_err();
+        assert!(
+            matches!(e, RegistryError::UnknownVersion { version: 5, .. }),
+            "{e}"
+        );
+        assert!(e.to_string().contains("versions: 1"), "{e}");
+        let e = reg
+            .register("yes", &root.path().join("missing"), BTreeMap::new())
+            .unwrap_err();
+        assert!(matches!(e, RegistryError::SourceNotFound(_)), "{e}");
+        for bad in ["", ".hidden", "a/b", "a b", "ü"] {
+            let e = reg.register(bad, m.path(), BTreeMap::new()).unwrap_err();
+            assert!(
+                matches!(e, RegistryError::InvalidName { .. }),
+                "{bad:?}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn uri_parsing() {
+        let u: ModelUri = "models:/papers/latest".parse().unwrap();
+        assert_eq!(u.version, VersionSpec::Latest);
+        assert_eq!(u.to_string(), "models:/papers/latest");
+        let u: ModelUri = "models:/p.v2/12".parse().unwrap();
+        assert_eq!(
+            (u.name.as_str(), u.version),
+            ("p.v2", VersionSpec::Number(12))
+        );
+        assert_eq!(u.to_string(), "models:/p.v2/12");
+        for bad in [
+            "papers/latest",
+            "models:papers/latest",
+            "models:/papers",
+            "models:/papers/",
+            "models:/papers/0",
+            "models:/papers/-1",
+            "models:/papers/+1",
+            "models:/papers/newest",
+            "models:/papers/1/extra",
+            "models://1",
+            "models:/.x/1",
+        ] {
+            let e = bad.parse::<ModelUri>().unwrap_err();
+            assert!(
+                matches!(e, RegistryError::MalformedUri { .. }),
+                "{bad}: {e}"
+            );
+            let msg = e.to_string();
+            assert!(
+                msg.contains("models:/NAME/latest") && msg.contains("models:/NAME/<version>"),
+                "{msg}"
+            );
+        }
+        assert!(ModelUri::is_uri("models:/x/1"));
+        assert!(!ModelUri::is_uri("runs/x"));
+    }
+
+    #[test]
+    fn rfc3339_dates() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(1_795_865_999), "2026-11-28T11:39:59Z");
+    }
+}

@@ -110,6 +110,43 @@ pub fn assignments_csv(rows: &[Assignment]) -> Result<Vec<u8>> {
     )
 }
 
+/// Headline numbers of a fitted model, for a model registry or experiment tracker:
+/// `n_topics`, `n_documents`, `outlier_fraction`, plus, when `experiment` holds a best trial,
+/// its objective (`objective_<measure>`), coherence scores, `topic_diversity` and parameters.
+pub fn model_metrics(
+    model: &crate::TopicModel,
+    experiment: Option<&Experiment>,
+) -> std::collections::BTreeMap<String, f64> {
+    let mut m = std::collections::BTreeMap::new();
+    m.insert("n_topics".to_string(), model.n_topics() as f64);
+    m.insert(
+        "n_documents".to_string(),
+        model.document_topics().len() as f64,
+    );
+    m.insert("outlier_fraction".to_string(), model.outlier_fraction());
+    if let Some((exp, best)) = experiment.and_then(|e| e.best().map(|b| (e, b))) {
+        if let Some(o) = best.objective {
+            m.insert(format!("objective_{}", exp.objective), o);
+        }
+        let scores = [
+            ("c_v", best.metrics.c_v),
+            ("c_npmi", best.metrics.c_npmi),
+            ("u_mass", best.metrics.u_mass),
+            ("topic_diversity", best.metrics.diversity),
+        ];
+        for (k, v) in scores {
+            if let Some(v) = v {
+                m.insert(k.to_string(), v);
+            }
+        }
+        m.insert(
+            "min_cluster_size".to_string(),
+            best.params.min_cluster_size as f64,
+        );
+    }
+    m
+}
+
 /// A plain-text table of topics for terminals.
 pub fn topic_table(info: &[TopicInfo], max_rows: usize) -> String {
     let mut s = String::new();
