@@ -1,7 +1,7 @@
 //! Per-stage timing of a UMAP fit (k-NN, fuzzy graph, spectral init, schedule, SGD) on a .npy of
 //! embeddings, repeated to take the best total on a noisy machine.
-//! `cargo run --release -p bertopic-reduce --example profile_fit -- <path.npy> [n] [repeats]`
-//! (default: the sotu MiniLM embeddings, all rows, 3 repeats).
+//! `cargo run --release -p bertopic-reduce --example profile_fit -- <path.npy> [n] [repeats] [exact_knn_max]`
+//! (default: the sotu MiniLM embeddings, all rows, 3 repeats, the default exact k-NN limit).
 use bertopic_reduce::{read_npy_f32, Reducer, Umap, UmapParams};
 use ndarray::s;
 
@@ -23,7 +23,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let data = all.slice(s![..n, ..]).to_owned();
     // The fit prints its stage laps when this is set.
     std::env::set_var("BERTOPIC_REDUCE_TIMING", "1");
-    let umap = Umap::new(UmapParams::default())?;
+    let mut params = UmapParams::default();
+    if let Some(m) = args.get(4) {
+        params.exact_knn_max = m.parse()?;
+    }
+    let umap = Umap::new(params)?;
     let mut best = f64::INFINITY;
     for r in 0..repeats {
         let t = std::time::Instant::now();
