@@ -87,6 +87,20 @@ enum RegistryCommand {
                       bertopic predict --input new.csv --model models:/papers/latest"
     )]
     List(ListArgs),
+    /// Register an already saved model folder as the next version of NAME.
+    #[command(after_help = "Example:\n  bertopic registry register papers --model runs/papers")]
+    Register(RegisterArgs),
+}
+
+#[derive(Args)]
+struct RegisterArgs {
+    /// Model name (letters, digits, `.`, `_`, `-`).
+    name: String,
+    /// Folder of a saved model (written by `bertopic train`).
+    #[arg(long, short)]
+    model: PathBuf,
+    #[command(flatten)]
+    registry: RegistryArg,
 }
 
 #[derive(Args)]
@@ -318,6 +332,7 @@ fn main() -> ExitCode {
         Command::Evaluate(a) => evaluate(a),
         Command::FetchModel(a) => fetch(a, out),
         Command::Registry(RegistryCommand::List(a)) => registry_list(a),
+        Command::Registry(RegistryCommand::Register(a)) => registry_register(a, out),
         Command::Version => {
             println!("bertopic {}", bertopic::VERSION);
             println!("commit {}", env!("BERTOPIC_GIT_COMMIT"));
@@ -669,6 +684,16 @@ fn evaluate(a: EvaluateArgs) -> CliResult {
         Format::Json => println!("{}", serde_json::to_string_pretty(&exp)?),
         Format::Table => print!("{}", report::experiment_table(&exp)),
     }
+    Ok(())
+}
+
+fn registry_register(a: RegisterArgs, out: Out) -> CliResult {
+    // Load it first: only real models go into the registry.
+    let model = TopicModel::load(&a.model)?;
+    let registry = Registry::open(a.registry.as_deref());
+    let v = registry.register(&a.name, &a.model, report::model_metrics(&model, None))?;
+    out.info(format!("registered {} as {}", a.model.display(), v.uri()));
+    println!("{}", v.uri());
     Ok(())
 }
 

@@ -535,3 +535,63 @@ fn train_register_predict_through_the_registry() {
     let e = err(&["train", "-i", c, "-o", "/tmp/unused", "--register", "a/b"]);
     assert!(e.contains("invalid model name"), "{e}");
 }
+
+/// Several processes registering at once each get their own version.
+#[test]
+fn concurrent_processes_register_distinct_versions() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let corpus = shared().join("data/arxiv-cs-abstracts-200.csv");
+    let npy = dir.path().join("sample.npy");
+    sample_embeddings(&npy);
+    let model = dir.path().join("model");
+    let m = model.to_str().unwrap();
+    ok(&[
+        "train",
+        "-i",
+        corpus.to_str().unwrap(),
+        "-o",
+        m,
+        "--embeddings",
+        npy.to_str().unwrap(),
+        "--min-cluster-size",
+        "5",
+        "--no-cache",
+        "--quiet",
+    ]);
+    let reg = dir.path().join("registry");
+    let children: Vec<_> = (0..6)
+        .map(|_| {
+            Command::new(env!("CARGO_BIN_EXE_bertopic"))
+                .args(["registry", "register", "shared", "--model", m, "--quiet"])
+                .env("BERTOPIC_REGISTRY", &reg)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("spawn")
+        })
+        .collect();
+    let mut uris: Vec<String> = children
+        .into_iter()
+        .map(|c| {
+            let o = c.wait_with_output().expect("wait");
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            String::from_utf8_lossy(&o.stdout).trim().to_string()
+        })
+        .collect();
+    uris.sort();
+    let want: Vec<String> = (1..=6).map(|v| format!("models:/shared/{v}")).collect();
+    assert_eq!(uris, want);
+    // A folder that is not a saved model is refused before anything is copied.
+    let o = bertopic_env(
+        &[
+            "registry",
+            "register",
+            "junk",
+            "--model",
+            dir.path().to_str().unwrap(),
+        ],
+        &[("BERTOPIC_REGISTRY", &reg)],
+    );
+    assert!(!o.status.success());
+    assert!(!reg.join("junk").exists());
+}

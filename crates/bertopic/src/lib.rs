@@ -3,6 +3,8 @@
 //! This facade wires the stage crates together, the way ripgrep's `grep` crate fronts its
 //! parts. Each stage is a small trait with one good default, re-exported here as a module:
 //! [`preprocess`], [`embed`], [`reduce`], [`cluster`], [`represent`], [`coherence`].
+//! Topic words come from c-TF-IDF or a re-ranking [`Representation`] (MMR, KeyBERT-inspired),
+//! chosen with [`BERTopicBuilder::representation`].
 //!
 //! ```no_run
 //! use bertopic::BERTopic;
