@@ -191,6 +191,18 @@ impl TopicModel {
             return Ok(());
         }
         let embedder = self.word_embedder_for(&representation)?;
+        if matches!(representation, Representation::KeyBert(_))
+            && embedder.dim() != self.embeddings.ncols()
+        {
+            // KeyBERT compares words with documents, so both must live in one embedding space.
+            return Err(BertopicError::Mismatch(format!(
+                "the keybert representation compares word embeddings of {} ({} dimensions) with \
+                 the document embeddings ({} dimensions): embed the documents with the same model",
+                embedder.model_id(),
+                embedder.dim(),
+                self.embeddings.ncols()
+            )));
+        }
         let embed = |texts: &[String]| embedder.embed(texts);
         repr.words = match representation {
             Representation::CTfidf => return Ok(()),

@@ -269,6 +269,43 @@ fn missing_word_embedder_is_a_typed_error() {
     assert!(msg.contains("keybert") && msg.contains("embedder"), "{msg}");
 }
 
+#[test]
+fn keybert_needs_words_in_the_document_space() {
+    /// Same trigram vectors, but 64-dimensional: not the space of the 384-d documents.
+    struct Small;
+    impl Embedder for Small {
+        fn embed(&self, texts: &[String]) -> Result<Array2<f32>, EmbedError> {
+            Ok(Trigrams
+                .embed(texts)?
+                .slice(ndarray::s![.., ..64])
+                .to_owned())
+        }
+        fn dim(&self) -> usize {
+            64
+        }
+        fn model_id(&self) -> String {
+            "test/small".into()
+        }
+        fn fingerprint(&self) -> String {
+            "small".into()
+        }
+    }
+    let (texts, emb) = sample();
+    let err = BERTopic::builder()
+        .min_topic_size(5)
+        .representation(Representation::keybert())
+        .embedder(Arc::new(Small))
+        .build()
+        .expect("valid")
+        .fit_with_embeddings(&texts, emb.clone())
+        .expect_err("dimensions differ");
+    assert!(matches!(err, BertopicError::Mismatch(_)), "{err}");
+    assert!(err.to_string().contains("same model"), "{err}");
+    // MMR only compares words with words: any embedder works.
+    let m = fit(&texts, &emb, Representation::mmr_default(), Arc::new(Small));
+    assert!(m.n_topics() >= 2);
+}
+
 /// With the real encoder (CI fetches it first, as for the CLI tests): MMR(0.5) lowers the
 /// semantic similarity between a topic's words and drops near-duplicates; KeyBERT's words are
 /// closer to the topic's representative documents than the c-TF-IDF words are.
