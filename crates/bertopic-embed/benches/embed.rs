@@ -1,5 +1,7 @@
 //! Encoder throughput on real abstracts (first rows of arxiv-cs-abstracts.csv, Title + " " +
 //! Abstract) at batch 16/32/64. Needs the fetched model. Reports docs/s via criterion throughput.
+//! 200 documents by default so ten samples stay within minutes on two cores;
+//! `BERTOPIC_BENCH_DOCS=1000` measures the 1,000 (the `throughput` example does one pass).
 
 use std::path::PathBuf;
 
@@ -9,7 +11,12 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const DOCS: usize = 200;
+fn doc_count() -> usize {
+    std::env::var("BERTOPIC_BENCH_DOCS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200)
+}
 
 fn texts(n: usize) -> Vec<String> {
     let shared = std::env::var_os("BERTOPIC_SHARED")
@@ -29,11 +36,12 @@ fn texts(n: usize) -> Vec<String> {
 fn bench(c: &mut Criterion) {
     let model = resolve_local(DEFAULT_MODEL, &ResolveOptions::default())
         .expect("model not fetched: run `cargo run -p bertopic-embed --example fetch_model`");
-    let docs = texts(DOCS);
+    let n_docs = doc_count();
+    let docs = texts(n_docs);
     let mut g = c.benchmark_group("minilm_encode");
     g.sample_size(10)
         .measurement_time(std::time::Duration::from_secs(30));
-    g.throughput(Throughput::Elements(DOCS as u64));
+    g.throughput(Throughput::Elements(n_docs as u64));
     for bs in [16, 32, 64] {
         let enc = SentenceEncoder::load(
             &model,
@@ -43,7 +51,7 @@ fn bench(c: &mut Criterion) {
             },
         )
         .expect("load");
-        g.bench_function(format!("batch{bs}_{DOCS}docs"), |b| {
+        g.bench_function(format!("batch{bs}_{n_docs}docs"), |b| {
             b.iter(|| enc.embed(&docs).expect("embed"))
         });
     }

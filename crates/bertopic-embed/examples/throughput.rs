@@ -1,4 +1,6 @@
-//! Quick throughput probe: `cargo run -p bertopic-embed --example throughput -- <docs> <batch>...`.
+//! Quick throughput probe:
+//! `cargo run --release -p bertopic-embed --example throughput -- <docs> <batch>... [candle]`
+//! (`candle` runs candle-transformers' BERT instead of the fast engine, for comparison).
 //! Prints docs/s, wordpieces/s and peak RSS (Linux). Uses mimalloc like the CLI should.
 
 use std::time::Instant;
@@ -12,6 +14,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let n: usize = args.first().and_then(|s| s.parse().ok()).unwrap_or(200);
     let batches: Vec<usize> = args.iter().skip(1).filter_map(|s| s.parse().ok()).collect();
+    let engine = if args.iter().any(|a| a == "candle") {
+        Engine::Candle
+    } else {
+        Engine::Fast
+    };
     let shared = std::env::var("BERTOPIC_SHARED")
         .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared").into());
     let mut rdr = csv::Reader::from_path(format!("{shared}/data/arxiv-cs-abstracts.csv"))?;
@@ -31,6 +38,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             EncoderOptions {
                 batch_size: bs,
                 progress: true,
+                engine,
                 ..Default::default()
             },
         )?;
@@ -40,7 +48,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let e = enc.embed_ids(&ids, bs)?;
         let s = t0.elapsed().as_secs_f64();
         println!(
-            "batch {bs}: {} docs, {toks} wordpieces in {s:.1} s = {:.1} docs/s, {:.0} wordpieces/s (dim {})",
+            "{engine:?} batch {bs}: {} docs, {toks} wordpieces in {s:.1} s = {:.1} docs/s, {:.0} wordpieces/s (dim {})",
             docs.len(),
             docs.len() as f64 / s,
             toks as f64 / s,

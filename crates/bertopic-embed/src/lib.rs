@@ -12,9 +12,10 @@
 //! ```
 //!
 //! Pipeline details that matter for parity: tokens are truncated at `max_seq_length` (256 for
-//! MiniLM, including `[CLS]`/`[SEP]`) and padded only to the longest text of a batch, whatever
-//! `tokenizer.json` says; mean pooling over the attention mask; L2 normalisation when modules.json
-//! lists a Normalize module.
+//! MiniLM, including `[CLS]`/`[SEP]`), whatever `tokenizer.json` says; mean pooling over the real
+//! tokens; L2 normalisation when modules.json lists a Normalize module. The default
+//! [`Engine::Fast`] packs texts without padding (same result as sentence-transformers' padded and
+//! masked batches, to rounding); [`Engine::Candle`] runs candle-transformers' BERT on padded batches.
 //!
 //! Speed: set mimalloc as the global allocator in binaries (see [`SentenceEncoder`]).
 #![warn(missing_docs)]
@@ -22,11 +23,12 @@
 mod cache;
 mod encoder;
 mod error;
+mod fastbert;
 mod npy;
 mod resolve;
 
 pub use cache::{CachedEmbedder, Precomputed};
-pub use encoder::{EncoderOptions, Pooling, SentenceEncoder, FALLBACK_MAX_SEQ_LENGTH};
+pub use encoder::{EncoderOptions, Engine, Pooling, SentenceEncoder, FALLBACK_MAX_SEQ_LENGTH};
 pub use error::EmbedError;
 pub use npy::{read_npy, write_npy};
 pub use resolve::{

@@ -19,6 +19,10 @@ fn skip() -> bool {
 }
 
 fn encoder(batch_size: usize) -> Option<SentenceEncoder> {
+    encoder_with(batch_size, Engine::Fast)
+}
+
+fn encoder_with(batch_size: usize, engine: Engine) -> Option<SentenceEncoder> {
     if skip() {
         eprintln!("BERTOPIC_SKIP_MODEL_TESTS=1: skipping real-model test");
         return None;
@@ -36,6 +40,7 @@ fn encoder(batch_size: usize) -> Option<SentenceEncoder> {
             &m,
             EncoderOptions {
                 batch_size,
+                engine,
                 ..Default::default()
             },
         )
@@ -52,7 +57,16 @@ fn cosine(a: &[f32], b: &[f32]) -> f64 {
 
 #[test]
 fn minilm_matches_sentence_transformers() {
-    let Some(enc) = encoder(32) else { return };
+    for engine in [Engine::Fast, Engine::Candle] {
+        let Some(enc) = encoder_with(32, engine) else {
+            return;
+        };
+        eprintln!("engine {engine:?}");
+        check_reference(&enc);
+    }
+}
+
+fn check_reference(enc: &SentenceEncoder) {
     let path = shared().join("reference/embeddings-minilm.json");
     let r: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&path).expect("reference file")).unwrap();

@@ -6,6 +6,33 @@ use bertopic_embed::*;
 
 #[test]
 fn one_and_two_threads_bit_identical() {
+    // The fast engine runs batches on rayon's pool: compare explicit 1- and 2-thread pools.
+    let d = tempfile::tempdir().unwrap();
+    common::make_tiny(d.path(), 64, Some(48));
+    let m = resolve_model(d.path().to_str().unwrap(), &ResolveOptions::default()).unwrap();
+    let enc = SentenceEncoder::load(
+        &m,
+        EncoderOptions {
+            batch_size: 4,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let t = common::texts(40);
+    let run = |threads: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| enc.embed(&t).unwrap())
+    };
+    let one = run(1);
+    assert_eq!(one, run(2));
+    assert_eq!(one, run(3));
+    candle_engine_one_and_two_threads();
+}
+
+fn candle_engine_one_and_two_threads() {
     let d = tempfile::tempdir().unwrap();
     common::make_tiny(d.path(), 64, Some(48));
     let m = resolve_model(d.path().to_str().unwrap(), &ResolveOptions::default()).unwrap();
@@ -13,6 +40,7 @@ fn one_and_two_threads_bit_identical() {
         &m,
         EncoderOptions {
             batch_size: 16,
+            engine: Engine::Candle,
             ..Default::default()
         },
     )

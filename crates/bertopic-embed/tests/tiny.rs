@@ -197,3 +197,59 @@ fn precomputed_rows() {
         Err(EmbedError::RowMismatch { rows: 3, texts: 2 })
     ));
 }
+
+#[test]
+fn fast_and_candle_engines_agree() {
+    let d = tempfile::tempdir().unwrap();
+    make_tiny(d.path(), 32, Some(24));
+    let fast = load(d.path(), EncoderOptions::default());
+    let candle = load(
+        d.path(),
+        EncoderOptions {
+            engine: Engine::Candle,
+            ..Default::default()
+        },
+    );
+    let t = texts(37);
+    for bs in [1, 8, 32] {
+        let ids = fast.tokenize(&t).unwrap();
+        let a = fast.embed_ids(&ids, bs).unwrap();
+        let b = candle.embed_ids(&ids, bs).unwrap();
+        assert!(
+            max_abs_diff(&a, &b) <= 1e-5,
+            "batch {bs}: engines differ by {}",
+            max_abs_diff(&a, &b)
+        );
+    }
+}
+
+#[test]
+fn bad_token_ids_are_typed_errors() {
+    let d = tempfile::tempdir().unwrap();
+    make_tiny(d.path(), 32, Some(24));
+    for engine in [Engine::Fast, Engine::Candle] {
+        let enc = load(
+            d.path(),
+            EncoderOptions {
+                engine,
+                ..Default::default()
+            },
+        );
+        let err = enc.embed_ids(&[vec![2, 4_000_000, 3]], 8).unwrap_err();
+        assert!(
+            matches!(&err, EmbedError::InvalidParam(m) if m.contains("4000000") && m.contains("vocabulary")),
+            "{err}"
+        );
+        assert!(matches!(
+            enc.embed_ids(&[vec![2, 3], vec![]], 8),
+            Err(EmbedError::InvalidParam(_))
+        ));
+        // Longer than max_seq_length: cut, as tokenize does, not an out-of-range position.
+        let long = vec![vec![5u32; 500]];
+        assert!(enc
+            .embed_ids(&long, 8)
+            .unwrap()
+            .iter()
+            .all(|v| v.is_finite()));
+    }
+}
