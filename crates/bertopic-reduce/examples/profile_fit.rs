@@ -1,9 +1,26 @@
 //! Per-stage timing of a UMAP fit (k-NN, fuzzy graph, spectral init, schedule, SGD) on a .npy of
 //! embeddings, repeated to take the best total on a noisy machine.
 //! `cargo run --release -p bertopic-reduce --example profile_fit -- <path.npy> [n] [repeats] [exact_knn_max]`
-//! (default: the sotu MiniLM embeddings, all rows, 3 repeats, the default exact k-NN limit).
+//! (default: the sotu MiniLM embeddings, all rows, 3 repeats, the default exact k-NN limit; n
+//! beyond the file's rows tiles it with small noise, like the bench).
 use bertopic_reduce::{read_npy_f32, Reducer, Umap, UmapParams};
-use ndarray::s;
+use ndarray::{s, Array2};
+
+/// `n` rows: the real embeddings, then copies with small seeded noise (as the bench does).
+fn tiled(base: &Array2<f32>, n: usize) -> Array2<f32> {
+    let (m, d) = base.dim();
+    let mut state = 12345u64;
+    Array2::from_shape_fn((n, d), |(i, j)| {
+        let x = base[[i % m, j]];
+        if i < m {
+            return x;
+        }
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        x + ((state >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 0.01
+    })
+}
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
@@ -17,10 +34,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .get(2)
         .map(|s| s.parse())
         .transpose()?
-        .unwrap_or(all.nrows())
-        .min(all.nrows());
+        .unwrap_or(all.nrows());
     let repeats: usize = args.get(3).map(|s| s.parse()).transpose()?.unwrap_or(3);
-    let data = all.slice(s![..n, ..]).to_owned();
+    let data = if n <= all.nrows() {
+        all.slice(s![..n, ..]).to_owned()
+    } else {
+        tiled(&all, n)
+    };
     // The fit prints its stage laps when this is set.
     std::env::set_var("BERTOPIC_REDUCE_TIMING", "1");
     let mut params = UmapParams::default();

@@ -432,6 +432,7 @@ pub(crate) fn nn_descent(
         .collect();
     let mut is_new: Vec<Vec<bool>> = lists.iter().map(|l| vec![true; l.len()]).collect();
     let max_rev = k;
+    let avx2 = avx2_available();
     for _iter in 0..max_iters {
         // Reverse lists, built serially so their order is fixed.
         let mut rev: Vec<Vec<(u32, bool)>> = vec![Vec::new(); n];
@@ -446,42 +447,7 @@ pub(crate) fn nn_descent(
         #[allow(clippy::type_complexity)]
         let results: Vec<(Vec<(f32, u32)>, Vec<bool>, usize)> = (0..n)
             .into_par_iter()
-            .map(|i| {
-                let xi = p.row(i);
-                let mut cands: Vec<u32> = Vec::with_capacity(8 * k * k);
-                let fwd = lists[i]
-                    .iter()
-                    .zip(&is_new[i])
-                    .map(|(&(_, j), &nw)| (j, nw));
-                for (u, new_u) in fwd.chain(rev[i].iter().copied()) {
-                    let u = u as usize;
-                    for (e, &(_, v)) in lists[u].iter().enumerate() {
-                        if (new_u || is_new[u][e]) && v as usize != i {
-                            cands.push(v);
-                        }
-                    }
-                    for &(v, new_v) in &rev[u] {
-                        if (new_u || new_v) && v as usize != i {
-                            cands.push(v);
-                        }
-                    }
-                }
-                cands.sort_unstable();
-                cands.dedup();
-                let mut l = lists[i].clone();
-                let old: Vec<u32> = l.iter().map(|&(_, j)| j).collect();
-                let mut updates = 0usize;
-                for &v in &cands {
-                    if old.contains(&v) {
-                        continue;
-                    }
-                    if insert(&mut l, k, p.rank_dist(xi, p.row(v as usize)), v) {
-                        updates += 1;
-                    }
-                }
-                let flags: Vec<bool> = l.iter().map(|&(_, j)| !old.contains(&j)).collect();
-                (l, flags, updates)
-            })
+            .map(|i| local_join(p, k, &lists, &is_new, &rev, i, avx2))
             .collect();
         let mut total = 0usize;
         lists.clear();
@@ -499,6 +465,100 @@ pub(crate) fn nn_descent(
         }
     }
     to_graph(p, lists, k)
+}
+
+/// Lists of neighbours: each row's (distance, index) pairs, sorted.
+type Lists = Vec<Vec<(f32, u32)>>;
+
+fn avx2_available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx2")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// One NN-descent update of point i, in the AVX2 build when the CPU has it (the distance
+/// kernels sum in a fixed lane order, so both builds give the same bits).
+fn local_join(
+    p: &Prepared,
+    k: usize,
+    lists: &Lists,
+    is_new: &[Vec<bool>],
+    rev: &[Vec<(u32, bool)>],
+    i: usize,
+    avx2: bool,
+) -> (Vec<(f32, u32)>, Vec<bool>, usize) {
+    #[cfg(target_arch = "x86_64")]
+    if avx2 {
+        // SAFETY: `avx2` is true only when the running CPU reports AVX2.
+        return unsafe { local_join_avx2(p, k, lists, is_new, rev, i) };
+    }
+    let _ = avx2;
+    local_join_body(p, k, lists, is_new, rev, i)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn local_join_avx2(
+    p: &Prepared,
+    k: usize,
+    lists: &Lists,
+    is_new: &[Vec<bool>],
+    rev: &[Vec<(u32, bool)>],
+    i: usize,
+) -> (Vec<(f32, u32)>, Vec<bool>, usize) {
+    local_join_body(p, k, lists, is_new, rev, i)
+}
+
+/// Candidates of i: neighbours (forward and reverse) of its neighbours, through at least one
+/// entry that is new since the last round; the better ones replace i's worst entries.
+#[inline(always)]
+fn local_join_body(
+    p: &Prepared,
+    k: usize,
+    lists: &Lists,
+    is_new: &[Vec<bool>],
+    rev: &[Vec<(u32, bool)>],
+    i: usize,
+) -> (Vec<(f32, u32)>, Vec<bool>, usize) {
+    let xi = p.row(i);
+    let mut cands: Vec<u32> = Vec::with_capacity(8 * k * k);
+    let fwd = lists[i]
+        .iter()
+        .zip(&is_new[i])
+        .map(|(&(_, j), &nw)| (j, nw));
+    for (u, new_u) in fwd.chain(rev[i].iter().copied()) {
+        let u = u as usize;
+        for (e, &(_, v)) in lists[u].iter().enumerate() {
+            if (new_u || is_new[u][e]) && v as usize != i {
+                cands.push(v);
+            }
+        }
+        for &(v, new_v) in &rev[u] {
+            if (new_u || new_v) && v as usize != i {
+                cands.push(v);
+            }
+        }
+    }
+    cands.sort_unstable();
+    cands.dedup();
+    let mut l = lists[i].clone();
+    let old: Vec<u32> = l.iter().map(|&(_, j)| j).collect();
+    let mut updates = 0usize;
+    for &v in &cands {
+        if old.contains(&v) {
+            continue;
+        }
+        if insert(&mut l, k, p.rank_dist(xi, p.row(v as usize)), v) {
+            updates += 1;
+        }
+    }
+    let flags: Vec<bool> = l.iter().map(|&(_, j)| !old.contains(&j)).collect();
+    (l, flags, updates)
 }
 
 /// k-NN graph of `p` (self excluded): exact when n ≤ `exact_max`, else NN-descent.

@@ -15,13 +15,26 @@ impl SplitMix64 {
     }
 
     pub(crate) fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        self.0 = self.0.wrapping_add(GAMMA);
         mix(self.0)
     }
 
     /// Uniform in [0, n) (n > 0); multiply-shift avoids modulo bias well enough for sampling.
     pub(crate) fn below(&mut self, n: usize) -> usize {
         (((self.next_u64() >> 32) * n as u64) >> 32) as usize
+    }
+
+    /// `out.len()` draws of [`Self::below`]`(n)`, the same values in the same order. Each draw
+    /// depends only on its position (the state advances by a constant per draw), so the loop
+    /// has no carried dependency and vectorises.
+    #[inline]
+    pub(crate) fn fill_below(&mut self, out: &mut [u32], n: usize) {
+        let base = self.0;
+        for (t, slot) in out.iter_mut().enumerate() {
+            let state = base.wrapping_add(GAMMA.wrapping_mul(t as u64 + 1));
+            *slot = (((mix(state) >> 32) * n as u64) >> 32) as u32;
+        }
+        self.0 = base.wrapping_add(GAMMA.wrapping_mul(out.len() as u64));
     }
 
     /// Uniform in [0, 1).
@@ -37,6 +50,10 @@ impl SplitMix64 {
     }
 }
 
+/// SplitMix64's state increment.
+const GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
+
+#[inline]
 fn mix(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
