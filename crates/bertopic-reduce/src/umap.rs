@@ -642,6 +642,7 @@ fn optimize(
         fit: others.is_none(),
         avx2: avx2_available(),
         cap: max_deg * (1 + neg_rate),
+        gather: avx2_available() && others.map_or(heads.len(), <[f32]>::len) < i32::MAX as usize,
     };
     // Common output sizes get a compile-time dimension (unrolled loops, no bounds checks).
     match dim {
@@ -666,6 +667,8 @@ struct SgdCtx<'a> {
     avx2: bool,
     /// Most samples one row can draw in an epoch (largest degree × (1 + negative rate)).
     cap: usize,
+    /// AVX2 gathers for the sample blocks (AVX2 present and every offset fits an i32).
+    gather: bool,
 }
 
 fn avx2_available() -> bool {
@@ -791,6 +794,39 @@ unsafe fn row_update_avx2<const D: usize>(
     row_update_body::<D>(ctx, idx, bufs, tails_src, i, epoch, yi, alpha);
 }
 
+/// Differences yi − y_k for the eight samples of a block and their squared lengths, with one
+/// AVX2 gather per coordinate instead of scalar loads (which also kept the lanes in memory and
+/// stalled store forwarding). Same operations in the same order as the scalar loop, so the
+/// same bits.
+///
+/// # Safety
+/// The CPU must have AVX2, `block` must hold at least eight indices k with
+/// (k + 1) · yi.len() ≤ tails.len(), and tails.len() must fit an i32.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+unsafe fn gather_block_avx2(
+    tails: &[f32],
+    block: &[u32],
+    yi: &[f32],
+    diff: &mut [[f32; LANES]],
+    d2: &mut [f32; LANES],
+) {
+    use std::arch::x86_64::*;
+    debug_assert!(block.len() >= LANES && diff.len() >= yi.len());
+    let rows = _mm256_loadu_si256(block.as_ptr() as *const __m256i);
+    let base = _mm256_mullo_epi32(rows, _mm256_set1_epi32(yi.len() as i32));
+    let mut acc = _mm256_setzero_ps();
+    for (t, (&y, out)) in yi.iter().zip(diff.iter_mut()).enumerate() {
+        let offs = _mm256_add_epi32(base, _mm256_set1_epi32(t as i32));
+        let g = _mm256_i32gather_ps::<4>(tails.as_ptr(), offs);
+        let x = _mm256_sub_ps(_mm256_set1_ps(y), g);
+        _mm256_storeu_ps(out.as_mut_ptr(), x);
+        acc = _mm256_add_ps(acc, _mm256_mul_ps(x, x));
+    }
+    _mm256_storeu_ps(d2.as_mut_ptr(), acc);
+}
+
 /// Lanes of the sample loop: eight independent partial sums per coordinate, combined in a fixed
 /// order (vectorisable and deterministic).
 const LANES: usize = 8;
@@ -863,23 +899,42 @@ fn row_update_body<const D: usize>(
     let mut q0 = 0;
     while q0 < full {
         let mut d2 = [0.0f32; LANES];
-        for l in 0..LANES {
-            let k = idx[q0 + l] as usize;
-            let yk = &tails_src[k * dim..(k + 1) * dim];
-            for t in 0..dim {
-                let x = yi[t] - yk[t];
-                diff[t][l] = x;
-                d2[l] += x * x;
+        let block = &idx[q0..q0 + LANES];
+        #[cfg(target_arch = "x86_64")]
+        let gathered = if ctx.gather {
+            // SAFETY: `ctx.gather` is set only with AVX2 present and when every offset
+            // (index × dim + t < tails_src.len()) fits an i32; the indices come from the
+            // schedule or from `below(n_tail)`, so they are in range.
+            unsafe { gather_block_avx2(tails_src, block, yi, diff, &mut d2) };
+            true
+        } else {
+            false
+        };
+        #[cfg(not(target_arch = "x86_64"))]
+        let gathered = false;
+        if !gathered {
+            for (l, &k) in block.iter().enumerate() {
+                let k = k as usize;
+                let yk = &tails_src[k * dim..(k + 1) * dim];
+                for t in 0..dim {
+                    let x = yi[t] - yk[t];
+                    diff[t][l] = x;
+                    d2[l] += x * x;
+                }
             }
         }
         let mut c = [0.0f32; LANES];
         for l in 0..LANES {
             c[l] = coef(q0 + l, d2[l]);
         }
-        for t in 0..dim {
+        for (a8, d8) in acc.iter_mut().zip(diff.iter()) {
+            // Through local copies: acc and diff arrive as two slices the optimiser cannot
+            // prove disjoint, which otherwise keeps this loop scalar.
+            let (mut a, d) = (*a8, *d8);
             for l in 0..LANES {
-                acc[t][l] += clip(c[l] * diff[t][l]);
+                a[l] += clip(c[l] * d[l]);
             }
+            *a8 = a;
         }
         if ctx.fit {
             for (q, (&dd, &k)) in (q0..).zip(d2.iter().zip(&idx[q0..q0 + LANES])) {
