@@ -1,7 +1,5 @@
 //! Small numeric kernels: a vectorisable dot product, a symmetric Jacobi eigensolver and
-//! fixed-order parallel sums (so results never depend on the rayon thread count).
-
-use rayon::prelude::*;
+//! fixed-order sums (so results never depend on the rayon thread count), and a gemm wrapper.
 
 /// Dot product with 8 independent accumulators so the compiler can vectorise it.
 #[inline]
@@ -96,14 +94,15 @@ pub(crate) fn gemm_abt(
 /// Chunk length for fixed-order parallel reductions.
 const CHUNK: usize = 4096;
 
-/// Dot product of two f64 vectors, summed in fixed chunks then serially: thread-count independent.
+/// Dot product of two f64 vectors, summed in fixed chunks then the chunk sums in order: the
+/// same bits on any thread count. Serial: the vectors here have one entry per point, and a
+/// parallel split cost more in task overhead than it saved (it was called thousands of times
+/// by the spectral init).
 pub(crate) fn det_dot64(a: &[f64], b: &[f64]) -> f64 {
-    let parts: Vec<f64> = a
-        .par_chunks(CHUNK)
-        .zip(b.par_chunks(CHUNK))
+    a.chunks(CHUNK)
+        .zip(b.chunks(CHUNK))
         .map(|(x, y)| x.iter().zip(y).map(|(p, q)| p * q).sum::<f64>())
-        .collect();
-    parts.iter().sum()
+        .sum()
 }
 
 /// Eigen-decomposition of a symmetric matrix (row-major `m`×`m`) by cyclic Jacobi rotations.

@@ -425,7 +425,9 @@ fn spectral_init(g: &Csr, n: usize, dim: usize, seed: u64) -> Option<Vec<f32>> {
     if !orthonormalise(&mut q) {
         return None;
     }
-    // Orthonormalising every few steps is enough to keep the block well conditioned.
+    // Orthonormalising every few steps is enough to keep the block well conditioned. Fewer
+    // rounds were tried (24 / 15): the init then separates clusters less and HDBSCAN on the
+    // 1k reference collapsed to 5 clusters (tests/umap_hdbscan.rs failed), so keep these.
     let rounds = if n <= 10_000 { 40 } else { 25 };
     for _ in 0..rounds {
         let mut x = to_block(&q);
