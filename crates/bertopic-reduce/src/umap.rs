@@ -719,7 +719,6 @@ struct Scratch {
     acc: Vec<[f32; LANES]>,
     diff: Vec<[f32; LANES]>,
     tail: Vec<f32>,
-    diff1: Vec<f32>,
 }
 
 impl Scratch {
@@ -729,7 +728,6 @@ impl Scratch {
             acc: vec![[0.0; LANES]; dim],
             diff: vec![[0.0; LANES]; dim],
             tail: vec![0.0; dim],
-            diff1: vec![0.0; dim],
         }
     }
 }
@@ -739,7 +737,6 @@ struct RowBufs<'a> {
     acc: &'a mut [[f32; LANES]],
     diff: &'a mut [[f32; LANES]],
     tail: &'a mut [f32],
-    diff1: &'a mut [f32],
 }
 
 /// One row's SGD step, in the AVX2 build when the CPU has it.
@@ -754,20 +751,18 @@ fn row_update<const D: usize>(
     alpha: f32,
 ) {
     let (mut acc, mut diff) = ([[0.0f32; LANES]; D], [[0.0f32; LANES]; D]);
-    let (mut tail, mut diff1) = ([0.0f32; D], [0.0f32; D]);
+    let mut tail = [0.0f32; D];
     let bufs = if D > 0 {
         RowBufs {
             acc: &mut acc,
             diff: &mut diff,
             tail: &mut tail,
-            diff1: &mut diff1,
         }
     } else {
         RowBufs {
             acc: &mut sc.acc,
             diff: &mut sc.diff,
             tail: &mut sc.tail,
-            diff1: &mut sc.diff1,
         }
     };
     let idx = &mut sc.idx;
@@ -888,25 +883,28 @@ fn row_update_body<const D: usize>(
             0.0
         }
     };
-    let RowBufs {
-        acc,
-        diff,
-        tail,
-        diff1,
-    } = bufs;
+    let RowBufs { acc, diff, tail } = bufs;
     acc.fill([0.0; LANES]);
     tail.fill(0.0);
     let mut push = 0.0f32;
-    let full = m - m % LANES;
+    // Blocks of LANES samples; the last, partial block is padded with index 0 (a valid row)
+    // and only its real lanes are summed, in order, into `tail`.
     let mut q0 = 0;
-    while q0 < full {
+    while q0 < m {
+        let rem = (m - q0).min(LANES);
+        let mut padded = [0u32; LANES];
+        let block: &[u32] = if rem == LANES {
+            &idx[q0..q0 + LANES]
+        } else {
+            padded[..rem].copy_from_slice(&idx[q0..m]);
+            &padded
+        };
         let mut d2 = [0.0f32; LANES];
-        let block = &idx[q0..q0 + LANES];
         #[cfg(target_arch = "x86_64")]
         let gathered = if ctx.gather {
             // SAFETY: `ctx.gather` is set only with AVX2 present and when every offset
             // (index × dim + t < tails_src.len()) fits an i32; the indices come from the
-            // schedule or from `below(n_tail)`, so they are in range.
+            // schedule or from `below(n_tail)` (or are the padding 0), so they are in range.
             unsafe { gather_block_avx2(tails_src, block, yi, diff, &mut d2) };
             true
         } else {
@@ -929,40 +927,33 @@ fn row_update_body<const D: usize>(
         for l in 0..LANES {
             c[l] = coef(q0 + l, d2[l]);
         }
-        for (a8, d8) in acc.iter_mut().zip(diff.iter()) {
-            // Through local copies: acc and diff arrive as two slices the optimiser cannot
-            // prove disjoint, which otherwise keeps this loop scalar.
-            let (mut a, d) = (*a8, *d8);
-            for l in 0..LANES {
-                a[l] += clip(c[l] * d[l]);
+        if rem == LANES {
+            for (a8, d8) in acc.iter_mut().zip(diff.iter()) {
+                // Through local copies: acc and diff arrive as two slices the optimiser cannot
+                // prove disjoint, which otherwise keeps this loop scalar.
+                let (mut a, d) = (*a8, *d8);
+                for l in 0..LANES {
+                    a[l] += clip(c[l] * d[l]);
+                }
+                *a8 = a;
             }
-            *a8 = a;
+        } else {
+            for (tl, d8) in tail.iter_mut().zip(diff.iter()) {
+                let mut sum = 0.0f32;
+                for l in 0..rem {
+                    sum += clip(c[l] * d8[l]);
+                }
+                *tl = sum;
+            }
         }
         if ctx.fit {
-            for (q, (&dd, &k)) in (q0..).zip(d2.iter().zip(&idx[q0..q0 + LANES])) {
+            for (q, (&dd, &k)) in (q0..).zip(d2[..rem].iter().zip(&block[..rem])) {
                 if q >= n_pos && dd == 0.0 && k as usize != i {
                     push += 4.0;
                 }
             }
         }
         q0 += LANES;
-    }
-    for (q, &k) in (full..m).zip(&idx[full..m]) {
-        let k = k as usize;
-        let yk = &tails_src[k * dim..(k + 1) * dim];
-        let mut d2 = 0.0f32;
-        for t in 0..dim {
-            let x = yi[t] - yk[t];
-            diff1[t] = x;
-            d2 += x * x;
-        }
-        let c = coef(q, d2);
-        for t in 0..dim {
-            tail[t] += clip(c * diff1[t]);
-        }
-        if ctx.fit && q >= n_pos && d2 == 0.0 && k != i {
-            push += 4.0;
-        }
     }
     for t in 0..dim {
         let a8 = &acc[t];
