@@ -4,8 +4,6 @@
 
 use std::time::Duration;
 
-use bertopic::embed::read_npy;
-use bertopic::preprocess::{read_corpus, ReadOptions};
 use bertopic::BERTopic;
 use criterion::{criterion_group, criterion_main, Criterion};
 
@@ -13,22 +11,8 @@ use criterion::{criterion_group, criterion_main, Criterion};
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn load(name: &str) -> (Vec<String>, ndarray::Array2<f32>) {
-    let csv = bertopic_suite::data(&format!("{name}.csv"));
-    let (docs, _) = read_corpus(
-        &csv,
-        &ReadOptions {
-            dedupe: false,
-            ..ReadOptions::default()
-        },
-    )
-    .expect("shared corpus readable");
-    let all =
-        read_npy(&bertopic_suite::data(&format!("{name}.minilm.npy"))).expect("shared embeddings");
-    let rows: Vec<usize> = docs.iter().map(|d| d.row - 1).collect();
-    (
-        docs.into_iter().map(|d| d.text).collect(),
-        all.select(ndarray::Axis(0), &rows),
-    )
+    let (docs, emb) = bertopic_suite::corpus_with_embeddings(name).expect("shared corpus");
+    (docs.into_iter().map(|d| d.text).collect(), emb)
 }
 
 fn fit_after_embedding(c: &mut Criterion) {
