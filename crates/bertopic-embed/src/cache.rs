@@ -79,9 +79,11 @@ impl Embedder for Precomputed {
 
 /// Wraps an [`Embedder`] with a per-text on-disk cache.
 ///
-/// Layout: `<dir>/<sha256(fingerprint)[..16]>/<sha256(text)[..2]>/<sha256(text)>.f32`, each entry
-/// the raw little-endian `f32` row. Entries are written atomically; an unreadable or wrong-sized
-/// entry is treated as missing and recomputed.
+/// Layout: `<dir>/<sha256(fingerprint)[..16]>/<sha256(text)[..2]>/<sha256(text)>.row`, each entry
+/// the raw little-endian `f32` row followed by an 8-byte checksum (the first bytes of the
+/// sha256 of the text hash and the row bytes). Entries are written atomically; an unreadable,
+/// wrong-sized, non-finite or checksum-failing entry (bit rot, a truncated or foreign file) is
+/// treated as missing and recomputed, never trusted.
 pub struct CachedEmbedder<E: Embedder> {
     inner: E,
     dir: PathBuf,
@@ -108,18 +110,34 @@ impl<E: Embedder> CachedEmbedder<E> {
         &self.dir
     }
 
-    fn entry(&self, text: &str) -> PathBuf {
-        let h = hex(&Sha256::digest(text.as_bytes()));
-        self.dir.join(&h[..2]).join(format!("{h}.f32"))
+    fn entry(&self, text: &str) -> (PathBuf, [u8; 32]) {
+        let digest: [u8; 32] = Sha256::digest(text.as_bytes()).into();
+        let h = hex(&digest);
+        (self.dir.join(&h[..2]).join(format!("{h}.row")), digest)
     }
 
-    fn read_entry(&self, path: &Path) -> Option<Vec<f32>> {
+    /// Checksum of an entry: binds the row to its text, so a file copied under another name fails.
+    fn checksum(text_hash: &[u8; 32], row: &[u8]) -> [u8; 8] {
+        let mut h = Sha256::new();
+        h.update(text_hash);
+        h.update(row);
+        let full: [u8; 32] = h.finalize().into();
+        let mut out = [0u8; 8];
+        out.copy_from_slice(&full[..8]);
+        out
+    }
+
+    fn read_entry(&self, path: &Path, text_hash: &[u8; 32]) -> Option<Vec<f32>> {
         let bytes = std::fs::read(path).ok()?;
         let d = self.inner.dim();
-        if bytes.len() != d * 4 {
+        if bytes.len() != d * 4 + 8 {
             return None;
         }
-        let row: Vec<f32> = bytes
+        let (row_bytes, sum) = bytes.split_at(d * 4);
+        if sum != Self::checksum(text_hash, row_bytes) {
+            return None;
+        }
+        let row: Vec<f32> = row_bytes
             .chunks_exact(4)
             .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
             .collect();
@@ -133,7 +151,8 @@ impl<E: Embedder> Embedder for CachedEmbedder<E> {
         let mut out = Array2::<f32>::zeros((texts.len(), d));
         let mut missing: Vec<usize> = Vec::new();
         for (i, t) in texts.iter().enumerate() {
-            match self.read_entry(&self.entry(t)) {
+            let (path, text_hash) = self.entry(t);
+            match self.read_entry(&path, &text_hash) {
                 Some(row) => out.row_mut(i).assign(&ndarray::ArrayView1::from(&row[..])),
                 None => missing.push(i),
             }
@@ -160,8 +179,11 @@ impl<E: Embedder> Embedder for CachedEmbedder<E> {
             )));
         }
         for (k, t) in todo.iter().enumerate() {
-            let bytes: Vec<u8> = fresh.row(k).iter().flat_map(|v| v.to_le_bytes()).collect();
-            write_atomic(&self.entry(t), &bytes)?;
+            let (path, text_hash) = self.entry(t);
+            let mut bytes: Vec<u8> = fresh.row(k).iter().flat_map(|v| v.to_le_bytes()).collect();
+            let sum = Self::checksum(&text_hash, &bytes);
+            bytes.extend_from_slice(&sum);
+            write_atomic(&path, &bytes)?;
         }
         for &i in &missing {
             let k = seen[texts[i].as_str()];

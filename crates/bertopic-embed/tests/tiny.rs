@@ -159,9 +159,15 @@ fn cache_round_trip_and_corrupt_entries() {
     assert_eq!(first.row(9), first.row(0));
     let n_files = walk(cached.dir());
     assert_eq!(n_files.len(), 9);
-    // Corrupt one entry (wrong size) and one with NaN: both are recomputed.
+    // Corrupt entries are recomputed, not trusted: wrong size; right size but NaN; one flipped
+    // bit in a value (still finite, right size); another text's valid entry copied over it.
     std::fs::write(&n_files[0], b"xx").unwrap();
-    std::fs::write(&n_files[1], vec![0xffu8; 32 * 4]).unwrap();
+    std::fs::write(&n_files[1], vec![0xffu8; 32 * 4 + 8]).unwrap();
+    let mut flipped = std::fs::read(&n_files[2]).unwrap();
+    assert_eq!(flipped.len(), 32 * 4 + 8);
+    flipped[5] ^= 0x01;
+    std::fs::write(&n_files[2], flipped).unwrap();
+    std::fs::copy(&n_files[4], &n_files[3]).unwrap();
     let second = cached.embed(&dup).unwrap();
     assert_eq!(first, second);
     let third = cached.embed(&dup).unwrap();
