@@ -6,6 +6,7 @@ use std::path::Path;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use candle_transformers::models::bert::{BertModel, Config as BertConfig};
+use candle_transformers::models::xlm_roberta::{Config as XlmrConfig, XLMRobertaModel};
 use ndarray::Array2;
 use rayon::prelude::*;
 use serde::Deserialize;
@@ -49,6 +50,7 @@ pub enum Engine {
 enum Model {
     Fast(FastBert),
     Candle(Box<BertModel>),
+    CandleXlmr(Box<XLMRobertaModel>),
 }
 
 impl Default for EncoderOptions {
@@ -102,6 +104,8 @@ struct StConfig {
 /// mimalloc::MiMalloc = mimalloc::MiMalloc;` (it removed most system time in our measurements).
 pub struct SentenceEncoder {
     model: Model,
+    /// Id used to pad candle batches (RoBERTa derives positions from it, so it must be the real one).
+    pad_id: u32,
     vocab_size: usize,
     tokenizer: Tokenizer,
     device: Device,
@@ -141,14 +145,18 @@ impl SentenceEncoder {
             ));
         }
         let config: BertConfig = read_json(&dir.join("config.json"))?;
-        if let Some(t) = config.model_type.as_deref() {
-            if t != "bert" {
+        // BERT and the XLM-R / RoBERTa family (the multilingual sentence-transformers models)
+        // share the architecture; RoBERTa numbers positions from the padding index + 1.
+        let roberta = match config.model_type.as_deref() {
+            None | Some("bert") => false,
+            Some("xlm-roberta") | Some("roberta") => true,
+            Some(t) => {
                 return Err(invalid(
                     dir,
-                    format!("model_type `{t}` is not supported (only bert)"),
-                ));
+                    format!("model_type `{t}` is not supported (bert, xlm-roberta, roberta)"),
+                ))
             }
-        }
+        };
         if config.num_attention_heads == 0 || config.hidden_size % config.num_attention_heads != 0 {
             return Err(invalid(
                 dir,
@@ -245,7 +253,17 @@ impl SentenceEncoder {
                 if let Some(why) = fastbert::unsupported(&config) {
                     return Err(invalid(dir, format!("{why}; load it with Engine::Candle")));
                 }
-                Model::Fast(FastBert::load(vb, &config).map_err(mismatch)?)
+                let pad = roberta.then_some(config.pad_token_id as u32);
+                Model::Fast(FastBert::load(vb, &config, pad).map_err(mismatch)?)
+            }
+            Engine::Candle if roberta => {
+                let xc: XlmrConfig = read_json(&dir.join("config.json"))?;
+                let vb = if vb.contains_tensor("roberta.embeddings.word_embeddings.weight") {
+                    vb.pp("roberta")
+                } else {
+                    vb
+                };
+                Model::CandleXlmr(Box::new(XLMRobertaModel::new(&xc, vb).map_err(mismatch)?))
             }
             Engine::Candle => {
                 Model::Candle(Box::new(BertModel::load(vb, &config).map_err(mismatch)?))
@@ -254,6 +272,7 @@ impl SentenceEncoder {
 
         Ok(SentenceEncoder {
             model: bert,
+            pad_id: config.pad_token_id as u32,
             vocab_size: config.vocab_size,
             tokenizer,
             device,
@@ -371,9 +390,9 @@ impl SentenceEncoder {
                     place(&mut out, chunk, rows);
                 }
             }
-            Model::Candle(bert) => {
+            Model::Candle(_) | Model::CandleXlmr(_) => {
                 for chunk in order.chunks(batch_size) {
-                    let rows = self.forward_padded(bert, chunk.iter().map(|&i| ids[i]))?;
+                    let rows = self.forward_padded(chunk.iter().map(|&i| ids[i]))?;
                     place(&mut out, chunk, &rows);
                     bar.inc(chunk.len() as u64);
                 }
@@ -383,15 +402,14 @@ impl SentenceEncoder {
         Ok(out)
     }
 
-    /// One padded forward pass of candle-transformers' BERT; returns pooled rows, concatenated.
+    /// One padded forward pass of candle-transformers' BERT / XLM-R; returns pooled rows.
     fn forward_padded<'a>(
         &self,
-        bert: &BertModel,
         batch: impl Iterator<Item = &'a [u32]> + Clone,
     ) -> Result<Vec<f32>, EmbedError> {
         let b = batch.clone().count();
         let len = batch.clone().map(<[u32]>::len).max().unwrap_or(0).max(1);
-        let mut input = vec![0u32; b * len];
+        let mut input = vec![self.pad_id; b * len];
         let mut mask = vec![0u32; b * len];
         let mut lens = Vec::with_capacity(b);
         for (r, seq) in batch.enumerate() {
@@ -402,7 +420,15 @@ impl SentenceEncoder {
         let input = Tensor::from_vec(input, (b, len), &self.device)?;
         let mask = Tensor::from_vec(mask, (b, len), &self.device)?;
         let types = input.zeros_like()?;
-        let hidden = bert.forward(&input, &types, Some(&mask))?;
+        let hidden = match &self.model {
+            Model::Candle(bert) => bert.forward(&input, &types, Some(&mask))?,
+            Model::CandleXlmr(xlmr) => xlmr.forward(&input, &mask, &types, None, None, None)?,
+            Model::Fast(_) => {
+                return Err(EmbedError::InvalidParam(
+                    "internal: the fast engine has no padded pass".into(),
+                ))
+            }
+        };
         let hidden = hidden.flatten_all()?.to_vec1::<f32>()?;
         let d = self.dim;
         let mut out = vec![0f32; b * d];

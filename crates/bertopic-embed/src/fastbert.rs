@@ -195,6 +195,8 @@ pub(crate) struct FastBert {
     vocab: usize,
     max_pos: usize,
     act: HiddenAct,
+    /// RoBERTa-family position ids: real tokens count from `pad + 1`, pad tokens sit at `pad`.
+    roberta_pad: Option<u32>,
 }
 
 /// Why the fast engine cannot run a model (the caller reports it with the folder).
@@ -206,9 +208,17 @@ pub(crate) fn unsupported(config: &BertConfig) -> Option<String> {
 }
 
 impl FastBert {
-    pub(crate) fn load(vb: VarBuilder, config: &BertConfig) -> candle_core::Result<Self> {
+    /// Loads BERT weights; `roberta_pad` = `Some(pad_token_id)` for XLM-R / RoBERTa models,
+    /// whose position ids start after the padding index.
+    pub(crate) fn load(
+        vb: VarBuilder,
+        config: &BertConfig,
+        roberta_pad: Option<u32>,
+    ) -> candle_core::Result<Self> {
         let vb = if vb.contains_tensor("bert.embeddings.word_embeddings.weight") {
             vb.pp("bert")
+        } else if vb.contains_tensor("roberta.embeddings.word_embeddings.weight") {
+            vb.pp("roberta")
         } else {
             vb
         };
@@ -251,6 +261,7 @@ impl FastBert {
             vocab: config.vocab_size,
             max_pos: config.max_position_embeddings,
             act: config.hidden_act,
+            roberta_pad,
         })
     }
 
@@ -290,7 +301,16 @@ impl FastBert {
         }
         let mut row = 0;
         for s in seqs {
+            let mut real = 0usize;
             for (p, &id) in s.iter().enumerate() {
+                let p = match self.roberta_pad {
+                    None => p,
+                    Some(pad) if id == pad => pad as usize,
+                    Some(pad) => {
+                        real += 1;
+                        pad as usize + real
+                    }
+                };
                 let id = (id as usize).min(self.vocab - 1);
                 let p = p.min(self.max_pos - 1);
                 let dst = &mut x[row * h..(row + 1) * h];

