@@ -40,11 +40,15 @@ fn main() -> ExitCode {
 }
 
 fn root() -> PathBuf {
-    // xtask lives one level below the workspace root.
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask has a parent folder")
-        .to_path_buf()
+    // xtask lives one level below the workspace root. `cargo run` sets CARGO_MANIFEST_DIR for the
+    // running binary; prefer it to the compile-time value, which is stale when another checkout
+    // sharing the target dir built this binary (it then tested that checkout's code).
+    let dir = env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    dir.parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| Path::new(".").to_path_buf())
 }
 
 fn cargo(args: &[&str]) -> Result<(), String> {
@@ -102,7 +106,10 @@ fn fetch_model() -> Result<(), String> {
 }
 
 fn bench_report() -> Result<(), String> {
-    let dir = root().join("target").join("criterion");
+    let dir = env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"))
+        .join("criterion");
     let mut rows = Vec::new();
     collect_estimates(&dir, &dir, &mut rows).map_err(|e| {
         format!(

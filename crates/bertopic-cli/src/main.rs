@@ -161,9 +161,11 @@ struct TrainArgs {
     /// Language: stop words and cleaning (en, id, multilingual).
     #[arg(long, default_value = "en")]
     language: String,
-    /// Embedding model id or folder.
-    #[arg(long, default_value = embed::DEFAULT_MODEL)]
-    model: String,
+    /// Embedding model id or folder [default: sentence-transformers/all-MiniLM-L6-v2;
+    /// with --language multilingual, sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2
+    /// as in BERTopic].
+    #[arg(long)]
+    model: Option<String>,
     /// Merge topics down to this many.
     #[arg(long)]
     nr_topics: Option<usize>,
@@ -449,15 +451,19 @@ fn train(a: TrainArgs, out: Out) -> CliResult {
     if let Some(name) = &a.register {
         bertopic_registry::validate_name(name)?;
     }
-    let (docs, summary) = read(&a.input, out)?;
     let language: Language = a.language.parse()?;
+    let model_id = a.model.clone().unwrap_or_else(|| match language {
+        Language::Multilingual => embed::MULTILINGUAL_MODEL.to_string(),
+        _ => embed::DEFAULT_MODEL.to_string(),
+    });
+    let (docs, summary) = read(&a.input, out)?;
     let mut params = BERTopicParams {
         language,
         seed: a.seed,
         min_topic_size: a.min_cluster_size,
         nr_topics: a.nr_topics,
         top_n_words: a.top_n_words,
-        embedding_model: a.model.clone(),
+        embedding_model: model_id.clone(),
         ..BERTopicParams::default()
     };
     params.umap.n_neighbors = a.n_neighbors;
@@ -474,9 +480,9 @@ fn train(a: TrainArgs, out: Out) -> CliResult {
                 // MMR / KeyBERT embed topic words with the same model.
                 out.info(format!(
                     "loading {} to embed topic words ({})",
-                    a.model, params.representation
+                    model_id, params.representation
                 ));
-                embedder = Some(encoder(&a.model, a.no_cache, out)?);
+                embedder = Some(encoder(&model_id, a.no_cache, out)?);
             }
             m
         }
@@ -484,9 +490,9 @@ fn train(a: TrainArgs, out: Out) -> CliResult {
             out.info(format!(
                 "embedding {} documents with {}",
                 texts.len(),
-                a.model
+                model_id
             ));
-            let e = encoder(&a.model, a.no_cache, out)?;
+            let e = encoder(&model_id, a.no_cache, out)?;
             let t = Instant::now();
             let m = e.embed(&texts)?;
             out.detail(format!("embedded in {:.1} s", t.elapsed().as_secs_f64()));

@@ -310,6 +310,16 @@ fn train_with_each_representation() {
     );
     let plain_info = read_topic_info(&plain.join("topic_info.csv"));
     assert!(plain_info.iter().filter(|t| t.0 >= 0).count() >= 2);
+    assert_eq!(
+        model_json(&plain)["params"]["embedding_model"],
+        bertopic::embed::DEFAULT_MODEL
+    );
+    // --language multilingual defaults to BERTopic's multilingual model (recorded for predict).
+    let multi = train("multi", &["--language", "multilingual"]);
+    assert_eq!(
+        model_json(&multi)["params"]["embedding_model"],
+        bertopic::embed::MULTILINGUAL_MODEL
+    );
 
     let mmr = train("mmr", &["--representation", "mmr", "--diversity", "0.5"]);
     let j = model_json(&mmr);
