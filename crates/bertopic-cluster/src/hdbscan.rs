@@ -335,14 +335,32 @@ fn prim_mst_d<const D: usize>(
             let (cl, cr) = rem_core.split_at(half);
             let left: Vec<&[f64]> = col_refs.iter().map(|c| &c[..half]).collect();
             let right: Vec<&[f64]> = col_refs.iter().map(|c| &c[half..]).collect();
-            rayon::join(
-                || relax::<D>(&left, cur, core_c, cl, bl, fl, current),
-                || relax::<D>(&right, cur, core_c, cr, br, fr, current),
+            let (sl, sr) = (
+                Step {
+                    cols: &left,
+                    cur,
+                    core_c,
+                    rem_core: cl,
+                    current,
+                },
+                Step {
+                    cols: &right,
+                    cur,
+                    core_c,
+                    rem_core: cr,
+                    current,
+                },
             );
+            rayon::join(|| relax::<D>(&sl, bl, fl), || relax::<D>(&sr, br, fr));
         } else {
-            relax::<D>(
-                &col_refs, cur, core_c, &rem_core, &mut best, &mut from, current,
-            );
+            let step = Step {
+                cols: &col_refs,
+                cur,
+                core_c,
+                rem_core: &rem_core,
+                current,
+            };
+            relax::<D>(&step, &mut best, &mut from);
         }
         let w = min_of(&best);
         if w == f64::INFINITY {
@@ -370,46 +388,35 @@ fn prim_mst_d<const D: usize>(
     (edges, total)
 }
 
+/// The point just added to the tree and a block of the remaining points (as columns).
+struct Step<'a> {
+    cols: &'a [&'a [f64]],
+    cur: &'a [f64],
+    core_c: f64,
+    rem_core: &'a [f64],
+    current: usize,
+}
+
 /// One Prim step over a block of remaining points: the mutual-reachability distance to the
 /// point just added, kept where it improves the candidate weight. Branch-free, so it vectorises
 /// (compiled for AVX-512 / AVX2 when the CPU has them; same bits on every path).
-#[allow(clippy::too_many_arguments)]
-fn relax<const D: usize>(
-    cols: &[&[f64]],
-    cur: &[f64],
-    core_c: f64,
-    rem_core: &[f64],
-    best: &mut [f64],
-    from: &mut [usize],
-    current: usize,
-) {
+fn relax<const D: usize>(s: &Step, best: &mut [f64], from: &mut [usize]) {
     #[inline(always)]
-    fn body<const D: usize>(
-        cols: &[&[f64]],
-        cur: &[f64],
-        core_c: f64,
-        rem_core: &[f64],
-        best: &mut [f64],
-        from: &mut [usize],
-        current: usize,
-    ) {
+    fn body<const D: usize>(s: &Step, best: &mut [f64], from: &mut [usize]) {
         let m = best.len();
         let mut acc = vec![0.0f64; m];
-        let dims = if D > 0 { D } else { cols.len() };
+        let dims = if D > 0 { D } else { s.cols.len() };
         // Squared distance summed over dimensions in order from 0, as `sqdist` does.
         for t in 0..dims {
-            let (col, c) = (&cols[t][..m], cur[t]);
+            let (col, c) = (&s.cols[t][..m], s.cur[t]);
             for (a, &x) in acc.iter_mut().zip(col) {
                 let diff = c - x;
                 *a += diff * diff;
             }
         }
-        for (((a, b), f), &cj) in acc
-            .iter()
-            .zip(best.iter_mut())
-            .zip(from.iter_mut())
-            .zip(&rem_core[..m])
-        {
+        let (core_c, current) = (s.core_c, s.current);
+        let cands = acc.iter().zip(&s.rem_core[..m]);
+        for ((a, &cj), (b, f)) in cands.zip(best.iter_mut().zip(from.iter_mut())) {
             let dist = a.sqrt();
             // Comparisons instead of f64::max (no NaN here; values are ≥ +0), so it vectorises.
             let mr = if dist > core_c { dist } else { core_c };
@@ -422,41 +429,23 @@ fn relax<const D: usize>(
     #[cfg(target_arch = "x86_64")]
     {
         #[target_feature(enable = "avx512f")]
-        #[allow(clippy::too_many_arguments)]
-        fn wide<const D: usize>(
-            cols: &[&[f64]],
-            cur: &[f64],
-            core_c: f64,
-            rem_core: &[f64],
-            best: &mut [f64],
-            from: &mut [usize],
-            current: usize,
-        ) {
-            body::<D>(cols, cur, core_c, rem_core, best, from, current)
+        fn wide<const D: usize>(s: &Step, best: &mut [f64], from: &mut [usize]) {
+            body::<D>(s, best, from)
         }
         #[target_feature(enable = "avx2")]
-        #[allow(clippy::too_many_arguments)]
-        fn mid<const D: usize>(
-            cols: &[&[f64]],
-            cur: &[f64],
-            core_c: f64,
-            rem_core: &[f64],
-            best: &mut [f64],
-            from: &mut [usize],
-            current: usize,
-        ) {
-            body::<D>(cols, cur, core_c, rem_core, best, from, current)
+        fn mid<const D: usize>(s: &Step, best: &mut [f64], from: &mut [usize]) {
+            body::<D>(s, best, from)
         }
         if std::arch::is_x86_feature_detected!("avx512f") {
             // SAFETY: the CPU supports AVX-512F (checked just above).
-            return unsafe { wide::<D>(cols, cur, core_c, rem_core, best, from, current) };
+            return unsafe { wide::<D>(s, best, from) };
         }
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU supports AVX2 (checked just above).
-            return unsafe { mid::<D>(cols, cur, core_c, rem_core, best, from, current) };
+            return unsafe { mid::<D>(s, best, from) };
         }
     }
-    body::<D>(cols, cur, core_c, rem_core, best, from, current)
+    body::<D>(s, best, from)
 }
 
 /// Smallest value (∞ for an empty slice); the values are never NaN.
