@@ -1048,6 +1048,16 @@ mod tests {
             .collect()
     }
 
+    /// Seeded 53-bit pseudo-random integers (xorshift64) for test data.
+    fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
+        move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state >> 11
+        }
+    }
+
     /// Textbook Prim in index order (the earlier implementation's rules), as the oracle.
     fn prim_reference(data: ArrayView2<f64>, core: &[f64]) -> Vec<(usize, usize, f64)> {
         let n = data.nrows();
@@ -1085,14 +1095,9 @@ mod tests {
 
     #[test]
     fn prim_equals_index_order_prim_bitwise() {
-        let mut state = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            // Coarse values: many exactly equal distances, so tie handling is exercised.
-            ((state >> 11) % 7) as f64
-        };
+        let mut bits = xorshift(0x2545_F491_4F6C_DD1D);
+        // Coarse values: many exactly equal distances, so tie handling is exercised.
+        let mut next = || (bits() % 7) as f64;
         for (n, d) in [(200, 5), (150, 2), (90, 3), (9000, 5)] {
             let v: Vec<f64> = (0..n * d).map(|_| next()).collect();
             let x = Array2::from_shape_vec((n, d), v).unwrap();
@@ -1112,13 +1117,8 @@ mod tests {
 
     #[test]
     fn sweep_core_distances_equal_brute_force_bitwise() {
-        let mut state = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut bits = xorshift(0x9E37_79B9_7F4A_7C15);
+        let mut next = || bits() as f64 / (1u64 << 53) as f64;
         for (n, d) in [(300, 5), (257, 2), (120, 7), (40, 10), (5, 5)] {
             // Clustered points with exact duplicates and shared first coordinates (ties).
             let mut v = Vec::with_capacity(n * d);
