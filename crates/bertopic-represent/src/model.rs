@@ -291,33 +291,54 @@ impl TopicRepresentation {
         analyzer: &Analyzer<'_>,
         n: usize,
     ) -> Vec<Vec<usize>> {
+        if n == 0 {
+            return vec![Vec::new(); members.len()];
+        }
         let index = self.term_index();
-        members
-            .par_iter()
-            .enumerate()
-            .map(|(t, m)| {
-                if n == 0 {
-                    return Vec::new();
+        let mut topic_of = vec![usize::MAX; docs.len()];
+        for (t, m) in members.iter().enumerate() {
+            for &d in m {
+                topic_of[d] = t;
+            }
+        }
+        let topic_norm: Vec<f64> = (0..members.len())
+            .map(|t| {
+                self.ctfidf
+                    .row(t)
+                    .1
+                    .iter()
+                    .map(|w| w * w)
+                    .sum::<f64>()
+                    .sqrt()
+            })
+            .collect();
+        // Scored per document, not per topic: the outlier topic alone can hold 40 % of the
+        // documents and would otherwise run on one thread. Same scores, same order.
+        let scores: Vec<f64> = (0..docs.len())
+            .into_par_iter()
+            .map(|d| {
+                let t = topic_of[d];
+                if t == usize::MAX {
+                    return 0.0;
                 }
                 let (idx, val) = self.ctfidf.row(t);
-                let tn = val.iter().map(|w| w * w).sum::<f64>().sqrt();
-                let mut scored: Vec<(usize, f64)> = m
+                let v = self.doc_vector(&docs[d], analyzer, &index);
+                let (dn, tn) = (norm(&v), topic_norm[t]);
+                let dot: f64 = v
                     .iter()
-                    .map(|&d| {
-                        let v = self.doc_vector(&docs[d], analyzer, &index);
-                        let dn = norm(&v);
-                        let dot: f64 = v
-                            .iter()
-                            .filter_map(|&(i, w)| idx.binary_search(&i).ok().map(|p| w * val[p]))
-                            .sum();
-                        let s = if dn > 0.0 && tn > 0.0 {
-                            dot / (dn * tn)
-                        } else {
-                            0.0
-                        };
-                        (d, s)
-                    })
-                    .collect();
+                    .filter_map(|&(i, w)| idx.binary_search(&i).ok().map(|p| w * val[p]))
+                    .sum();
+                if dn > 0.0 && tn > 0.0 {
+                    dot / (dn * tn)
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        members
+            .iter()
+            .map(|m| {
+                let mut scored: Vec<(usize, f64)> = m.iter().map(|&d| (d, scores[d])).collect();
                 scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
                 scored.truncate(n);
                 scored.into_iter().map(|(d, _)| d).collect()
