@@ -1,23 +1,29 @@
-//! Bit-identical embeddings with 1 and 2 compute threads (own test binary: it sets env vars).
+//! Bit-identical embeddings on any number of compute threads (own test binary: it sets env vars).
 
 mod common;
 
 use bertopic_embed::*;
 
+/// A tiny random model in `dir`, loaded with the given batch size and engine.
+fn tiny_encoder(dir: &std::path::Path, batch_size: usize, engine: Engine) -> SentenceEncoder {
+    common::make_tiny(dir, 64, Some(48));
+    let m = resolve_model(dir.to_str().unwrap(), &ResolveOptions::default()).unwrap();
+    SentenceEncoder::load(
+        &m,
+        EncoderOptions {
+            batch_size,
+            engine,
+            ..Default::default()
+        },
+    )
+    .unwrap()
+}
+
 #[test]
 fn one_and_two_threads_bit_identical() {
     // The fast engine runs batches on rayon's pool: compare explicit 1- and 2-thread pools.
     let d = tempfile::tempdir().unwrap();
-    common::make_tiny(d.path(), 64, Some(48));
-    let m = resolve_model(d.path().to_str().unwrap(), &ResolveOptions::default()).unwrap();
-    let enc = SentenceEncoder::load(
-        &m,
-        EncoderOptions {
-            batch_size: 4,
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let enc = tiny_encoder(d.path(), 4, Engine::Fast);
     let t = common::texts(40);
     let run = |threads: usize| {
         rayon::ThreadPoolBuilder::new()
@@ -34,17 +40,7 @@ fn one_and_two_threads_bit_identical() {
 
 fn candle_engine_one_and_two_threads() {
     let d = tempfile::tempdir().unwrap();
-    common::make_tiny(d.path(), 64, Some(48));
-    let m = resolve_model(d.path().to_str().unwrap(), &ResolveOptions::default()).unwrap();
-    let enc = SentenceEncoder::load(
-        &m,
-        EncoderOptions {
-            batch_size: 16,
-            engine: Engine::Candle,
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let enc = tiny_encoder(d.path(), 16, Engine::Candle);
     let t = common::texts(40);
     // candle reads RAYON_NUM_THREADS on every matmul; this binary has a single test, so no race.
     std::env::set_var("RAYON_NUM_THREADS", "1");

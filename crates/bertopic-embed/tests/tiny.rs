@@ -204,21 +204,22 @@ fn precomputed_rows() {
     ));
 }
 
-#[test]
-fn fast_and_candle_engines_agree() {
-    let d = tempfile::tempdir().unwrap();
-    make_tiny(d.path(), 32, Some(24));
-    let fast = load(d.path(), EncoderOptions::default());
+/// Fast and candle engines give the same vectors (to rounding) for the model in `dir`, at each
+/// batch size; returns the fast encoder and the token ids for further checks.
+fn assert_engines_agree(
+    dir: &std::path::Path,
+    batches: &[usize],
+) -> (SentenceEncoder, Vec<Vec<u32>>) {
+    let fast = load(dir, EncoderOptions::default());
     let candle = load(
-        d.path(),
+        dir,
         EncoderOptions {
             engine: Engine::Candle,
             ..Default::default()
         },
     );
-    let t = texts(37);
-    for bs in [1, 8, 32] {
-        let ids = fast.tokenize(&t).unwrap();
+    let ids = fast.tokenize(&texts(37)).unwrap();
+    for &bs in batches {
         let a = fast.embed_ids(&ids, bs).unwrap();
         let b = candle.embed_ids(&ids, bs).unwrap();
         assert!(
@@ -227,6 +228,14 @@ fn fast_and_candle_engines_agree() {
             max_abs_diff(&a, &b)
         );
     }
+    (fast, ids)
+}
+
+#[test]
+fn fast_and_candle_engines_agree() {
+    let d = tempfile::tempdir().unwrap();
+    make_tiny(d.path(), 32, Some(24));
+    assert_engines_agree(d.path(), &[1, 8, 32]);
 }
 
 #[test]
@@ -264,25 +273,7 @@ fn bad_token_ids_are_typed_errors() {
 fn xlm_roberta_engines_agree() {
     let d = tempfile::tempdir().unwrap();
     common::make_tiny_xlmr(d.path(), 32, Some(24));
-    let fast = load(d.path(), EncoderOptions::default());
-    let candle = load(
-        d.path(),
-        EncoderOptions {
-            engine: Engine::Candle,
-            ..Default::default()
-        },
-    );
-    let t = texts(37);
-    let ids = fast.tokenize(&t).unwrap();
-    for bs in [1, 8] {
-        let a = fast.embed_ids(&ids, bs).unwrap();
-        let b = candle.embed_ids(&ids, bs).unwrap();
-        assert!(
-            max_abs_diff(&a, &b) <= 1e-5,
-            "batch {bs}: engines differ by {}",
-            max_abs_diff(&a, &b)
-        );
-    }
+    let (fast, ids) = assert_engines_agree(d.path(), &[1, 8]);
     // Positions matter: the same model read as BERT (no offset) gives other vectors.
     let mut cfg: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(d.path().join("config.json")).unwrap())
