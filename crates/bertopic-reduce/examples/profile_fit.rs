@@ -1,6 +1,6 @@
 //! Per-stage timing of a UMAP fit (k-NN, fuzzy graph, spectral init, schedule, SGD) on a .npy of
 //! embeddings, repeated to take the best total on a noisy machine.
-//! `cargo run --release -p bertopic-reduce --example profile_fit -- <path.npy> [n] [repeats] [exact_knn_max]`
+//! `cargo run --release -p bertopic-reduce --example profile_fit -- <path.npy> [n] [repeats] [exact_knn_max] [n_components]`
 //! (default: the sotu MiniLM embeddings, all rows, 3 repeats, the default exact k-NN limit; n
 //! beyond the file's rows tiles it with small noise, like the bench).
 use bertopic_reduce::{read_npy_f32, Reducer, Umap, UmapParams};
@@ -46,6 +46,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut params = UmapParams::default();
     if let Some(m) = args.get(4) {
         params.exact_knn_max = m.parse()?;
+    }
+    if let Some(c) = args.get(5) {
+        params.n_components = c.parse()?;
     }
     let umap = Umap::new(params)?;
     let mut best = f64::INFINITY;

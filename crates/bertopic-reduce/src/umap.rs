@@ -702,7 +702,7 @@ fn optimize_d<const D: usize>(
             .with_min_len(1024)
             .enumerate()
             .for_each_init(
-                || Scratch::new(ctx.cap, if D > 0 { 0 } else { dim }),
+                || Scratch::new(ctx.cap, dim, D == 0),
                 |sc, (i, yi)| {
                     yi.copy_from_slice(&snap[i * dim..(i + 1) * dim]);
                     row_update::<D>(ctx, sc, tails_src, i, epoch, yi, alpha);
@@ -712,31 +712,47 @@ fn optimize_d<const D: usize>(
     }
 }
 
-/// Per-thread buffers: sample indices, and for a run-time dimension the per-coordinate lane
-/// sums (a compile-time dimension keeps those on the stack).
+/// Per-thread buffers for one row's samples, in blocks of [`LANES`]: sample indices, the
+/// coordinate differences (block-major: a block's `dim` lane vectors together), squared lengths
+/// and coefficients; and for a run-time dimension the per-coordinate lane sums.
 struct Scratch {
     idx: Vec<u32>,
-    acc: Vec<[f32; LANES]>,
     diff: Vec<[f32; LANES]>,
+    d2: Vec<[f32; LANES]>,
+    coef: Vec<[f32; LANES]>,
+    acc: Vec<[f32; LANES]>,
     tail: Vec<f32>,
 }
 
 impl Scratch {
-    fn new(cap: usize, dim: usize) -> Self {
+    /// `cap`: most samples of one row; `dim`: embedding dimension; `runtime_dim`: the lane sums
+    /// live here rather than on the stack.
+    fn new(cap: usize, dim: usize, runtime_dim: bool) -> Self {
+        let blocks = cap.div_ceil(LANES).max(1);
+        let sums = if runtime_dim { dim } else { 0 };
         Self {
-            idx: vec![0; cap],
-            acc: vec![[0.0; LANES]; dim],
-            diff: vec![[0.0; LANES]; dim],
-            tail: vec![0.0; dim],
+            idx: vec![0; blocks * LANES],
+            diff: vec![[0.0; LANES]; blocks * dim],
+            d2: vec![[0.0; LANES]; blocks],
+            coef: vec![[0.0; LANES]; blocks],
+            acc: vec![[0.0; LANES]; sums],
+            tail: vec![0.0; sums],
         }
     }
 }
 
-/// Per-row lane sums and differences, borrowed from the stack or from [`Scratch`].
+/// Per-row lane sums, borrowed from the stack or from [`Scratch`].
 struct RowBufs<'a> {
     acc: &'a mut [[f32; LANES]],
-    diff: &'a mut [[f32; LANES]],
     tail: &'a mut [f32],
+}
+
+/// The per-row sample buffers of [`Scratch`].
+struct SampleBufs<'a> {
+    idx: &'a mut [u32],
+    diff: &'a mut [[f32; LANES]],
+    d2: &'a mut [[f32; LANES]],
+    coef: &'a mut [[f32; LANES]],
 }
 
 /// One row's SGD step, in the AVX2 build when the CPU has it.
@@ -750,29 +766,40 @@ fn row_update<const D: usize>(
     yi: &mut [f32],
     alpha: f32,
 ) {
-    let (mut acc, mut diff) = ([[0.0f32; LANES]; D], [[0.0f32; LANES]; D]);
+    let mut acc = [[0.0f32; LANES]; D];
     let mut tail = [0.0f32; D];
-    let bufs = if D > 0 {
+    let Scratch {
+        idx,
+        diff,
+        d2,
+        coef,
+        acc: acc_rt,
+        tail: tail_rt,
+    } = sc;
+    let sums = if D > 0 {
         RowBufs {
             acc: &mut acc,
-            diff: &mut diff,
             tail: &mut tail,
         }
     } else {
         RowBufs {
-            acc: &mut sc.acc,
-            diff: &mut sc.diff,
-            tail: &mut sc.tail,
+            acc: acc_rt,
+            tail: tail_rt,
         }
     };
-    let idx = &mut sc.idx;
+    let bufs = SampleBufs {
+        idx,
+        diff,
+        d2,
+        coef,
+    };
     #[cfg(target_arch = "x86_64")]
     if ctx.avx2 {
         // SAFETY: `ctx.avx2` is set only when the running CPU reports AVX2.
-        unsafe { row_update_avx2::<D>(ctx, idx, bufs, tails_src, i, epoch, yi, alpha) };
+        unsafe { row_update_avx2::<D>(ctx, bufs, sums, tails_src, i, epoch, yi, alpha) };
         return;
     }
-    row_update_body::<D>(ctx, idx, bufs, tails_src, i, epoch, yi, alpha);
+    row_update_body::<D>(ctx, bufs, sums, tails_src, i, epoch, yi, alpha);
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -780,15 +807,15 @@ fn row_update<const D: usize>(
 #[allow(clippy::too_many_arguments)]
 unsafe fn row_update_avx2<const D: usize>(
     ctx: &SgdCtx,
-    idx: &mut [u32],
-    bufs: RowBufs,
+    bufs: SampleBufs,
+    sums: RowBufs,
     tails_src: &[f32],
     i: usize,
     epoch: usize,
     yi: &mut [f32],
     alpha: f32,
 ) {
-    row_update_body::<D>(ctx, idx, bufs, tails_src, i, epoch, yi, alpha);
+    row_update_body::<D>(ctx, bufs, sums, tails_src, i, epoch, yi, alpha);
 }
 
 /// Differences yi − y_k for the eight samples of a block and their squared lengths, with one
@@ -797,7 +824,7 @@ unsafe fn row_update_avx2<const D: usize>(
 /// same bits.
 ///
 /// # Safety
-/// The CPU must have AVX2, `block` must hold at least eight indices k with
+/// The CPU must have AVX2, `block` must hold eight indices k with
 /// (k + 1) · yi.len() ≤ tails.len(), and tails.len() must fit an i32.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
@@ -830,15 +857,19 @@ const LANES: usize = 8;
 
 /// Every sample of this row and epoch is evaluated at the row's position at the start of the
 /// epoch and the summed clipped gradient is applied once. Positive samples first, then
-/// negatives, each in a fixed order: deterministic on any thread count. Samples run in blocks of
-/// [`LANES`] (gather, squared distance, coefficient and clipped products per lane); the last
-/// partial block is summed sequentially.
+/// negatives, each in a fixed order: deterministic on any thread count.
+///
+/// The samples run in blocks of [`LANES`], in three passes over all of the row's blocks:
+/// differences and squared distances (gathered), then coefficients, then the clipped products
+/// added into per-lane sums block by block (the last, partial block is summed sequentially).
+/// The first two passes carry no dependency from block to block, so the CPU overlaps the long
+/// division-and-polynomial chains of several blocks; only the last pass is ordered.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn row_update_body<const D: usize>(
     ctx: &SgdCtx,
-    idx: &mut [u32],
-    bufs: RowBufs,
+    bufs: SampleBufs,
+    sums: RowBufs,
     tails_src: &[f32],
     i: usize,
     epoch: usize,
@@ -847,6 +878,12 @@ fn row_update_body<const D: usize>(
 ) {
     let dim = if D > 0 { D } else { ctx.dim };
     let s = ctx.s;
+    let SampleBufs {
+        idx,
+        diff,
+        d2,
+        coef,
+    } = bufs;
     let (e0, e1) = (s.indptr[i], s.indptr[i + 1]);
     // Sampled this epoch when a multiple of eps falls in (epoch, epoch+1]. (Values are ≥ 0 and
     // small, so floor equals the truncating cast; floor is one instruction in the AVX2 build.)
@@ -864,97 +901,103 @@ fn row_update_body<const D: usize>(
     let n_tail = tails_src.len() / dim;
     let mut rng = SplitMix64::from_keys(&[ctx.seed, i as u64, epoch as u64]);
     rng.fill_below(&mut idx[n_pos..m], n_tail);
-    let (a, b) = (ctx.a, ctx.b);
-    let pos_num = -2.0 * a * b;
-    let neg_num = 2.0 * b;
-    // Coefficient of sample q at squared distance x (attractive for q < n_pos).
-    let coef = |q: usize, x: f32| -> f32 {
-        let xm = x.max(f32::MIN_POSITIVE);
-        let pb = fast_pow(xm, b);
-        let q1 = 1.0 + a * pb;
-        // One division per lane: numerator and denominator are selected first.
-        let pos = q < n_pos;
-        let num = if pos { pos_num * pb } else { neg_num };
-        let den = if pos { xm * q1 } else { (0.001 + x) * q1 };
-        let c = num / den;
-        if x > 0.0 {
-            c
-        } else {
-            0.0
-        }
-    };
-    let RowBufs { acc, diff, tail } = bufs;
-    acc.fill([0.0; LANES]);
-    tail.fill(0.0);
-    let mut push = 0.0f32;
-    // Blocks of LANES samples; the last, partial block is padded with index 0 (a valid row)
-    // and only its real lanes are summed, in order, into `tail`.
-    let mut q0 = 0;
-    while q0 < m {
-        let rem = (m - q0).min(LANES);
-        let mut padded = [0u32; LANES];
-        let block: &[u32] = if rem == LANES {
-            &idx[q0..q0 + LANES]
-        } else {
-            padded[..rem].copy_from_slice(&idx[q0..m]);
-            &padded
-        };
-        let mut d2 = [0.0f32; LANES];
+    let blocks = m.div_ceil(LANES);
+    // The last block is padded with index 0 (a valid row); only its real lanes are summed.
+    idx[m..blocks * LANES].fill(0);
+
+    // Pass 1: differences and squared distances.
+    for (b, (block, d2b)) in idx[..blocks * LANES]
+        .chunks_exact(LANES)
+        .zip(d2.iter_mut())
+        .enumerate()
+    {
+        let diffb = &mut diff[b * dim..(b + 1) * dim];
         #[cfg(target_arch = "x86_64")]
-        let gathered = if ctx.gather {
+        if ctx.gather {
             // SAFETY: `ctx.gather` is set only with AVX2 present and when every offset
             // (index × dim + t < tails_src.len()) fits an i32; the indices come from the
             // schedule or from `below(n_tail)` (or are the padding 0), so they are in range.
-            unsafe { gather_block_avx2(tails_src, block, yi, diff, &mut d2) };
-            true
-        } else {
-            false
-        };
-        #[cfg(not(target_arch = "x86_64"))]
-        let gathered = false;
-        if !gathered {
-            for (l, &k) in block.iter().enumerate() {
-                let k = k as usize;
-                let yk = &tails_src[k * dim..(k + 1) * dim];
-                for t in 0..dim {
-                    let x = yi[t] - yk[t];
-                    diff[t][l] = x;
-                    d2[l] += x * x;
-                }
+            unsafe { gather_block_avx2(tails_src, block, yi, diffb, d2b) };
+            continue;
+        }
+        *d2b = [0.0; LANES];
+        for (l, &k) in block.iter().enumerate() {
+            let k = k as usize;
+            let yk = &tails_src[k * dim..(k + 1) * dim];
+            for t in 0..dim {
+                let x = yi[t] - yk[t];
+                diffb[t][l] = x;
+                d2b[l] += x * x;
             }
         }
-        let mut c = [0.0f32; LANES];
-        for l in 0..LANES {
-            c[l] = coef(q0 + l, d2[l]);
-        }
-        if rem == LANES {
-            for (a8, d8) in acc.iter_mut().zip(diff.iter()) {
-                // Through local copies: acc and diff arrive as two slices the optimiser cannot
-                // prove disjoint, which otherwise keeps this loop scalar.
-                let (mut a, d) = (*a8, *d8);
-                for l in 0..LANES {
-                    a[l] += clip(c[l] * d[l]);
-                }
-                *a8 = a;
-            }
-        } else {
-            for (tl, d8) in tail.iter_mut().zip(diff.iter()) {
-                let mut sum = 0.0f32;
-                for l in 0..rem {
-                    sum += clip(c[l] * d8[l]);
-                }
-                *tl = sum;
-            }
-        }
-        if ctx.fit {
-            for (q, (&dd, &k)) in (q0..).zip(d2[..rem].iter().zip(&block[..rem])) {
-                if q >= n_pos && dd == 0.0 && k as usize != i {
-                    push += 4.0;
-                }
-            }
-        }
-        q0 += LANES;
     }
+
+    // Pass 2: coefficient of sample q at squared distance x (attractive for q < n_pos).
+    let (a, b) = (ctx.a, ctx.b);
+    let pos_num = -2.0 * a * b;
+    let neg_num = 2.0 * b;
+    // Coincident negative samples (other than the row itself) are counted per lane on the way.
+    let mut coincident = [0u32; LANES];
+    for (blk, ((cb, d2b), kb)) in coef[..blocks]
+        .iter_mut()
+        .zip(&d2[..blocks])
+        .zip(idx.chunks_exact(LANES))
+        .enumerate()
+    {
+        // Local copies again keep the lane loop vectorised.
+        let (x8, mut c8) = (*d2b, [0.0f32; LANES]);
+        let k8: [u32; LANES] = kb.try_into().expect("LANES-long chunk");
+        for l in 0..LANES {
+            let x = x8[l];
+            let q = blk * LANES + l;
+            coincident[l] += (q >= n_pos && q < m && x == 0.0 && k8[l] as usize != i) as u32;
+            let xm = x.max(f32::MIN_POSITIVE);
+            let pb = fast_pow(xm, b);
+            let q1 = 1.0 + a * pb;
+            // One division per lane: numerator and denominator are selected first.
+            let pos = q < n_pos;
+            let num = if pos { pos_num * pb } else { neg_num };
+            let den = if pos { xm * q1 } else { (0.001 + x) * q1 };
+            let c = num / den;
+            c8[l] = if x > 0.0 { c } else { 0.0 };
+        }
+        *cb = c8;
+    }
+
+    // Pass 3: clipped products into the lane sums, block by block.
+    let RowBufs { acc, tail } = sums;
+    acc.fill([0.0; LANES]);
+    tail.fill(0.0);
+    let full = m / LANES;
+    for (cb, diffb) in coef[..full].iter().zip(diff.chunks_exact(dim)) {
+        for (a8, d) in acc.iter_mut().zip(diffb) {
+            // Through a local copy: acc and diff arrive as two slices the optimiser cannot
+            // prove disjoint, which otherwise keeps this loop scalar.
+            let mut a = *a8;
+            for l in 0..LANES {
+                a[l] += clip(cb[l] * d[l]);
+            }
+            *a8 = a;
+        }
+    }
+    let rem = m - full * LANES;
+    if rem > 0 {
+        let cb = &coef[full];
+        for (tl, d) in tail.iter_mut().zip(&diff[full * dim..(full + 1) * dim]) {
+            let mut sum = 0.0f32;
+            for l in 0..rem {
+                sum += clip(cb[l] * d[l]);
+            }
+            *tl = sum;
+        }
+    }
+    // Coincident negatives get a fixed push of 4 each; the count is exact, so 4·count equals
+    // the running sum of fours.
+    let push = if ctx.fit {
+        4.0 * coincident.iter().sum::<u32>() as f32
+    } else {
+        0.0
+    };
     for t in 0..dim {
         let a8 = &acc[t];
         let sum =
