@@ -363,12 +363,13 @@ fn spectral_init(g: &Csr, n: usize, dim: usize, seed: u64) -> Option<Vec<f32>> {
     // Shifted operator (I + M)/2 has spectrum in [0, 1], so power iteration favours M's top end.
     // Applied to all m vectors at once on a row-major n×m block: one pass over the graph, the m
     // values of a neighbour contiguous. Each output is summed over the row's edges in CSR order.
-    let apply_block = |x: &[f64]| -> Vec<f64> {
-        let mut out = vec![0.0f64; n * m];
+    // Writes into `out` (reused: a fresh n×m block per call cost page faults).
+    let apply_block = |x: &[f64], out: &mut [f64]| {
         out.par_chunks_mut(m)
             .with_min_len(256)
             .enumerate()
             .for_each(|(i, o)| {
+                o.fill(0.0);
                 let (e0, e1) = (g.indptr[i], g.indptr[i + 1]);
                 for (&j, &w) in g.indices[e0..e1].iter().zip(&wd[e0..e1]) {
                     let j = j as usize;
@@ -380,16 +381,13 @@ fn spectral_init(g: &Csr, n: usize, dim: usize, seed: u64) -> Option<Vec<f32>> {
                     *oc = 0.5 * (xc + dinv[i] * *oc);
                 }
             });
-        out
     };
-    let to_block = |q: &[Vec<f64>]| -> Vec<f64> {
-        let mut x = vec![0.0f64; n * m];
+    let to_block = |q: &[Vec<f64>], x: &mut [f64]| {
         for (c, v) in q.iter().enumerate() {
             for (i, &val) in v.iter().enumerate() {
                 x[i * m + c] = val;
             }
         }
-        x
     };
     let from_block = |x: &[f64]| -> Vec<Vec<f64>> {
         (0..m)
@@ -429,10 +427,12 @@ fn spectral_init(g: &Csr, n: usize, dim: usize, seed: u64) -> Option<Vec<f32>> {
     // rounds were tried (24 / 15): the init then separates clusters less and HDBSCAN on the
     // 1k reference collapsed to 5 clusters (tests/umap_hdbscan.rs failed), so keep these.
     let rounds = if n <= 10_000 { 40 } else { 25 };
+    let (mut x, mut y) = (vec![0.0f64; n * m], vec![0.0f64; n * m]);
     for _ in 0..rounds {
-        let mut x = to_block(&q);
+        to_block(&q, &mut x);
         for _ in 0..4 {
-            x = apply_block(&x);
+            apply_block(&x, &mut y);
+            std::mem::swap(&mut x, &mut y);
         }
         q = from_block(&x);
         if !orthonormalise(&mut q) {
@@ -440,7 +440,9 @@ fn spectral_init(g: &Csr, n: usize, dim: usize, seed: u64) -> Option<Vec<f32>> {
         }
     }
     // Rayleigh–Ritz on the subspace.
-    let aq: Vec<Vec<f64>> = from_block(&apply_block(&to_block(&q)));
+    to_block(&q, &mut x);
+    apply_block(&x, &mut y);
+    let aq: Vec<Vec<f64>> = from_block(&y);
     let mut h = vec![0.0f64; m * m];
     for r in 0..m {
         for c in 0..m {
