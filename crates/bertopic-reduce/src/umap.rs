@@ -361,26 +361,12 @@ fn spectral_init(g: &Csr, n: usize, dim: usize, seed: u64) -> Option<Vec<f32>> {
         })
         .collect();
     // Shifted operator (I + M)/2 has spectrum in [0, 1], so power iteration favours M's top end.
-    // Applied to all m vectors at once on a row-major n×m block: one pass over the graph, the m
-    // values of a neighbour contiguous. Each output is summed over the row's edges in CSR order.
-    // Writes into `out` (reused: a fresh n×m block per call cost page faults).
-    let apply_block = |x: &[f64], out: &mut [f64]| {
-        out.par_chunks_mut(m)
-            .with_min_len(256)
-            .enumerate()
-            .for_each(|(i, o)| {
-                o.fill(0.0);
-                let (e0, e1) = (g.indptr[i], g.indptr[i + 1]);
-                for (&j, &w) in g.indices[e0..e1].iter().zip(&wd[e0..e1]) {
-                    let j = j as usize;
-                    for (oc, &xc) in o.iter_mut().zip(&x[j * m..(j + 1) * m]) {
-                        *oc += w * xc;
-                    }
-                }
-                for (oc, &xc) in o.iter_mut().zip(&x[i * m..(i + 1) * m]) {
-                    *oc = 0.5 * (xc + dinv[i] * *oc);
-                }
-            });
+    // Applied to all m vectors at once (see `apply_shifted`). Writes into `out` (reused: a fresh n×m block per call cost page faults). The usual
+    // block widths get a compile-time width (the row sums then live in registers).
+    let apply_block = |x: &[f64], out: &mut [f64]| match m {
+        10 => apply_shifted::<10>(g, &wd, &dinv, m, x, out),
+        7 => apply_shifted::<7>(g, &wd, &dinv, m, x, out),
+        _ => apply_shifted::<0>(g, &wd, &dinv, m, x, out),
     };
     let to_block = |q: &[Vec<f64>], x: &mut [f64]| {
         for (c, v) in q.iter().enumerate() {
@@ -478,6 +464,52 @@ fn spectral_init(g: &Csr, n: usize, dim: usize, seed: u64) -> Option<Vec<f32>> {
     out.iter_mut()
         .for_each(|x| *x += (1e-4 * nrng.normal()) as f32);
     Some(out)
+}
+
+/// One application of the shifted operator (I + D^-1/2 W D^-1/2)/2 to the row-major n×m block
+/// `x`, into `out`: one pass over the graph, the m values of a neighbour contiguous, each output
+/// summed over the row's edges in CSR order. `M` > 0 fixes the width at compile time (same
+/// arithmetic, same bits); 0 uses `m`.
+fn apply_shifted<const M: usize>(
+    g: &Csr,
+    wd: &[f64],
+    dinv: &[f64],
+    m: usize,
+    x: &[f64],
+    out: &mut [f64],
+) {
+    let m = if M > 0 { M } else { m };
+    out.par_chunks_mut(m)
+        .with_min_len(256)
+        .enumerate()
+        .for_each(|(i, o)| {
+            let (e0, e1) = (g.indptr[i], g.indptr[i + 1]);
+            let edges = g.indices[e0..e1].iter().zip(&wd[e0..e1]);
+            let xi = &x[i * m..(i + 1) * m];
+            if M > 0 {
+                let mut acc = [0.0f64; M];
+                for (&j, &w) in edges {
+                    let xj = &x[j as usize * M..(j as usize + 1) * M];
+                    for c in 0..M {
+                        acc[c] += w * xj[c];
+                    }
+                }
+                for c in 0..M {
+                    o[c] = 0.5 * (xi[c] + dinv[i] * acc[c]);
+                }
+            } else {
+                o.fill(0.0);
+                for (&j, &w) in edges {
+                    let j = j as usize;
+                    for (oc, &xc) in o.iter_mut().zip(&x[j * m..(j + 1) * m]) {
+                        *oc += w * xc;
+                    }
+                }
+                for (oc, &xc) in o.iter_mut().zip(xi) {
+                    *oc = 0.5 * (xc + dinv[i] * *oc);
+                }
+            }
+        });
 }
 
 /// Connected components of the symmetric graph (union–find): a label per point, numbered in
