@@ -2,7 +2,6 @@
 
 use std::collections::HashSet;
 use std::fmt;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
@@ -103,34 +102,39 @@ impl Default for TokenizerConfig {
 #[derive(Debug, Clone)]
 pub struct Tokenizer {
     cfg: TokenizerConfig,
-    /// Language list plus extra words, in one set with a fast hasher (hot path).
-    stop: HashSet<Box<str>, BuildHasherDefault<Fnv>>,
+    /// Language list plus extra words of at most 15 bytes, packed by [`short_key`] (hot path:
+    /// a lookup hashes one integer and never compares bytes behind a pointer).
+    stop_short: HashSet<u128, foldhash::fast::FixedState>,
+    /// Longer stop words (only from `extra_stop_words` with the built-in lists).
+    stop_long: HashSet<Box<str>, foldhash::fast::FixedState>,
     /// Longest stop word in bytes: longer tokens skip the lookup.
     max_stop_len: usize,
 }
 
-/// FNV-1a: stop-word keys are short, so this beats SipHash; no untrusted-key DoS concern here
-/// because the set is fixed at construction.
-#[derive(Default)]
-struct Fnv(u64);
-
-impl Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
+/// The bytes of a word of at most 15 bytes, zero-padded, with the length in the last byte (so
+/// the packing is injective); `None` for longer words.
+#[inline]
+fn short_key(word: &[u8]) -> Option<u128> {
+    if word.len() > 15 {
+        return None;
     }
-    fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
-        };
-        for &b in bytes {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-        self.0 = h;
-    }
+    let mut buf = [0u8; 16];
+    buf[..word.len()].copy_from_slice(word);
+    buf[15] = word.len() as u8;
+    Some(u128::from_le_bytes(buf))
 }
+
+/// ASCII bytes that Python's `\w` matches: letters, digits, underscore.
+const ASCII_WORD: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric() || c == b'_';
+        b += 1;
+    }
+    t
+};
 
 /// Largest accepted `max_n`; longer n-grams are never useful for topic words and blow up memory.
 const MAX_NGRAM: usize = 16;
@@ -159,7 +163,7 @@ impl Tokenizer {
                 reason: "must be at least 1".into(),
             });
         }
-        let mut stop: HashSet<Box<str>, BuildHasherDefault<Fnv>> = HashSet::default();
+        let mut stop: Vec<Box<str>> = Vec::new();
         let lists: &[&HashSet<&'static str>] = match cfg.language {
             Language::English => &[english_stop_words()],
             Language::Indonesian => &[indonesian_stop_words()],
@@ -178,9 +182,22 @@ impl Tokenizer {
             .into_boxed_str()
         }));
         let max_stop_len = stop.iter().map(|w| w.len()).max().unwrap_or(0);
+        let mut stop_short = HashSet::default();
+        let mut stop_long = HashSet::default();
+        for w in stop {
+            match short_key(w.as_bytes()) {
+                Some(k) => {
+                    stop_short.insert(k);
+                }
+                None => {
+                    stop_long.insert(w);
+                }
+            }
+        }
         Ok(Self {
             cfg,
-            stop,
+            stop_short,
+            stop_long,
             max_stop_len,
         })
     }
@@ -192,12 +209,22 @@ impl Tokenizer {
 
     /// Whether `word` is removed as a stop word (language list or extra words).
     pub fn is_stop_word(&self, word: &str) -> bool {
-        word.len() <= self.max_stop_len && self.stop.contains(word)
+        word.len() <= self.max_stop_len
+            && match short_key(word.as_bytes()) {
+                Some(k) => self.stop_short.contains(&k),
+                None => self.stop_long.contains(word),
+            }
     }
 
     /// Calls `f` for every kept word of `text` without allocating per token
     /// (one buffer per call when lower-casing non-trivial text).
     pub fn for_each_word<F: FnMut(&str)>(&self, text: &str, f: F) {
+        if text.is_ascii() {
+            // ASCII case mapping never changes token boundaries, so tokens are lower-cased
+            // one by one instead of copying the whole text.
+            self.scan_ascii(text, f);
+            return;
+        }
         let lowered;
         let text = if self.cfg.lowercase && text.chars().any(char::is_uppercase) {
             lowered = text.to_lowercase();
@@ -206,6 +233,39 @@ impl Tokenizer {
             text
         };
         self.scan(text, f);
+    }
+
+    /// [`scan`](Self::scan) for ASCII text, lower-casing each kept token (when configured)
+    /// instead of the text: same tokens, same order.
+    fn scan_ascii<F: FnMut(&str)>(&self, text: &str, mut f: F) {
+        let min_len = self.cfg.min_token_len.max(2);
+        let bytes = text.as_bytes();
+        let n = bytes.len();
+        let mut lowered = String::new();
+        let mut i = 0;
+        while i < n {
+            while i < n && !ASCII_WORD[usize::from(bytes[i])] {
+                i += 1;
+            }
+            let start = i;
+            while i < n && ASCII_WORD[usize::from(bytes[i])] {
+                i += 1;
+            }
+            if i - start < min_len {
+                continue;
+            }
+            // ASCII: byte offsets are char boundaries.
+            let mut w = &text[start..i];
+            if self.cfg.lowercase && w.bytes().any(|b| b.is_ascii_uppercase()) {
+                lowered.clear();
+                lowered.push_str(w);
+                lowered.make_ascii_lowercase();
+                w = lowered.as_str();
+            }
+            if !self.is_stop_word(w) {
+                f(w);
+            }
+        }
     }
 
     /// Token scan over text that is already lower-cased as configured.
@@ -294,6 +354,80 @@ impl Tokenizer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// The token rules written the plain way: lower-case the whole text, split into maximal
+    /// runs of `\w` characters, keep runs of at least `min_len` characters that are not stop
+    /// words. The fast paths (ASCII scan, packed stop-word keys) must agree with it.
+    fn reference_words(t: &Tokenizer, text: &str) -> Vec<String> {
+        let text = if t.cfg.lowercase {
+            text.to_lowercase()
+        } else {
+            text.to_string()
+        };
+        let min_len = t.cfg.min_token_len.max(2);
+        let mut stop: HashSet<String> = HashSet::new();
+        match t.cfg.language {
+            Language::English => stop.extend(english_stop_words().iter().map(|w| w.to_string())),
+            Language::Indonesian => {
+                stop.extend(indonesian_stop_words().iter().map(|w| w.to_string()))
+            }
+            Language::Multilingual => {
+                stop.extend(english_stop_words().iter().map(|w| w.to_string()));
+                stop.extend(indonesian_stop_words().iter().map(|w| w.to_string()));
+            }
+            Language::None => {}
+        }
+        for w in &t.cfg.extra_stop_words {
+            stop.insert(if t.cfg.lowercase {
+                w.to_lowercase()
+            } else {
+                w.clone()
+            });
+        }
+        let mut out = Vec::new();
+        let mut cur = String::new();
+        for c in text.chars().chain(std::iter::once(' ')) {
+            if is_word_char(c) {
+                cur.push(c);
+            } else {
+                if cur.chars().count() >= min_len && !stop.contains(&cur) {
+                    out.push(cur.clone());
+                }
+                cur.clear();
+            }
+        }
+        out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        #[test]
+        fn fast_scan_matches_reference(
+            parts in proptest::collection::vec(
+                "[a-zA-Z0-9_]{0,20}|The|AND|yang|[ .,'\n\t-]{1,3}|[éŁİßΣ][a-zé]{0,4}|SupercalifragilisticExtra",
+                0..40,
+            ),
+            lang in 0..4usize,
+            lowercase in any::<bool>(),
+            min_len in 1..5usize,
+            extra in 0..3usize,
+        ) {
+            let text: String = parts.concat();
+            let t = Tokenizer::new(TokenizerConfig {
+                language: [Language::English, Language::Indonesian, Language::Multilingual, Language::None][lang],
+                lowercase,
+                min_token_len: min_len,
+                extra_stop_words: ["Ab", "supercalifragilisticextra", "Σσ"][..extra]
+                    .iter()
+                    .map(|w| w.to_string())
+                    .collect(),
+                ..Default::default()
+            })
+            .unwrap();
+            prop_assert_eq!(t.words(&text), reference_words(&t, &text));
+        }
+    }
 
     fn tok(cfg: TokenizerConfig) -> Tokenizer {
         Tokenizer::new(cfg).unwrap()

@@ -26,6 +26,7 @@ mod llm;
 mod model;
 mod params;
 mod sparse;
+mod terms;
 mod vectorizer;
 
 pub use ctfidf::{avg_nr_samples, idf, top_terms, weigh_row};

@@ -8,7 +8,8 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::ctfidf::{self, top_terms, weigh_row};
-use crate::vectorizer::{fit_counts, preprocess_text, transform_counts};
+use crate::terms::TermIndex;
+use crate::vectorizer::{fit_counts, push_preprocessed, transform_counts, utf8};
 use crate::{mmr, Analyzer, CsrMatrix, Embed, RepresentError, RepresentParams};
 
 /// A fitted topic representation: vocabulary, c-TF-IDF matrix (topics × terms), top words,
@@ -43,7 +44,7 @@ pub struct TopicRepresentation {
 /// `CountVectorizer` analyzer: tokens, stop words removed, n-grams).
 ///
 /// Each topic's documents are joined with `" "`, cleaned as BERTopic does (see
-/// [`preprocess_text`]) and counted; weights follow BERTopic's `ClassTfidfTransformer`.
+/// [`preprocess_text`](crate::preprocess_text)) and counted; weights follow BERTopic's `ClassTfidfTransformer`.
 pub fn fit(
     docs: &[String],
     labels: &[i64],
@@ -85,15 +86,23 @@ pub fn fit_with_embedder<E: Display>(
     }
     let topic_ids: Vec<i64> = groups.keys().copied().collect();
     let members: Vec<Vec<usize>> = groups.into_values().collect();
+    // Each topic's documents joined with " " and cleaned in one pass (cleaning is per
+    // character, so cleaning the parts equals cleaning the joined text).
     let class_texts: Vec<String> = members
         .par_iter()
         .map(|m| {
-            let joined = m
-                .iter()
-                .map(|&i| docs[i].as_str())
-                .collect::<Vec<_>>()
-                .join(" ");
-            preprocess_text(&joined, params.strip_non_alphanumeric)
+            let len = m.iter().map(|&i| docs[i].len() + 1).sum();
+            let mut joined = Vec::with_capacity(len);
+            for (k, &i) in m.iter().enumerate() {
+                if k > 0 {
+                    joined.push(b' ');
+                }
+                push_preprocessed(&mut joined, &docs[i], params.strip_non_alphanumeric);
+            }
+            if joined.is_empty() {
+                joined.extend_from_slice(b"emptydoc");
+            }
+            utf8(joined)
         })
         .collect();
     let counts = fit_counts(&class_texts, analyzer, &params.vectorizer)?;
@@ -160,6 +169,9 @@ fn to_csr(rows: &[Vec<(usize, f64)>], n_cols: usize) -> CsrMatrix {
     m
 }
 
+/// Marks a term absent from the topic row in the dense position table.
+const NOT_IN_ROW: usize = usize::MAX;
+
 fn norm(v: &[(usize, f64)]) -> f64 {
     v.iter().map(|&(_, w)| w * w).sum::<f64>().sqrt()
 }
@@ -206,12 +218,8 @@ impl TopicRepresentation {
         self.ctfidf.to_dense()
     }
 
-    fn term_index(&self) -> HashMap<&str, usize> {
-        self.vocabulary
-            .iter()
-            .enumerate()
-            .map(|(i, w)| (w.as_str(), i))
-            .collect()
+    fn term_index(&self) -> TermIndex<'_> {
+        TermIndex::new(&self.vocabulary)
     }
 
     /// c-TF-IDF vector of one text (raw text, as BERTopic's `transform` path: no cleaning).
@@ -219,7 +227,7 @@ impl TopicRepresentation {
         &self,
         text: &str,
         analyzer: &Analyzer<'_>,
-        index: &HashMap<&str, usize>,
+        index: &TermIndex<'_>,
     ) -> Vec<(usize, f64)> {
         let counts: Vec<(usize, f64)> = transform_counts(text, analyzer, index)
             .into_iter()
@@ -295,12 +303,6 @@ impl TopicRepresentation {
             return vec![Vec::new(); members.len()];
         }
         let index = self.term_index();
-        let mut topic_of = vec![usize::MAX; docs.len()];
-        for (t, m) in members.iter().enumerate() {
-            for &d in m {
-                topic_of[d] = t;
-            }
-        }
         let topic_norm: Vec<f64> = (0..members.len())
             .map(|t| {
                 self.ctfidf
@@ -312,29 +314,63 @@ impl TopicRepresentation {
                     .sqrt()
             })
             .collect();
-        // Scored per document, not per topic: the outlier topic alone can hold 40 % of the
-        // documents and would otherwise run on one thread. Same scores, same order.
-        let scores: Vec<f64> = (0..docs.len())
-            .into_par_iter()
-            .map(|d| {
-                let t = topic_of[d];
-                if t == usize::MAX {
-                    return 0.0;
-                }
-                let (idx, val) = self.ctfidf.row(t);
-                let v = self.doc_vector(&docs[d], analyzer, &index);
-                let (dn, tn) = (norm(&v), topic_norm[t]);
-                let dot: f64 = v
-                    .iter()
-                    .filter_map(|&(i, w)| idx.binary_search(&i).ok().map(|p| w * val[p]))
-                    .sum();
-                if dn > 0.0 && tn > 0.0 {
-                    dot / (dn * tn)
-                } else {
-                    0.0
-                }
-            })
+        // Scored in chunks of one topic's documents, not per topic: the outlier topic alone
+        // can hold 40 % of the documents and would otherwise run on one thread. Within a chunk
+        // the topic's row is spread into a dense term → position table, so each document term
+        // is one load instead of a binary search. Same products summed in the same order.
+        const CHUNK: usize = 64;
+        let items: Vec<(usize, &[usize])> = members
+            .iter()
+            .enumerate()
+            .flat_map(|(t, m)| m.chunks(CHUNK).map(move |c| (t, c)))
             .collect();
+        let n_terms = self.vocabulary.len();
+        let chunk_scores: Vec<Vec<f64>> = items
+            .par_iter()
+            .map_init(
+                || vec![NOT_IN_ROW; n_terms],
+                |pos, &(t, chunk)| {
+                    let (idx, val) = self.ctfidf.row(t);
+                    for (p, &i) in idx.iter().enumerate() {
+                        if let Some(slot) = pos.get_mut(i) {
+                            *slot = p;
+                        }
+                    }
+                    let tn = topic_norm[t];
+                    let out = chunk
+                        .iter()
+                        .map(|&d| {
+                            let v = self.doc_vector(&docs[d], analyzer, &index);
+                            let dn = norm(&v);
+                            let dot: f64 = v
+                                .iter()
+                                .filter_map(|&(i, w)| match pos.get(i) {
+                                    Some(&p) if p != NOT_IN_ROW => Some(w * val[p]),
+                                    _ => None,
+                                })
+                                .sum();
+                            if dn > 0.0 && tn > 0.0 {
+                                dot / (dn * tn)
+                            } else {
+                                0.0
+                            }
+                        })
+                        .collect();
+                    for &i in idx {
+                        if let Some(slot) = pos.get_mut(i) {
+                            *slot = NOT_IN_ROW;
+                        }
+                    }
+                    out
+                },
+            )
+            .collect();
+        let mut scores = vec![0.0f64; docs.len()];
+        for (&(_, chunk), s) in items.iter().zip(&chunk_scores) {
+            for (&d, &v) in chunk.iter().zip(s) {
+                scores[d] = v;
+            }
+        }
         members
             .iter()
             .map(|m| {
@@ -468,4 +504,83 @@ pub(crate) fn call_embed<E: Display>(
         )));
     }
     Ok(e)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Representative-document scores computed the plain way: per document, cosine between its
+    /// c-TF-IDF vector and its topic's row found by binary search.
+    fn reference_representative(
+        rep: &TopicRepresentation,
+        docs: &[String],
+        members: &[Vec<usize>],
+        analyzer: &Analyzer<'_>,
+        n: usize,
+    ) -> Vec<Vec<usize>> {
+        let index = rep.term_index();
+        members
+            .iter()
+            .enumerate()
+            .map(|(t, m)| {
+                let (idx, val) = rep.ctfidf.row(t);
+                let tn = val.iter().map(|w| w * w).sum::<f64>().sqrt();
+                let mut scored: Vec<(usize, f64)> = m
+                    .iter()
+                    .map(|&d| {
+                        let v = rep.doc_vector(&docs[d], analyzer, &index);
+                        let dn = norm(&v);
+                        let dot: f64 = v
+                            .iter()
+                            .filter_map(|&(i, w)| idx.binary_search(&i).ok().map(|p| w * val[p]))
+                            .sum();
+                        let s = if dn > 0.0 && tn > 0.0 {
+                            dot / (dn * tn)
+                        } else {
+                            0.0
+                        };
+                        (d, s)
+                    })
+                    .collect();
+                scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+                scored.into_iter().take(n).map(|(d, _)| d).collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn representative_docs_match_binary_search_reference() {
+        // A deterministic corpus: 600 documents over a 300-word vocabulary, 7 topics (one large).
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut docs = Vec::new();
+        let mut labels = Vec::new();
+        for _ in 0..600 {
+            let n = 1 + (next() % 25) as usize;
+            let words: Vec<String> = (0..n).map(|_| format!("w{}", next() % 300)).collect();
+            docs.push(words.join(" "));
+            let l = next() % 10;
+            labels.push(if l < 4 { -1 } else { l as i64 - 4 });
+        }
+        docs.push("unseen words only".into());
+        labels.push(2);
+        let analyzer = |s: &str| s.split_whitespace().map(str::to_string).collect::<Vec<_>>();
+        let params = RepresentParams {
+            n_representative_docs: 5,
+            ..RepresentParams::default()
+        };
+        let rep = fit(&docs, &labels, &analyzer, &params).unwrap();
+        let mut members: Vec<Vec<usize>> = vec![Vec::new(); rep.topic_ids.len()];
+        for (d, l) in labels.iter().enumerate() {
+            members[rep.topic_index(*l).unwrap()].push(d);
+        }
+        let want = reference_representative(&rep, &docs, &members, &analyzer, 5);
+        assert_eq!(rep.representative_docs, want);
+    }
 }
