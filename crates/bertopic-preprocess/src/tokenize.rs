@@ -328,9 +328,18 @@ impl Tokenizer {
     /// every `n` in `ngram_range` joined by a single space (unigrams first, then bigrams, ...).
     /// Stop words are removed before n-grams are formed, as sklearn does.
     pub fn terms(&self, text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        self.for_each_term(text, |t| out.push(t.to_string()));
+        out
+    }
+
+    /// Calls `f` for every term [`terms`](Self::terms) returns, in the same order, without
+    /// allocating a `String` per term (n-grams are joined in one reused buffer).
+    pub fn for_each_term<F: FnMut(&str)>(&self, text: &str, mut f: F) {
         let (lo, hi) = self.cfg.ngram_range;
         if lo == 1 && hi == 1 {
-            return self.words(text);
+            self.for_each_word(text, f);
+            return;
         }
         let lowered;
         let src = if self.cfg.lowercase {
@@ -341,13 +350,19 @@ impl Tokenizer {
         };
         let mut toks: Vec<&str> = Vec::new();
         self.scan(src, |w| toks.push(w));
-        let mut out = Vec::new();
+        let mut buf = String::new();
         for n in lo..=hi.min(toks.len()) {
             for win in toks.windows(n) {
-                out.push(win.join(" "));
+                buf.clear();
+                for (k, w) in win.iter().enumerate() {
+                    if k > 0 {
+                        buf.push(' ');
+                    }
+                    buf.push_str(w);
+                }
+                f(&buf);
             }
         }
-        out
     }
 }
 
@@ -426,6 +441,28 @@ mod tests {
             })
             .unwrap();
             prop_assert_eq!(t.words(&text), reference_words(&t, &text));
+        }
+
+        #[test]
+        fn ngram_terms_match_reference(
+            words in proptest::collection::vec("[a-zA-Z]{1,6}|the|[éŁ][a-z]{0,3}", 0..12),
+            lo in 1..4usize,
+            extra in 0..3usize,
+        ) {
+            let text = words.join(" ");
+            let t = Tokenizer::new(TokenizerConfig {
+                ngram_range: (lo, lo + extra),
+                ..Default::default()
+            })
+            .unwrap();
+            let toks = reference_words(&t, &text);
+            let mut want = Vec::new();
+            for n in lo..=(lo + extra).min(toks.len()) {
+                for w in toks.windows(n) {
+                    want.push(w.join(" "));
+                }
+            }
+            prop_assert_eq!(t.terms(&text), want);
         }
     }
 

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use bertopic_preprocess::{Tokenizer, TokenizerConfig};
-use bertopic_represent::{fit, RepresentParams};
+use bertopic_represent::{fit, fit_streaming, RepresentParams};
 use criterion::{criterion_group, criterion_main, Criterion};
 
 fn load() -> Vec<String> {
@@ -27,11 +27,15 @@ fn bench(c: &mut Criterion) {
     let labels: Vec<i64> = (0..docs.len()).map(|i| (i / chunk) as i64 - 1).collect();
     let tokenizer = Tokenizer::new(TokenizerConfig::default()).expect("tokenizer");
     let analyzer = |s: &str| tokenizer.terms(s);
+    let stream = |s: &str, f: &mut dyn FnMut(&str)| tokenizer.for_each_term(s, f);
     let params = RepresentParams::default();
     let mut g = c.benchmark_group("ctfidf");
     g.sample_size(10).measurement_time(Duration::from_secs(20));
     g.bench_function("fit_sotu_140_topics", |b| {
         b.iter(|| fit(&docs, &labels, &analyzer, &params).expect("fit"))
+    });
+    g.bench_function("fit_streaming_sotu_140_topics", |b| {
+        b.iter(|| fit_streaming(&docs, &labels, &stream, &params).expect("fit"))
     });
     let rep = fit(&docs, &labels, &analyzer, &params).expect("fit");
     let outliers: Vec<String> = docs.iter().take(chunk).cloned().collect();

@@ -34,7 +34,7 @@ pub use diversify::{keybert_rerank, mmr};
 pub use error::RepresentError;
 pub use labels::{readable_label, word_label, GENERIC_WORDS};
 pub use llm::{sanitize_label, LabelOutcome, LlmLabeller, LlmParams, GROQ_ENDPOINT};
-pub use model::{fit, fit_with_embedder, TopicRepresentation};
+pub use model::{fit, fit_streaming, fit_with_embedder, TopicRepresentation};
 pub use params::{CtfidfParams, RepresentParams, VectorizerParams};
 pub use sparse::CsrMatrix;
 pub use vectorizer::preprocess_text;
@@ -42,6 +42,11 @@ pub use vectorizer::preprocess_text;
 /// Text → terms (tokens after stop-word removal, then n-grams), like sklearn's
 /// `CountVectorizer.build_analyzer()`. `Sync` so documents can be analysed in parallel.
 pub type Analyzer<'a> = dyn Fn(&str) -> Vec<String> + Sync + 'a;
+
+/// An [`Analyzer`] that streams: called with a text and a sink, it passes each term to the sink
+/// in the order the analyzer would return them, so no `String` is allocated per term (see
+/// [`fit_streaming`]). `Sync` so documents can be analysed in parallel.
+pub type TermStream<'a> = dyn Fn(&str, &mut dyn FnMut(&str)) + Sync + 'a;
 
 /// Texts → one embedding row each (words for MMR/KeyBERT, topic strings for MMR); the error is
 /// reported as [`RepresentError::Embedding`].

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::ctfidf::{self, top_terms, weigh_row};
 use crate::terms::TermIndex;
 use crate::vectorizer::{fit_counts, push_preprocessed, transform_counts, utf8};
-use crate::{mmr, Analyzer, CsrMatrix, Embed, RepresentError, RepresentParams};
+use crate::{mmr, Analyzer, CsrMatrix, Embed, RepresentError, RepresentParams, TermStream};
 
 /// A fitted topic representation: vocabulary, c-TF-IDF matrix (topics × terms), top words,
 /// sizes and representative documents. Rows follow [`topic_ids`](Self::topic_ids).
@@ -60,6 +60,33 @@ pub fn fit_with_embedder<E: Display>(
     docs: &[String],
     labels: &[i64],
     analyzer: &Analyzer<'_>,
+    params: &RepresentParams,
+    embed: Option<&Embed<'_, E>>,
+) -> Result<TopicRepresentation, RepresentError> {
+    fit_impl(docs, labels, &stream_of(analyzer), params, embed)
+}
+
+/// [`fit`] with a streaming analyzer: the same result bit for bit when `terms` passes the
+/// terms `analyzer` would return, in the same order, but without a `String` per term (with
+/// `bertopic-preprocess`: `&|s: &str, f: &mut dyn FnMut(&str)| tokenizer.for_each_term(s, f)`).
+pub fn fit_streaming(
+    docs: &[String],
+    labels: &[i64],
+    terms: &TermStream<'_>,
+    params: &RepresentParams,
+) -> Result<TopicRepresentation, RepresentError> {
+    fit_impl::<String>(docs, labels, terms, params, None)
+}
+
+/// An [`Analyzer`] as a [`TermStream`].
+fn stream_of<'a>(analyzer: &'a Analyzer<'_>) -> impl Fn(&str, &mut dyn FnMut(&str)) + Sync + 'a {
+    move |s: &str, f: &mut dyn FnMut(&str)| analyzer(s).iter().for_each(|t| f(t))
+}
+
+fn fit_impl<E: Display>(
+    docs: &[String],
+    labels: &[i64],
+    analyzer: &TermStream<'_>,
     params: &RepresentParams,
     embed: Option<&Embed<'_, E>>,
 ) -> Result<TopicRepresentation, RepresentError> {
@@ -226,7 +253,7 @@ impl TopicRepresentation {
     fn doc_vector(
         &self,
         text: &str,
-        analyzer: &Analyzer<'_>,
+        analyzer: &TermStream<'_>,
         index: &TermIndex<'_>,
     ) -> Vec<(usize, f64)> {
         let counts: Vec<(usize, f64)> = transform_counts(text, analyzer, index)
@@ -257,10 +284,11 @@ impl TopicRepresentation {
             *tn = val.iter().map(|w| w * w).sum::<f64>().sqrt();
         }
         let index = self.term_index();
+        let analyzer = stream_of(analyzer);
         let rows: Vec<Vec<f64>> = docs
             .par_iter()
             .map(|d| {
-                let v = self.doc_vector(d, analyzer, &index);
+                let v = self.doc_vector(d, &analyzer, &index);
                 let dn = norm(&v);
                 let mut dots = vec![0.0; n_topics];
                 for &(i, w) in &v {
@@ -296,7 +324,7 @@ impl TopicRepresentation {
         &self,
         docs: &[String],
         members: &[Vec<usize>],
-        analyzer: &Analyzer<'_>,
+        analyzer: &TermStream<'_>,
         n: usize,
     ) -> Vec<Vec<usize>> {
         if n == 0 {
@@ -516,7 +544,7 @@ mod tests {
         rep: &TopicRepresentation,
         docs: &[String],
         members: &[Vec<usize>],
-        analyzer: &Analyzer<'_>,
+        analyzer: &TermStream<'_>,
         n: usize,
     ) -> Vec<Vec<usize>> {
         let index = rep.term_index();
@@ -580,7 +608,12 @@ mod tests {
         for (d, l) in labels.iter().enumerate() {
             members[rep.topic_index(*l).unwrap()].push(d);
         }
-        let want = reference_representative(&rep, &docs, &members, &analyzer, 5);
+        let want = reference_representative(&rep, &docs, &members, &stream_of(&analyzer), 5);
         assert_eq!(rep.representative_docs, want);
+        let streamed = |s: &str, f: &mut dyn FnMut(&str)| s.split_whitespace().for_each(f);
+        assert_eq!(
+            fit_streaming(&docs, &labels, &streamed, &params).unwrap(),
+            rep
+        );
     }
 }

@@ -6,6 +6,8 @@
 
 use std::collections::HashMap;
 
+use crate::TermStream;
+
 /// Fixed-seed fast hasher: term keys are short and not adversarial, and no output depends on
 /// hash order (terms get their ids from the sorted vocabulary).
 pub(crate) type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
@@ -40,19 +42,18 @@ pub(crate) struct TermCounts {
 }
 
 impl TermCounts {
-    /// Counts `terms` (an analyzer's output).
-    pub fn of(terms: Vec<String>) -> Self {
-        let cap = terms.len() / 2 + 1;
-        let mut c = TermCounts {
-            short: FastMap::with_capacity_and_hasher(cap, Default::default()),
-            long: FastMap::default(),
-        };
-        for t in terms {
-            match short_key(&t) {
-                Some(k) => *c.short.entry(k).or_insert(0) += 1,
-                None => *c.long.entry(t).or_insert(0) += 1,
-            }
-        }
+    /// Counts the terms of `text`.
+    pub fn of(text: &str, terms: &TermStream<'_>) -> Self {
+        let mut c = TermCounts::default();
+        terms(text, &mut |t| match short_key(t) {
+            Some(k) => *c.short.entry(k).or_insert(0) += 1,
+            None => match c.long.get_mut(t) {
+                Some(n) => *n += 1,
+                None => {
+                    c.long.insert(t.to_string(), 1);
+                }
+            },
+        });
         c
     }
 }

@@ -3,7 +3,7 @@
 use rayon::prelude::*;
 
 use crate::terms::{short_term, FastMap, TermCounts, TermIndex};
-use crate::{Analyzer, RepresentError, VectorizerParams};
+use crate::{RepresentError, TermStream, VectorizerParams};
 
 /// BERTopic's `_preprocess_text`: `\n`/`\t` → space, optionally keep only `[A-Za-z0-9 ]`,
 /// and an empty result becomes `"emptydoc"`.
@@ -79,13 +79,10 @@ pub(crate) struct Counts {
 /// Fits the vocabulary on `texts` and counts terms, with sklearn's pruning rules.
 pub(crate) fn fit_counts(
     texts: &[String],
-    analyzer: &Analyzer<'_>,
+    terms: &TermStream<'_>,
     params: &VectorizerParams,
 ) -> Result<Counts, RepresentError> {
-    let maps: Vec<TermCounts> = texts
-        .par_iter()
-        .map(|t| TermCounts::of(analyzer(t)))
-        .collect();
+    let maps: Vec<TermCounts> = texts.par_iter().map(|t| TermCounts::of(t, terms)).collect();
     // Intern every term once with a provisional id (first-seen order); the ids are then
     // renumbered by sorted term, so the maps' iteration order never reaches the output.
     let mut short_ids: FastMap<u128, usize> = FastMap::default();
@@ -196,11 +193,16 @@ pub(crate) fn fit_counts(
 /// as sklearn's `transform` does).
 pub(crate) fn transform_counts(
     text: &str,
-    analyzer: &Analyzer<'_>,
+    terms: &TermStream<'_>,
     index: &TermIndex<'_>,
 ) -> Vec<(usize, u64)> {
     // Sort the ids and count runs: cheaper than a map for a document's few hundred terms.
-    let mut ids: Vec<usize> = analyzer(text).iter().filter_map(|t| index.get(t)).collect();
+    let mut ids: Vec<usize> = Vec::new();
+    terms(text, &mut |t| {
+        if let Some(i) = index.get(t) {
+            ids.push(i);
+        }
+    });
     ids.sort_unstable();
     let mut r: Vec<(usize, u64)> = Vec::new();
     for i in ids {
@@ -250,7 +252,7 @@ mod tests {
             ),
             probe in proptest::collection::vec("[a-c]{1,3}|[a-b]{14,17}|zz", 0..30),
         ) {
-            let an = |s: &str| ws(s);
+            let an = |s: &str, f: &mut dyn FnMut(&str)| s.split_whitespace().for_each(f);
             let per_text: Vec<BTreeMap<String, u64>> = texts
                 .iter()
                 .map(|t| {
