@@ -16,14 +16,28 @@ pub(crate) type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
 /// (so the packing is injective); `None` for longer terms.
 #[inline]
 pub(crate) fn short_key(term: &str) -> Option<u128> {
-    let b = term.as_bytes();
-    if b.len() > 15 {
-        return None;
-    }
-    let mut buf = [0u8; 16];
-    buf[..b.len()].copy_from_slice(b);
-    buf[15] = b.len() as u8;
-    Some(u128::from_le_bytes(buf))
+    // Overlapping fixed-size loads instead of a variable-length copy (a memcpy call per
+    // token): bytes land at their own positions, overlaps carry identical bytes.
+    let word = term.as_bytes();
+    let n = word.len();
+    let lo_hi = |a: &[u8]| -> Option<u64> { Some(u64::from_le_bytes(a.try_into().ok()?)) };
+    let lo4 = |a: &[u8]| -> Option<u64> { Some(u64::from(u32::from_le_bytes(a.try_into().ok()?))) };
+    let (lo, hi) = match n {
+        0..=3 => (
+            word.iter()
+                .rev()
+                .fold(0u64, |k, &b| (k << 8) | u64::from(b)),
+            0,
+        ),
+        4..=7 => (
+            lo4(&word[..4])? | (lo4(&word[n - 4..])? << (8 * (n - 4))),
+            0,
+        ),
+        8 => (lo_hi(word)?, 0),
+        9..=15 => (lo_hi(&word[..8])?, lo_hi(&word[n - 8..])? >> (8 * (16 - n))),
+        _ => return None,
+    };
+    Some(u128::from(lo) | (u128::from(hi) << 64) | ((n as u128) << 120))
 }
 
 /// The term packed by [`short_key`].
@@ -112,6 +126,22 @@ mod tests {
             }
         }
         assert!(short_key("sixteen_bytes_xx").is_none());
+    }
+
+    #[test]
+    fn packing_matches_byte_layout() {
+        let s = "abcdefghijklmnopq";
+        for n in 0..=15 {
+            let mut buf = [0u8; 16];
+            buf[..n].copy_from_slice(&s.as_bytes()[..n]);
+            buf[15] = n as u8;
+            assert_eq!(
+                short_key(&s[..n]),
+                Some(u128::from_le_bytes(buf)),
+                "length {n}"
+            );
+        }
+        assert_eq!(short_key(&s[..16]), None);
     }
 
     #[test]
