@@ -4,6 +4,8 @@
 //!
 //! The crate does not tokenise: [`fit`] takes an *analyzer* (text → terms), so the caller
 //! decides about stop words and n-grams (the `bertopic` facade wires `bertopic-preprocess`).
+//! [`fit_streaming`] takes a streaming analyzer ([`TermStream`]) instead and gives the same
+//! result bit for bit without allocating a `String` per term.
 //!
 //! ```
 //! use bertopic_represent::{fit, word_label, RepresentParams};
