@@ -332,7 +332,8 @@ fn prim_mst_d<const D: usize>(
         let m = rem_idx.len();
         let col_refs: Vec<&[f64]> = cols.iter().map(|c| &c[..m]).collect();
         // Long scans split in two halves on two threads; short ones are not worth the hand-off.
-        if m >= PARALLEL_MIN {
+        // Either way `w` is the smallest candidate weight after the step.
+        let w = if m >= PARALLEL_MIN {
             let half = m / 2;
             let (bl, br) = best.split_at_mut(half);
             let (fl, fr) = from.split_at_mut(half);
@@ -355,7 +356,8 @@ fn prim_mst_d<const D: usize>(
                     current,
                 },
             );
-            rayon::join(|| relax::<D>(&sl, bl, fl), || relax::<D>(&sr, br, fr));
+            let (wl, wr) = rayon::join(|| relax::<D>(&sl, bl, fl), || relax::<D>(&sr, br, fr));
+            wl.min(wr)
         } else {
             let step = Step {
                 cols: &col_refs,
@@ -364,17 +366,23 @@ fn prim_mst_d<const D: usize>(
                 rem_core: &rem_core,
                 current,
             };
-            relax::<D>(&step, &mut best, &mut from);
-        }
-        let w = min_of(&best);
+            relax::<D>(&step, &mut best, &mut from)
+        };
         if w == f64::INFINITY {
             break;
         }
-        // Among equal weights the lowest point index wins.
+        // Among equal weights the lowest point index wins. Blocks without the weight are
+        // skipped by a vectorised test; the rare tie is then settled by index.
         let mut pos = usize::MAX;
-        for (p, (&b, &j)) in best.iter().zip(&rem_idx).enumerate() {
-            if b == w && (pos == usize::MAX || j < rem_idx[pos]) {
-                pos = p;
+        for (blk, b8) in best.chunks(8).enumerate() {
+            if !b8.iter().fold(false, |any, &b| any | (b == w)) {
+                continue;
+            }
+            for (l, &b) in b8.iter().enumerate() {
+                let p = blk * 8 + l;
+                if b == w && (pos == usize::MAX || rem_idx[p] < rem_idx[pos]) {
+                    pos = p;
+                }
             }
         }
         let next = rem_idx[pos];
@@ -402,42 +410,67 @@ struct Step<'a> {
 }
 
 /// One Prim step over a block of remaining points: the mutual-reachability distance to the
-/// point just added, kept where it improves the candidate weight. Branch-free, so it vectorises
-/// (compiled for AVX-512 / AVX2 when the CPU has them; same bits on every path).
-fn relax<const D: usize>(s: &Step, best: &mut [f64], from: &mut [usize]) {
+/// point just added, kept where it improves the candidate weight; returns the smallest candidate
+/// weight of the block afterwards. Branch-free and in cache-sized runs (squared distances of a
+/// run on the stack, then the update), so it vectorises (compiled for AVX-512 / AVX2 when the
+/// CPU has them; same bits on every path).
+fn relax<const D: usize>(s: &Step, best: &mut [f64], from: &mut [usize]) -> f64 {
     #[inline(always)]
-    fn body<const D: usize>(s: &Step, best: &mut [f64], from: &mut [usize]) {
+    fn body<const D: usize>(s: &Step, best: &mut [f64], from: &mut [usize]) -> f64 {
+        const RUN: usize = 64;
         let m = best.len();
-        let mut acc = vec![0.0f64; m];
         let dims = if D > 0 { D } else { s.cols.len() };
-        // Squared distance summed over dimensions in order from 0, as `sqdist` does.
-        for t in 0..dims {
-            let (col, c) = (&s.cols[t][..m], s.cur[t]);
-            for (a, &x) in acc.iter_mut().zip(col) {
-                let diff = c - x;
-                *a += diff * diff;
-            }
-        }
         let (core_c, current) = (s.core_c, s.current);
-        let cands = acc.iter().zip(&s.rem_core[..m]);
-        for ((a, &cj), (b, f)) in cands.zip(best.iter_mut().zip(from.iter_mut())) {
-            let dist = a.sqrt();
-            // Comparisons instead of f64::max (no NaN here; values are ≥ +0), so it vectorises.
-            let mr = if dist > core_c { dist } else { core_c };
-            let mr = if mr > cj { mr } else { cj };
-            let better = mr < *b;
-            *b = if better { mr } else { *b };
-            *f = if better { current } else { *f };
+        let mut lane_min = [f64::INFINITY; 8];
+        let mut start = 0;
+        while start < m {
+            let len = (m - start).min(RUN);
+            let mut acc = [0.0f64; RUN];
+            // Squared distance summed over dimensions in order from 0, as `sqdist` does.
+            for t in 0..dims {
+                let (col, c) = (&s.cols[t][start..start + len], s.cur[t]);
+                for (a, &x) in acc[..len].iter_mut().zip(col) {
+                    let diff = c - x;
+                    *a += diff * diff;
+                }
+            }
+            let run_best = &mut best[start..start + len];
+            let cands = acc[..len].iter().zip(&s.rem_core[start..start + len]);
+            for ((a, &cj), (b, f)) in
+                cands.zip(run_best.iter_mut().zip(&mut from[start..start + len]))
+            {
+                let dist = a.sqrt();
+                // Comparisons instead of f64::max (no NaN here; values are ≥ +0), so it
+                // vectorises.
+                let mr = if dist > core_c { dist } else { core_c };
+                let mr = if mr > cj { mr } else { cj };
+                let better = mr < *b;
+                *b = if better { mr } else { *b };
+                *f = if better { current } else { *f };
+            }
+            let mut chunks = run_best.chunks_exact(8);
+            for c in &mut chunks {
+                for (lm, &x) in lane_min.iter_mut().zip(c) {
+                    *lm = if x < *lm { x } else { *lm };
+                }
+            }
+            for (lm, &x) in lane_min.iter_mut().zip(chunks.remainder()) {
+                *lm = if x < *lm { x } else { *lm };
+            }
+            start += len;
         }
+        lane_min
+            .iter()
+            .fold(f64::INFINITY, |m, &x| if x < m { x } else { m })
     }
     #[cfg(target_arch = "x86_64")]
     {
         #[target_feature(enable = "avx512f")]
-        fn wide<const D: usize>(s: &Step, best: &mut [f64], from: &mut [usize]) {
+        fn wide<const D: usize>(s: &Step, best: &mut [f64], from: &mut [usize]) -> f64 {
             body::<D>(s, best, from)
         }
         #[target_feature(enable = "avx2")]
-        fn mid<const D: usize>(s: &Step, best: &mut [f64], from: &mut [usize]) {
+        fn mid<const D: usize>(s: &Step, best: &mut [f64], from: &mut [usize]) -> f64 {
             body::<D>(s, best, from)
         }
         if std::arch::is_x86_feature_detected!("avx512f") {
@@ -450,22 +483,6 @@ fn relax<const D: usize>(s: &Step, best: &mut [f64], from: &mut [usize]) {
         }
     }
     body::<D>(s, best, from)
-}
-
-/// Smallest value (∞ for an empty slice); the values are never NaN.
-fn min_of(v: &[f64]) -> f64 {
-    let mut acc = [f64::INFINITY; 4];
-    let mut chunks = v.chunks_exact(4);
-    for c in &mut chunks {
-        for (a, &x) in acc.iter_mut().zip(c) {
-            *a = if x < *a { x } else { *a };
-        }
-    }
-    let mut m = f64::INFINITY;
-    for &x in acc.iter().chain(chunks.remainder()) {
-        m = if x < m { x } else { m };
-    }
-    m
 }
 
 /// Merge steps of single linkage: (left, right, distance, size); new nodes are n, n+1, ….
