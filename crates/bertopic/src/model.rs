@@ -699,7 +699,8 @@ pub(crate) fn fit_representation(
     labels: &[i64],
 ) -> Result<TopicRepresentation> {
     let tokenizer = Tokenizer::new(params.tokenizer_config())?;
-    let analyzer = |s: &str| tokenizer.terms(s);
+    // Terms are streamed to the counter (no String per term): same terms, same output.
+    let stream = |s: &str, f: &mut dyn FnMut(&str)| tokenizer.for_each_term(s, f);
     let rp = RepresentParams {
         top_n_words: params.top_n_words,
         vectorizer: params.vectorizer.clone(),
@@ -708,7 +709,7 @@ pub(crate) fn fit_representation(
         n_representative_docs: params.n_representative_docs,
         ..RepresentParams::default()
     };
-    Ok(represent::fit(docs, labels, &analyzer, &rp)?)
+    Ok(represent::fit_streaming(docs, labels, &stream, &rp)?)
 }
 
 /// What a tuning trial needs of a clustering: topic words, sizes and the outlier share.
