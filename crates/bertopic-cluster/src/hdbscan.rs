@@ -7,6 +7,7 @@ use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::kdtree::KdTree;
 use crate::{ArrayData, ClusterError, Clusterer, FittedClusterer, NamedArray, SavedState};
 
 /// How clusters are chosen from the condensed tree.
@@ -143,7 +144,7 @@ fn sqdist(a: &[f64], b: &[f64]) -> f64 {
 /// [`sqdist`] with the length fixed at compile time (`D` > 0), so the loop unrolls; the
 /// additions run in the same order from 0, so the bits equal `sqdist`'s. `D` = 0: any length.
 #[inline(always)]
-fn sqdist_d<const D: usize>(a: &[f64], b: &[f64]) -> f64 {
+pub(crate) fn sqdist_d<const D: usize>(a: &[f64], b: &[f64]) -> f64 {
     if D == 0 {
         return sqdist(a, b);
     }
@@ -215,10 +216,9 @@ fn knn_dists_d<const D: usize>(
 /// Core distance of every point: the distance to its `min_samples`-th nearest *other* point
 /// (the `hdbscan` library's convention; scikit-learn counts the point itself).
 ///
-/// Exact, by sort-and-sweep: points sorted on the first coordinate, each query scans outwards
-/// from its own rank and stops on a side once the gap in that coordinate alone exceeds the
-/// current k-th distance. Distances are the same `sqdist` values a full scan computes, so the
-/// result is bit-identical to brute force, at a fraction of the comparisons on clustered data.
+/// Exact, by a kd-tree search whose box bounds round the same way as the distances (see
+/// `kdtree.rs`): the distances are the same `sqdist` values a full scan computes, so the result
+/// is bit-identical to brute force, at a fraction of the comparisons.
 pub fn core_distances(data: ArrayView2<f64>, min_samples: usize) -> Vec<f64> {
     let data = data.as_standard_layout().to_owned();
     let n = data.nrows();
@@ -227,262 +227,27 @@ pub fn core_distances(data: ArrayView2<f64>, min_samples: usize) -> Vec<f64> {
         return vec![if min_samples == 0 { 0.0 } else { f64::INFINITY }; n];
     }
     let flat: Vec<f64> = data.iter().copied().collect();
-    let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by(|&a, &b| flat[a * d].total_cmp(&flat[b * d]).then(a.cmp(&b)));
-    let mut rank = vec![0usize; n];
-    for (r, &i) in order.iter().enumerate() {
-        rank[i] = r;
-    }
-    let xs: Vec<f64> = order.iter().map(|&i| flat[i * d]).collect();
-    by_dim!(d, core_sweep(&flat, d, &order, &rank, &xs, min_samples))
+    let tree = KdTree::new(&flat, n, d);
+    by_dim!(d, core_by_tree(&tree, min_samples))
 }
 
-fn core_sweep<const D: usize>(
-    flat: &[f64],
-    d: usize,
-    order: &[usize],
-    rank: &[usize],
-    xs: &[f64],
-    k: usize,
-) -> Vec<f64> {
-    let n = order.len();
-    (0..n)
-        .into_par_iter()
-        .map(|i| {
-            let q = &flat[i * d..(i + 1) * d];
-            let r = rank[i];
-            // Ascending k smallest squared distances seen so far.
-            let mut best: Vec<f64> = Vec::with_capacity(k + 1);
-            let (mut lo, mut hi) = (r, r + 1);
-            let mut lo_open = lo > 0;
-            let mut hi_open = hi < n;
-            while lo_open || hi_open {
-                let gap_lo = if lo_open {
-                    xs[r] - xs[lo - 1]
-                } else {
-                    f64::INFINITY
-                };
-                let gap_hi = if hi_open {
-                    xs[hi] - xs[r]
-                } else {
-                    f64::INFINITY
-                };
-                let (gap, j) = if gap_lo <= gap_hi {
-                    lo -= 1;
-                    lo_open = lo > 0;
-                    (gap_lo, order[lo])
-                } else {
-                    hi += 1;
-                    hi_open = hi < n;
-                    (gap_hi, order[hi - 1])
-                };
-                if best.len() == k && gap * gap > best[k - 1] {
-                    break; // every remaining point is at least this far in x alone
-                }
-                let dist = sqdist_d::<D>(q, &flat[j * d..(j + 1) * d]);
-                if best.len() < k || dist < best[k - 1] {
-                    let pos = best.partition_point(|&b| b < dist);
-                    best.insert(pos, dist);
-                    best.truncate(k);
-                }
-            }
-            // Fewer than k others: the farthest one, as a full scan gives.
-            best.last().map_or(f64::INFINITY, |v| v.sqrt())
-        })
-        .collect()
+fn core_by_tree<const D: usize>(tree: &KdTree, k: usize) -> Vec<f64> {
+    tree.core_distances::<D>(k)
 }
 
-/// Prim's algorithm on the mutual-reachability graph, computed on the fly (O(n²) time, O(n)
-/// memory). Ties go to the lowest index, so the tree is deterministic.
+/// Prim's algorithm on the mutual-reachability graph, computed on the fly over a kd-tree that
+/// skips boxes which cannot improve (O(n) memory). Ties go to the lowest index, so the tree is
+/// deterministic, and it equals the exhaustive index-order scan's bit for bit.
 fn prim_mst(data: ArrayView2<f64>, core: &[f64]) -> (Vec<(usize, usize, f64)>, f64) {
-    by_dim!(data.ncols(), prim_mst_d(data, core))
-}
-
-/// Remaining points above which a Prim step is split over two threads (below it the hand-off
-/// costs more than it saves: on 2 cores 8,192 beat 2,048 and 4,096 at 10k points).
-const PARALLEL_MIN: usize = 8192;
-
-fn prim_mst_d<const D: usize>(
-    data: ArrayView2<f64>,
-    core: &[f64],
-) -> (Vec<(usize, usize, f64)>, f64) {
-    let n = data.nrows();
-    let d = data.ncols();
+    let data = data.as_standard_layout();
+    let (n, d) = data.dim();
     let flat: Vec<f64> = data.iter().copied().collect();
-    let mut edges = Vec::with_capacity(n.saturating_sub(1));
-    let mut total = 0.0;
-    if n == 0 {
-        return (edges, total);
-    }
-    // The points not yet in the tree, compacted (swap-remove) so each step scans only them,
-    // column by column (structure of arrays) so the distance pass vectorises. Same arithmetic
-    // and the same tie rule (lowest index among equal weights) as a scan in index order, so the
-    // same tree and edge order.
-    let mut cols: Vec<Vec<f64>> = (0..d)
-        .map(|t| (1..n).map(|j| flat[j * d + t]).collect())
-        .collect();
-    let mut rem_idx: Vec<usize> = (1..n).collect();
-    let mut rem_core: Vec<f64> = core[1..].to_vec();
-    let mut best = vec![f64::INFINITY; n - 1];
-    let mut from = vec![0usize; n - 1];
-    let mut current = 0usize;
-    while !rem_idx.is_empty() {
-        let cur = &flat[current * d..(current + 1) * d];
-        let core_c = core[current];
-        let m = rem_idx.len();
-        let col_refs: Vec<&[f64]> = cols.iter().map(|c| &c[..m]).collect();
-        // Long scans split in two halves on two threads; short ones are not worth the hand-off.
-        // Either way `w` is the smallest candidate weight after the step.
-        let w = if m >= PARALLEL_MIN {
-            let half = m / 2;
-            let (bl, br) = best.split_at_mut(half);
-            let (fl, fr) = from.split_at_mut(half);
-            let (cl, cr) = rem_core.split_at(half);
-            let left: Vec<&[f64]> = col_refs.iter().map(|c| &c[..half]).collect();
-            let right: Vec<&[f64]> = col_refs.iter().map(|c| &c[half..]).collect();
-            let (sl, sr) = (
-                Step {
-                    cols: &left,
-                    cur,
-                    core_c,
-                    rem_core: cl,
-                    current,
-                },
-                Step {
-                    cols: &right,
-                    cur,
-                    core_c,
-                    rem_core: cr,
-                    current,
-                },
-            );
-            let (wl, wr) = rayon::join(|| relax::<D>(&sl, bl, fl), || relax::<D>(&sr, br, fr));
-            wl.min(wr)
-        } else {
-            let step = Step {
-                cols: &col_refs,
-                cur,
-                core_c,
-                rem_core: &rem_core,
-                current,
-            };
-            relax::<D>(&step, &mut best, &mut from)
-        };
-        if w == f64::INFINITY {
-            break;
-        }
-        // Among equal weights the lowest point index wins. Blocks without the weight are
-        // skipped by a vectorised test; the rare tie is then settled by index.
-        let mut pos = usize::MAX;
-        for (blk, b8) in best.chunks(8).enumerate() {
-            if !b8.iter().fold(false, |any, &b| any | (b == w)) {
-                continue;
-            }
-            for (l, &b) in b8.iter().enumerate() {
-                let p = blk * 8 + l;
-                if b == w && (pos == usize::MAX || rem_idx[p] < rem_idx[pos]) {
-                    pos = p;
-                }
-            }
-        }
-        let next = rem_idx[pos];
-        edges.push((from[pos], next, w));
-        total += w;
-        current = next;
-        rem_idx.swap_remove(pos);
-        rem_core.swap_remove(pos);
-        best.swap_remove(pos);
-        from.swap_remove(pos);
-        for c in &mut cols {
-            c.swap_remove(pos);
-        }
-    }
-    (edges, total)
+    let tree = KdTree::new(&flat, n, d);
+    by_dim!(d, prim_by_tree(&tree, core))
 }
 
-/// The point just added to the tree and a block of the remaining points (as columns).
-struct Step<'a> {
-    cols: &'a [&'a [f64]],
-    cur: &'a [f64],
-    core_c: f64,
-    rem_core: &'a [f64],
-    current: usize,
-}
-
-/// One Prim step over a block of remaining points: the mutual-reachability distance to the
-/// point just added, kept where it improves the candidate weight; returns the smallest candidate
-/// weight of the block afterwards. Branch-free and in cache-sized runs (squared distances of a
-/// run on the stack, then the update), so it vectorises (compiled for AVX-512 / AVX2 when the
-/// CPU has them; same bits on every path).
-fn relax<const D: usize>(s: &Step, best: &mut [f64], from: &mut [usize]) -> f64 {
-    #[inline(always)]
-    fn body<const D: usize>(s: &Step, best: &mut [f64], from: &mut [usize]) -> f64 {
-        const RUN: usize = 64;
-        let m = best.len();
-        let dims = if D > 0 { D } else { s.cols.len() };
-        let (core_c, current) = (s.core_c, s.current);
-        let mut lane_min = [f64::INFINITY; 8];
-        let mut start = 0;
-        while start < m {
-            let len = (m - start).min(RUN);
-            let mut acc = [0.0f64; RUN];
-            // Squared distance summed over dimensions in order from 0, as `sqdist` does.
-            for t in 0..dims {
-                let (col, c) = (&s.cols[t][start..start + len], s.cur[t]);
-                for (a, &x) in acc[..len].iter_mut().zip(col) {
-                    let diff = c - x;
-                    *a += diff * diff;
-                }
-            }
-            let run_best = &mut best[start..start + len];
-            let cands = acc[..len].iter().zip(&s.rem_core[start..start + len]);
-            for ((a, &cj), (b, f)) in
-                cands.zip(run_best.iter_mut().zip(&mut from[start..start + len]))
-            {
-                let dist = a.sqrt();
-                // Comparisons instead of f64::max (no NaN here; values are ≥ +0), so it
-                // vectorises.
-                let mr = if dist > core_c { dist } else { core_c };
-                let mr = if mr > cj { mr } else { cj };
-                let better = mr < *b;
-                *b = if better { mr } else { *b };
-                *f = if better { current } else { *f };
-            }
-            let mut chunks = run_best.chunks_exact(8);
-            for c in &mut chunks {
-                for (lm, &x) in lane_min.iter_mut().zip(c) {
-                    *lm = if x < *lm { x } else { *lm };
-                }
-            }
-            for (lm, &x) in lane_min.iter_mut().zip(chunks.remainder()) {
-                *lm = if x < *lm { x } else { *lm };
-            }
-            start += len;
-        }
-        lane_min
-            .iter()
-            .fold(f64::INFINITY, |m, &x| if x < m { x } else { m })
-    }
-    #[cfg(target_arch = "x86_64")]
-    {
-        #[target_feature(enable = "avx512f")]
-        fn wide<const D: usize>(s: &Step, best: &mut [f64], from: &mut [usize]) -> f64 {
-            body::<D>(s, best, from)
-        }
-        #[target_feature(enable = "avx2")]
-        fn mid<const D: usize>(s: &Step, best: &mut [f64], from: &mut [usize]) -> f64 {
-            body::<D>(s, best, from)
-        }
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU supports AVX-512F (checked just above).
-            return unsafe { wide::<D>(s, best, from) };
-        }
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2 (checked just above).
-            return unsafe { mid::<D>(s, best, from) };
-        }
-    }
-    body::<D>(s, best, from)
+fn prim_by_tree<const D: usize>(tree: &KdTree, core: &[f64]) -> (Vec<(usize, usize, f64)>, f64) {
+    tree.prim::<D>(core)
 }
 
 /// Merge steps of single linkage: (left, right, distance, size); new nodes are n, n+1, ….
@@ -1132,8 +897,41 @@ mod tests {
         }
     }
 
+    /// Continuous clustered data, where the tree prunes most boxes: still the same tree.
     #[test]
-    fn sweep_core_distances_equal_brute_force_bitwise() {
+    fn pruned_prim_equals_index_order_prim_on_clustered_data() {
+        let mut bits = xorshift(0x1234_5678_9ABC_DEF1);
+        let mut unit = || bits() as f64 / (1u64 << 53) as f64;
+        for (n, d, k) in [(3000, 5, 10), (1200, 3, 5), (800, 7, 4), (600, 2, 1)] {
+            let mut v = Vec::with_capacity(n * d);
+            for i in 0..n {
+                let centre = (i % 9) as f64 * 2.5;
+                for t in 0..d {
+                    let spread = if i % 9 == 0 { 3.0 } else { 0.4 };
+                    v.push(centre * (t as f64 + 1.0).sqrt() + spread * (unit() - 0.5));
+                }
+            }
+            let x = Array2::from_shape_vec((n, d), v).unwrap();
+            let core = core_distances(x.view(), k);
+            let want_core = brute(x.view(), k);
+            for (g, w) in core.iter().zip(&want_core) {
+                assert_eq!(g.to_bits(), w.to_bits(), "core n {n} d {d}");
+            }
+            let (got, _) = prim_mst(x.view(), &core);
+            let want = prim_reference(x.view(), &core);
+            assert_eq!(got.len(), want.len());
+            for (g, w) in got.iter().zip(&want) {
+                assert_eq!(
+                    (g.0, g.1, g.2.to_bits()),
+                    (w.0, w.1, w.2.to_bits()),
+                    "n {n} d {d}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn tree_core_distances_equal_brute_force_bitwise() {
         let mut bits = xorshift(0x9E37_79B9_7F4A_7C15);
         let mut next = || bits() as f64 / (1u64 << 53) as f64;
         for (n, d) in [(300, 5), (257, 2), (120, 7), (40, 10), (5, 5)] {

@@ -19,6 +19,7 @@ use ndarray::ArrayView2;
 use serde::{Deserialize, Serialize};
 
 mod hdbscan;
+mod kdtree;
 mod kmeans;
 pub mod metrics;
 
