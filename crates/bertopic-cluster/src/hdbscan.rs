@@ -840,6 +840,20 @@ mod tests {
         }
     }
 
+    /// Our Prim against the index-order oracle: same edges, same order, same weight bits.
+    fn assert_same_tree_as_reference(x: ArrayView2<f64>, core: &[f64], what: &str) {
+        let (got, _) = prim_mst(x, core);
+        let want = prim_reference(x, core);
+        assert_eq!(got.len(), want.len(), "{what}");
+        for (g, w) in got.iter().zip(&want) {
+            assert_eq!(
+                (g.0, g.1, g.2.to_bits()),
+                (w.0, w.1, w.2.to_bits()),
+                "{what}"
+            );
+        }
+    }
+
     /// Textbook Prim in index order (the earlier implementation's rules), as the oracle.
     fn prim_reference(data: ArrayView2<f64>, core: &[f64]) -> Vec<(usize, usize, f64)> {
         let n = data.nrows();
@@ -884,16 +898,7 @@ mod tests {
             let v: Vec<f64> = (0..n * d).map(|_| next()).collect();
             let x = Array2::from_shape_vec((n, d), v).unwrap();
             let core = core_distances(x.view(), 5);
-            let (got, _) = prim_mst(x.view(), &core);
-            let want = prim_reference(x.view(), &core);
-            assert_eq!(got.len(), want.len());
-            for (g, w) in got.iter().zip(&want) {
-                assert_eq!(
-                    (g.0, g.1, g.2.to_bits()),
-                    (w.0, w.1, w.2.to_bits()),
-                    "n {n} d {d}"
-                );
-            }
+            assert_same_tree_as_reference(x.view(), &core, &format!("n {n} d {d}"));
         }
     }
 
@@ -917,16 +922,7 @@ mod tests {
             for (g, w) in core.iter().zip(&want_core) {
                 assert_eq!(g.to_bits(), w.to_bits(), "core n {n} d {d}");
             }
-            let (got, _) = prim_mst(x.view(), &core);
-            let want = prim_reference(x.view(), &core);
-            assert_eq!(got.len(), want.len());
-            for (g, w) in got.iter().zip(&want) {
-                assert_eq!(
-                    (g.0, g.1, g.2.to_bits()),
-                    (w.0, w.1, w.2.to_bits()),
-                    "n {n} d {d}"
-                );
-            }
+            assert_same_tree_as_reference(x.view(), &core, &format!("n {n} d {d}"));
         }
     }
 
