@@ -361,8 +361,9 @@ fn spectral_init(g: &Csr, n: usize, dim: usize, seed: u64) -> Option<Vec<f32>> {
         })
         .collect();
     // Shifted operator (I + M)/2 has spectrum in [0, 1], so power iteration favours M's top end.
-    // Applied to all m vectors at once (see `apply_shifted`). Writes into `out` (reused: a fresh n×m block per call cost page faults). The usual
-    // block widths get a compile-time width (the row sums then live in registers).
+    // Applied to all m vectors at once (see `apply_shifted`), into a reused `out` (a fresh n×m
+    // block per call cost page faults). The usual block widths get a compile-time width (the
+    // row sums then live in registers).
     let apply_block = |x: &[f64], out: &mut [f64]| match m {
         10 => apply_shifted::<10>(g, &wd, &dinv, m, x, out),
         7 => apply_shifted::<7>(g, &wd, &dinv, m, x, out),
