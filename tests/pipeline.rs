@@ -183,6 +183,35 @@ fn same_seed_same_topics_and_save_load_round_trip() {
     assert!(err.contains("corrupted"), "{err}");
 }
 
+/// The whole fit (UMAP, HDBSCAN, c-TF-IDF) gives the same topics, probabilities and word
+/// scores, bit for bit, on 1, 2 and 3 threads.
+#[test]
+fn same_topics_on_any_thread_count() {
+    let c = load("sotu-chunks");
+    let n = 3000;
+    let texts = c.texts[..n].to_vec();
+    let emb = c.embeddings.slice(ndarray::s![..n, ..]).to_owned();
+    let b = BERTopic::builder().seed(11).build().unwrap();
+    let fit_on = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let m = pool.install(|| b.fit_with_embeddings(&texts, emb.clone()).unwrap());
+        let probs: Vec<u64> = m
+            .document_probabilities()
+            .iter()
+            .map(|p| p.to_bits())
+            .collect();
+        (m.document_topics().to_vec(), probs, m.topics().to_vec())
+    };
+    let one = fit_on(1);
+    assert!(one.2.len() >= 3, "a real clustering");
+    for threads in [2, 3] {
+        assert!(fit_on(threads) == one, "{threads} threads differ from 1");
+    }
+}
+
 #[test]
 fn outliers_topics_merge_and_info() {
     let c = load("sotu-chunks");
