@@ -129,12 +129,19 @@ fn arxiv_quality_matches_python_bertopic() {
     );
 }
 
+/// The first `n` sotu-chunks passages and their embeddings.
+fn sotu_head(n: usize) -> (Vec<String>, ndarray::Array2<f32>) {
+    let c = load("sotu-chunks");
+    (
+        c.texts[..n].to_vec(),
+        c.embeddings.slice(ndarray::s![..n, ..]).to_owned(),
+    )
+}
+
 #[test]
 fn same_seed_same_topics_and_save_load_round_trip() {
-    let c = load("sotu-chunks");
     let n = 3000;
-    let texts = c.texts[..n].to_vec();
-    let emb = c.embeddings.slice(ndarray::s![..n, ..]).to_owned();
+    let (texts, emb) = sotu_head(n);
     let b = BERTopic::builder().seed(7).build().unwrap();
     let m1 = b.fit_with_embeddings(&texts, emb.clone()).unwrap();
     let m2 = b.fit_with_embeddings(&texts, emb.clone()).unwrap();
@@ -187,10 +194,8 @@ fn same_seed_same_topics_and_save_load_round_trip() {
 /// scores, bit for bit, on 1, 2 and 3 threads.
 #[test]
 fn same_topics_on_any_thread_count() {
-    let c = load("sotu-chunks");
     let n = 3000;
-    let texts = c.texts[..n].to_vec();
-    let emb = c.embeddings.slice(ndarray::s![..n, ..]).to_owned();
+    let (texts, emb) = sotu_head(n);
     let b = BERTopic::builder().seed(11).build().unwrap();
     let fit_on = |threads: usize| {
         let pool = rayon::ThreadPoolBuilder::new()
@@ -214,10 +219,8 @@ fn same_topics_on_any_thread_count() {
 
 #[test]
 fn outliers_topics_merge_and_info() {
-    let c = load("sotu-chunks");
     let n = 2000;
-    let texts = c.texts[..n].to_vec();
-    let emb = c.embeddings.slice(ndarray::s![..n, ..]).to_owned();
+    let (texts, emb) = sotu_head(n);
     let mut m = BERTopic::builder()
         .seed(1)
         .build()
