@@ -19,4 +19,9 @@ pub use tokenize::{Language, Tokenizer, TokenizerConfig};
 mod clean;
 mod read;
 pub use clean::clean_text;
-pub use read::{read_corpus, records, Document, InputFormat, RawRecord, ReadOptions, ReadSummary};
+#[doc(hidden)]
+pub use read::fuzz_read;
+pub use read::{
+    parse_date, read_corpus, read_corpus_from, records, records_from, Document, InputFormat,
+    RawRecord, ReadOptions, ReadSummary, STDIN_LABEL,
+};

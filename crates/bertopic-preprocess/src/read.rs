@@ -1,11 +1,14 @@
-//! Reading corpora from CSV, JSON Lines and plain-text files.
+//! Reading corpora from CSV, JSON Lines and plain-text files, or from any reader (standard
+//! input, an in-memory buffer, a request body).
 
 use std::collections::HashSet;
 use std::fmt;
 use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::{self, BufRead, BufReader, Cursor, Read};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -19,7 +22,7 @@ pub struct Document {
     pub row: usize,
     /// Cleaned text (text columns joined with a space, e.g. Title + " " + Abstract).
     pub text: String,
-    /// Date as given (`YYYY`, `YYYY-MM` or `YYYY-MM-DD...`), if any.
+    /// Date as given (trimmed, not validated: see [`parse_date`]), if any.
     pub date: Option<String>,
     /// Label as given, if any.
     pub label: Option<String>,
@@ -84,7 +87,7 @@ impl FromStr for InputFormat {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ReadOptions {
-    /// Format; guessed from the extension when `None`.
+    /// Format; guessed from the extension when `None`. Standard input (`-`) needs it set.
     pub format: Option<InputFormat>,
     /// Columns / fields joined into the document text (default `["Title", "Abstract"]`).
     pub text_columns: Vec<String>,
@@ -133,8 +136,12 @@ pub struct ReadSummary {
     pub dropped_duplicate: Vec<usize>,
     /// Malformed rows skipped (with `skip_bad_rows`), with the reason.
     pub skipped_bad: Vec<(usize, String)>,
-    /// File size in bytes.
+    /// Bytes read.
     pub bytes: u64,
+    /// Things the caller should know that did not stop the read (e.g. an ambiguous date column
+    /// that was not read).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 impl fmt::Display for ReadSummary {
@@ -182,6 +189,9 @@ impl fmt::Display for ReadSummary {
                 write!(f, " ... and {} more", self.skipped_bad.len() - 5)?;
             }
         }
+        for n in &self.notes {
+            write!(f, "\nnote: {n}")?;
+        }
         Ok(())
     }
 }
@@ -194,15 +204,27 @@ fn rows(r: &[usize]) -> String {
     format!("({noun} {}{more})", shown.join(", "))
 }
 
-type RecordIter = Box<dyn Iterator<Item = Result<RawRecord, PreprocessError>>>;
+type RecordIter = Box<dyn Iterator<Item = Result<RawRecord, PreprocessError>> + Send>;
+type Input = Box<dyn Read + Send>;
 
-/// Streams the records of `path` one at a time (no cleaning, no deduplication).
-/// Header-level problems (unreadable file, missing text column) fail here; per-record problems
-/// come out of the iterator as [`PreprocessError::BadRecord`], and iteration continues after them.
-pub fn records(
-    path: &Path,
-    opts: &ReadOptions,
-) -> Result<impl Iterator<Item = Result<RawRecord, PreprocessError>>, PreprocessError> {
+/// The path that means standard input.
+const STDIN_PATH: &str = "-";
+/// How standard input is named in messages and in [`ReadSummary::path`].
+pub const STDIN_LABEL: &str = "<stdin>";
+
+/// Opens `path` (standard input for `-`) and settles its format; returns the name used in
+/// messages, the byte stream and the format.
+fn open(path: &Path, opts: &ReadOptions) -> Result<(PathBuf, Input, InputFormat), PreprocessError> {
+    if path == Path::new(STDIN_PATH) {
+        let format = opts.format.ok_or(PreprocessError::StdinNeedsFormat)?;
+        return Ok((PathBuf::from(STDIN_LABEL), Box::new(io::stdin()), format));
+    }
+    // Checked before the extension, so `corpus.csv/` is reported as a folder.
+    if path.is_dir() {
+        return Err(PreprocessError::NotAFile {
+            path: path.to_path_buf(),
+        });
+    }
     let format = match opts.format {
         Some(f) => f,
         None => InputFormat::from_path(path).ok_or_else(|| PreprocessError::UnknownExtension {
@@ -213,22 +235,66 @@ pub fn records(
         path: path.to_path_buf(),
         source,
     })?;
-    let it: RecordIter = match format {
-        InputFormat::Csv => Box::new(CsvRecords::new(path, file, opts)?),
-        InputFormat::JsonLines | InputFormat::Text => Box::new(LineRecords {
-            path: path.to_path_buf(),
-            reader: BufReader::with_capacity(1 << 16, file),
-            buf: Vec::new(),
-            line: 0,
-            row: 0,
-            json: format == InputFormat::JsonLines,
-            text_columns: opts.text_columns.iter().map(|c| c.to_lowercase()).collect(),
-            date_column: opts.date_column.as_ref().map(|c| c.to_lowercase()),
-            label_column: opts.label_column.as_ref().map(|c| c.to_lowercase()),
-            done: false,
-        }),
-    };
-    Ok(it)
+    Ok((path.to_path_buf(), Box::new(file), format))
+}
+
+/// Streams the records of `path` one at a time (no cleaning, no deduplication); `-` reads
+/// standard input, which needs `opts.format`.
+/// Header-level problems (unreadable file, missing text column) fail here; per-record problems
+/// come out of the iterator as [`PreprocessError::BadRecord`], and iteration continues after them.
+/// A failing stream ends the iteration with [`PreprocessError::Io`].
+pub fn records(
+    path: &Path,
+    opts: &ReadOptions,
+) -> Result<impl Iterator<Item = Result<RawRecord, PreprocessError>> + Send, PreprocessError> {
+    let (name, input, format) = open(path, opts)?;
+    Ok(open_records(&name, input, format, opts)?.0)
+}
+
+/// [`records`] over any byte stream; `name` only labels messages. `opts.format` is ignored in
+/// favour of `format`.
+pub fn records_from(
+    name: &Path,
+    reader: impl Read + Send + 'static,
+    format: InputFormat,
+    opts: &ReadOptions,
+) -> Result<impl Iterator<Item = Result<RawRecord, PreprocessError>> + Send, PreprocessError> {
+    Ok(open_records(name, Box::new(reader), format, opts)?.0)
+}
+
+/// The record stream, plus notes about the header for the summary.
+fn open_records(
+    name: &Path,
+    input: Input,
+    format: InputFormat,
+    opts: &ReadOptions,
+) -> Result<(RecordIter, Vec<String>), PreprocessError> {
+    Ok(match format {
+        InputFormat::Csv => {
+            let mut r = CsvRecords::new(name, input, opts)?;
+            let notes = std::mem::take(&mut r.notes);
+            (Box::new(r), notes)
+        }
+        InputFormat::JsonLines | InputFormat::Text => (
+            Box::new(LineRecords {
+                path: name.to_path_buf(),
+                reader: BufReader::with_capacity(1 << 16, input),
+                buf: Vec::new(),
+                line: 0,
+                row: 0,
+                json: format == InputFormat::JsonLines,
+                text_columns: opts
+                    .text_columns
+                    .iter()
+                    .map(|c| (c.clone(), c.to_lowercase()))
+                    .collect(),
+                date_column: opts.date_column.as_ref().map(|c| c.to_lowercase()),
+                label_column: opts.label_column.as_ref().map(|c| c.to_lowercase()),
+                done: false,
+            }),
+            Vec::new(),
+        ),
+    })
 }
 
 fn bad(path: &Path, record: usize, line: u64, reason: impl Into<String>) -> PreprocessError {
@@ -240,24 +306,56 @@ fn bad(path: &Path, record: usize, line: u64, reason: impl Into<String>) -> Prep
     }
 }
 
-/// Light date check: `YYYY`, `YYYY-MM` or `YYYY-MM-DD` (optionally followed by a time).
-fn check_date(d: &str) -> Result<(), String> {
+/// Parses a date as corpora write it: `YYYY`, `YYYY-MM` or `YYYY-MM-DD`, optionally followed by a
+/// time after `T` or a space (ignored); surrounding whitespace is ignored. Returns
+/// `(year, month, day)`. The reader keeps dates as given without this check, so a bad date only
+/// stops the consumers that use dates.
+///
+/// ```
+/// use bertopic_preprocess::parse_date;
+/// assert_eq!(parse_date("2024-02-29T10:00"), Ok((2024, Some(2), Some(29))));
+/// assert_eq!(parse_date("1999"), Ok((1999, None, None)));
+/// assert!(parse_date("2023-02-29").is_err());
+/// ```
+pub fn parse_date(s: &str) -> Result<(i32, Option<u8>, Option<u8>), String> {
+    let d = s.trim();
     let b = d.as_bytes();
-    let digits =
-        |r: std::ops::Range<usize>| b.get(r).is_some_and(|s| s.iter().all(u8::is_ascii_digit));
-    let ok = digits(0..4)
-        && (b.len() == 4
-            || (b.get(4) == Some(&b'-')
-                && digits(5..7)
-                && (b.len() == 7
-                    || (b.get(7) == Some(&b'-')
-                        && digits(8..10)
-                        && (b.len() == 10 || b[10] == b'T' || b[10] == b' ')))));
-    if ok {
-        Ok(())
-    } else {
-        Err(format!("date `{d}` is not YYYY, YYYY-MM or YYYY-MM-DD"))
+    let num = |r: std::ops::Range<usize>| -> Option<u16> {
+        let digits = b.get(r)?;
+        digits
+            .iter()
+            .all(u8::is_ascii_digit)
+            .then(|| digits.iter().fold(0, |n, &c| n * 10 + u16::from(c - b'0')))
+    };
+    let shape = || format!("date `{d}` is not YYYY, YYYY-MM or YYYY-MM-DD");
+    let year = num(0..4).ok_or_else(shape)?;
+    if b.len() == 4 {
+        return Ok((i32::from(year), None, None));
     }
+    let month = if b[4] == b'-' { num(5..7) } else { None }.ok_or_else(shape)?;
+    if !(1..=12).contains(&month) {
+        return Err(format!("date `{d}` has month {month}, not 1 to 12"));
+    }
+    if b.len() == 7 {
+        return Ok((i32::from(year), Some(month as u8), None));
+    }
+    let day = if b[7] == b'-' { num(8..10) } else { None }.ok_or_else(shape)?;
+    if b.len() > 10 && b[10] != b'T' && b[10] != b' ' {
+        return Err(shape());
+    }
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let days = match month {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    if !(1..=days).contains(&day) {
+        return Err(format!(
+            "date `{d}` has day {day}, but {year:04}-{month:02} has {days} days"
+        ));
+    }
+    Ok((i32::from(year), Some(month as u8), Some(day as u8)))
 }
 
 fn opt_field(s: &str) -> Option<String> {
@@ -265,23 +363,89 @@ fn opt_field(s: &str) -> Option<String> {
     (!t.is_empty()).then(|| t.to_string())
 }
 
+/// Reads past leading whitespace (and a UTF-8 byte-order mark) and returns a reader that
+/// replays it, so line numbers stay right; `None` when the stream holds nothing else.
+fn skip_blank(input: Input) -> io::Result<Option<Input>> {
+    const BOM: &[u8] = b"\xef\xbb\xbf";
+    let mut r = BufReader::with_capacity(1 << 16, input);
+    let mut prefix = Vec::new();
+    // Whether the stream so far is a start of the BOM: only there are its bytes blank.
+    let mut in_bom = true;
+    loop {
+        let buf = match r.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if buf.is_empty() {
+            return Ok(None);
+        }
+        let blank = buf.iter().enumerate().position(|(i, &c)| {
+            let at = prefix.len() + i;
+            in_bom &= at < BOM.len() && c == BOM[at];
+            !(in_bom || c.is_ascii_whitespace())
+        });
+        let n = blank.unwrap_or(buf.len());
+        prefix.extend_from_slice(&buf[..n]);
+        r.consume(n);
+        if blank.is_some() {
+            return Ok(Some(Box::new(Cursor::new(prefix).chain(r))));
+        }
+    }
+}
+
+/// Position of `col` in the header: an exact match, else a case-insensitive one. Two matches of
+/// the same kind are ambiguous: `Err((first, second))`, 0-based.
+fn find_column(names: &[String], col: &str) -> Result<Option<usize>, (usize, usize)> {
+    let hits = |eq: &dyn Fn(&str) -> bool| -> Vec<usize> {
+        (0..names.len())
+            .filter(|&i| eq(&names[i]))
+            .take(2)
+            .collect()
+    };
+    let mut h = hits(&|n| n == col);
+    if h.is_empty() {
+        h = hits(&|n| n.eq_ignore_ascii_case(col));
+    }
+    match h[..] {
+        [] => Ok(None),
+        [i] => Ok(Some(i)),
+        [i, j, ..] => Err((i, j)),
+    }
+}
+
 struct CsvRecords {
     path: PathBuf,
-    reader: csv::Reader<File>,
+    reader: csv::Reader<Input>,
     text_idx: Vec<usize>,
     date_idx: Option<usize>,
     label_idx: Option<usize>,
     row: usize,
     rec: csv::ByteRecord,
     done: bool,
+    notes: Vec<String>,
 }
 
 impl CsvRecords {
-    fn new(path: &Path, file: File, opts: &ReadOptions) -> Result<Self, PreprocessError> {
+    fn new(path: &Path, input: Input, opts: &ReadOptions) -> Result<Self, PreprocessError> {
+        let input = match skip_blank(input) {
+            Ok(Some(i)) => i,
+            Ok(None) => {
+                return Err(PreprocessError::EmptyInput {
+                    path: path.to_path_buf(),
+                })
+            }
+            Err(source) => {
+                return Err(PreprocessError::Io {
+                    path: path.to_path_buf(),
+                    source,
+                })
+            }
+        };
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(true)
             .flexible(false)
-            .from_reader(file);
+            .from_reader(input);
         let header = reader
             .byte_headers()
             .map_err(|e| PreprocessError::BadHeader {
@@ -297,33 +461,51 @@ impl CsvRecords {
             })?;
             names.push(s.trim_start_matches('\u{feff}').trim().to_string());
         }
-        let find = |col: &str| {
-            names
-                .iter()
-                .position(|n| n == col)
-                .or_else(|| names.iter().position(|n| n.eq_ignore_ascii_case(col)))
-        };
         if opts.text_columns.is_empty() {
             return Err(PreprocessError::InvalidParameter {
                 name: "text_columns",
-                reason: "need at least one text column".into(),
+                reason: "need at least one text column (pass --text-columns A,B)".into(),
             });
         }
         let mut text_idx = Vec::new();
         for c in &opts.text_columns {
-            match find(c) {
-                Some(i) => text_idx.push(i),
-                None => {
+            match find_column(&names, c) {
+                Ok(Some(i)) => text_idx.push(i),
+                Ok(None) => {
                     return Err(PreprocessError::MissingColumn {
                         path: path.to_path_buf(),
                         column: c.clone(),
                         available: names.clone(),
                     })
                 }
+                Err((first, second)) => {
+                    return Err(PreprocessError::DuplicateColumn {
+                        path: path.to_path_buf(),
+                        column: c.clone(),
+                        first: first + 1,
+                        second: second + 1,
+                    })
+                }
             }
         }
-        let date_idx = opts.date_column.as_deref().and_then(find);
-        let label_idx = opts.label_column.as_deref().and_then(find);
+        // Dates and labels are optional extras: an ambiguous one is dropped with a note rather
+        // than stopping a run that may not use it.
+        let mut notes = Vec::new();
+        let mut optional = |col: Option<&str>, what: &str| {
+            let col = col?;
+            find_column(&names, col)
+                .map_err(|(i, j)| {
+                    notes.push(format!(
+                        "the header has two `{col}` columns ({} and {}): {what} not read",
+                        i + 1,
+                        j + 1
+                    ))
+                })
+                .ok()
+                .flatten()
+        };
+        let date_idx = optional(opts.date_column.as_deref(), "dates");
+        let label_idx = optional(opts.label_column.as_deref(), "labels");
         Ok(Self {
             path: path.to_path_buf(),
             reader,
@@ -333,6 +515,7 @@ impl CsvRecords {
             row: 0,
             rec: csv::ByteRecord::new(),
             done: false,
+            notes,
         })
     }
 
@@ -357,13 +540,12 @@ impl CsvRecords {
                 text.push_str(f);
             }
         }
+        // Dates and labels are kept as given: validating them here would let a column the run
+        // does not use abort it (see `parse_date`).
         let date = match self.date_idx {
             Some(i) => opt_field(field(i)?),
             None => None,
         };
-        if let Some(d) = &date {
-            check_date(d).map_err(|e| bad(&self.path, self.row, line, e))?;
-        }
         let label = match self.label_idx {
             Some(i) => opt_field(field(i)?),
             None => None,
@@ -398,20 +580,25 @@ impl Iterator for CsvRecords {
                 Some(self.convert(line))
             }
             Err(e) => {
-                self.row += 1;
                 let line = e.position().map_or(0, |p| p.line());
-                if matches!(e.kind(), csv::ErrorKind::Io(_)) {
-                    // The stream itself failed; nothing after this can be read.
-                    self.done = true;
-                }
-                let reason = match e.kind() {
+                let reason = match e.into_kind() {
+                    // The stream itself failed: not a malformed record, and nothing after it
+                    // can be read.
+                    csv::ErrorKind::Io(source) => {
+                        self.done = true;
+                        return Some(Err(PreprocessError::Io {
+                            path: self.path.clone(),
+                            source,
+                        }));
+                    }
                     csv::ErrorKind::UnequalLengths {
                         expected_len, len, ..
                     } => {
                         format!("has {len} fields, the header has {expected_len} (check quoting)")
                     }
-                    _ => e.to_string(),
+                    other => format!("{other:?}"),
                 };
+                self.row += 1;
                 Some(Err(bad(&self.path, self.row, line, reason)))
             }
         }
@@ -420,12 +607,13 @@ impl Iterator for CsvRecords {
 
 struct LineRecords {
     path: PathBuf,
-    reader: BufReader<File>,
+    reader: BufReader<Input>,
     buf: Vec<u8>,
     line: u64,
     row: usize,
     json: bool,
-    text_columns: Vec<String>,
+    /// Text fields as configured (for messages) and lower-cased (for lookup).
+    text_columns: Vec<(String, String)>,
     date_column: Option<String>,
     label_column: Option<String>,
     done: bool,
@@ -437,6 +625,19 @@ fn json_str(v: &serde_json::Value) -> Option<String> {
         serde_json::Value::Number(n) => Some(n.to_string()),
         serde_json::Value::Bool(b) => Some(b.to_string()),
         _ => None,
+    }
+}
+
+/// `` `a`, `b` or `c` ``, at most ten names.
+fn names_list<'a>(names: impl Iterator<Item = &'a str>, last_sep: &str) -> String {
+    let all: Vec<String> = names.map(|n| format!("`{n}`")).collect();
+    let shown = &all[..all.len().min(10)];
+    let more = if all.len() > 10 { ", ..." } else { "" };
+    match shown {
+        [] => "none".into(),
+        [one] => format!("{one}{more}"),
+        [init @ .., last] if more.is_empty() => format!("{}{last_sep}{last}", init.join(", ")),
+        _ => format!("{}{more}", shown.join(", ")),
     }
 }
 
@@ -453,9 +654,11 @@ impl LineRecords {
         let text = if let Some(t) = get("text") {
             json_str(t).unwrap_or_default()
         } else {
+            // Some text fields present is fine (their values are joined); none at all means the
+            // record is not what the run expects, not an empty document.
             let mut found = false;
             let mut text = String::new();
-            for c in &self.text_columns {
+            for (_, c) in &self.text_columns {
                 if let Some(v) = get(c) {
                     found = true;
                     if let Some(t) = json_str(v) {
@@ -467,9 +670,15 @@ impl LineRecords {
                 }
             }
             if !found {
+                let wanted = self
+                    .text_columns
+                    .iter()
+                    .map(|(c, _)| c.as_str())
+                    .chain(["text"]);
                 return Err(format!(
-                    "no `text` field and none of {:?}",
-                    self.text_columns
+                    "it has none of the text fields {} (its fields: {}; pass --text-columns to read others)",
+                    names_list(wanted, " or "),
+                    names_list(obj.keys().map(String::as_str), " and "),
                 ));
             }
             text
@@ -477,9 +686,6 @@ impl LineRecords {
         let date = get(self.date_column.as_deref().unwrap_or("date"))
             .or_else(|| get("date"))
             .and_then(json_str);
-        if let Some(d) = &date {
-            check_date(d)?;
-        }
         let label = get(self.label_column.as_deref().unwrap_or("label"))
             .or_else(|| get("label"))
             .and_then(json_str);
@@ -507,15 +713,13 @@ impl Iterator for LineRecords {
                     return None;
                 }
                 Ok(_) => {}
-                Err(e) => {
+                Err(source) => {
+                    // The stream failed: not a malformed record, and not skippable.
                     self.done = true;
-                    self.row += 1;
-                    return Some(Err(bad(
-                        &self.path,
-                        self.row,
-                        self.line + 1,
-                        format!("read error: {e}"),
-                    )));
+                    return Some(Err(PreprocessError::Io {
+                        path: self.path.clone(),
+                        source,
+                    }));
                 }
             }
             self.line += 1;
@@ -562,22 +766,67 @@ impl Iterator for LineRecords {
     }
 }
 
-/// Reads, cleans and deduplicates a corpus, accounting for every record in the summary.
+/// Counts the bytes that pass through, for [`ReadSummary::bytes`].
+struct Counted<R> {
+    inner: R,
+    n: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let k = self.inner.read(buf)?;
+        self.n.fetch_add(k as u64, Ordering::Relaxed);
+        Ok(k)
+    }
+}
+
+/// Reads, cleans and deduplicates a corpus, accounting for every record in the summary; `-`
+/// reads standard input (streamed), which needs `opts.format`.
 /// Fails on the first malformed record unless `skip_bad_rows`, and when fewer than
 /// `min_docs` documents remain.
 pub fn read_corpus(
     path: &Path,
     opts: &ReadOptions,
 ) -> Result<(Vec<Document>, ReadSummary), PreprocessError> {
-    let bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let (name, input, format) = open(path, opts)?;
+    read_opened(&name, input, format, opts)
+}
+
+/// [`read_corpus`] over any byte stream (standard input, an in-memory buffer, a request body),
+/// read as it arrives; `name` labels messages and [`ReadSummary::path`]. `opts.format` is
+/// ignored in favour of `format`.
+pub fn read_corpus_from(
+    name: &Path,
+    reader: impl Read + Send + 'static,
+    format: InputFormat,
+    opts: &ReadOptions,
+) -> Result<(Vec<Document>, ReadSummary), PreprocessError> {
+    read_opened(name, Box::new(reader), format, opts)
+}
+
+fn read_opened(
+    name: &Path,
+    input: Input,
+    format: InputFormat,
+    opts: &ReadOptions,
+) -> Result<(Vec<Document>, ReadSummary), PreprocessError> {
+    let n = Arc::new(AtomicU64::new(0));
+    let input = Box::new(Counted {
+        inner: input,
+        n: Arc::clone(&n),
+    });
+    let (records, notes) = open_records(name, input, format, opts)?;
     let mut summary = ReadSummary {
-        path: path.to_path_buf(),
-        bytes,
+        path: name.to_path_buf(),
+        notes,
         ..Default::default()
     };
     let mut docs = Vec::new();
     let mut seen: HashSet<String> = HashSet::new();
-    for rec in records(path, opts)? {
+    // Whether anything but whitespace was read: tells an empty text file from one whose lines
+    // all cleaned away.
+    let mut any_text = false;
+    for rec in records {
         summary.records_read += 1;
         let rec = match rec {
             Ok(r) => r,
@@ -587,6 +836,7 @@ pub fn read_corpus(
                 line,
                 ..
             }) if opts.skip_bad_rows => {
+                any_text = true;
                 summary
                     .skipped_bad
                     .push((record, format!("line {line}: {reason}")));
@@ -594,6 +844,7 @@ pub fn read_corpus(
             }
             Err(e) => return Err(e),
         };
+        any_text |= !rec.text.trim().is_empty();
         let text = if opts.clean {
             clean_text(&rec.text)
         } else {
@@ -615,19 +866,531 @@ pub fn read_corpus(
         });
     }
     summary.kept = docs.len();
+    summary.bytes = n.load(Ordering::Relaxed);
     if docs.len() < opts.min_docs {
-        return Err(PreprocessError::TooFewDocuments {
-            path: path.to_path_buf(),
-            found: docs.len(),
-            min: opts.min_docs,
-            detail: format!(
-                "{} records read, {} empty after cleaning, {} duplicates, {} malformed skipped",
-                summary.records_read,
-                summary.dropped_empty.len(),
-                summary.dropped_duplicate.len(),
-                summary.skipped_bad.len()
-            ),
+        let path = name.to_path_buf();
+        // Blank CSV input already failed at the header.
+        return Err(match format {
+            InputFormat::Csv if summary.records_read == 0 => PreprocessError::HeaderOnly { path },
+            InputFormat::JsonLines if summary.records_read == 0 => {
+                PreprocessError::EmptyInput { path }
+            }
+            InputFormat::Text if !any_text => PreprocessError::EmptyInput { path },
+            _ => PreprocessError::TooFewDocuments {
+                path,
+                found: docs.len(),
+                min: opts.min_docs,
+                detail: loss_detail(&summary),
+            },
         });
     }
     Ok((docs, summary))
+}
+
+/// `12 records: 3 empty after cleaning, 2 duplicates`: where the records went, zero counts left
+/// out.
+fn loss_detail(s: &ReadSummary) -> String {
+    let count =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let mut out = count(s.records_read, "record", "records");
+    let lost: Vec<String> = [
+        (
+            s.dropped_empty.len(),
+            "empty after cleaning",
+            "empty after cleaning",
+        ),
+        (s.dropped_duplicate.len(), "duplicate", "duplicates"),
+        (
+            s.skipped_bad.len(),
+            "malformed skipped",
+            "malformed skipped",
+        ),
+    ]
+    .into_iter()
+    .filter(|&(n, ..)| n > 0)
+    .map(|(n, one, many)| count(n, one, many))
+    .collect();
+    if !lost.is_empty() {
+        out.push_str(": ");
+        out.push_str(&lost.join(", "));
+    }
+    out
+}
+
+/// Fuzzing entry point (for a cargo-fuzz target): reads `bytes` in every format, with and
+/// without `skip_bad_rows`, and checks the record accounting. It panics only on a reader bug.
+#[doc(hidden)]
+pub fn fuzz_read(bytes: &[u8]) {
+    for format in [InputFormat::Csv, InputFormat::JsonLines, InputFormat::Text] {
+        for skip_bad_rows in [false, true] {
+            let opts = ReadOptions {
+                format: Some(format),
+                skip_bad_rows,
+                min_docs: 0,
+                ..Default::default()
+            };
+            let name = Path::new("<fuzz>");
+            if let Ok((docs, s)) =
+                read_corpus_from(name, Cursor::new(bytes.to_vec()), format, &opts)
+            {
+                assert_eq!(docs.len(), s.kept);
+                assert_eq!(
+                    s.kept
+                        + s.dropped_empty.len()
+                        + s.dropped_duplicate.len()
+                        + s.skipped_bad.len(),
+                    s.records_read
+                );
+                assert_eq!(s.bytes, bytes.len() as u64);
+            }
+            if let Ok(it) = records_from(name, Cursor::new(bytes.to_vec()), format, &opts) {
+                it.for_each(drop);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opts() -> ReadOptions {
+        ReadOptions {
+            min_docs: 1,
+            ..Default::default()
+        }
+    }
+
+    fn read(
+        bytes: &str,
+        format: InputFormat,
+        o: &ReadOptions,
+    ) -> Result<(Vec<Document>, ReadSummary), PreprocessError> {
+        read_corpus_from(
+            Path::new("mem"),
+            Cursor::new(bytes.as_bytes().to_vec()),
+            format,
+            o,
+        )
+    }
+
+    fn err(bytes: &str, format: InputFormat, o: &ReadOptions) -> PreprocessError {
+        read(bytes, format, o).expect_err("should fail")
+    }
+
+    /// An endless corpus: reading it to the end would never finish.
+    struct Endless {
+        head: Cursor<Vec<u8>>,
+        n: u64,
+        json: bool,
+    }
+
+    impl Read for Endless {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.head.position() == self.head.get_ref().len() as u64 {
+                self.n += 1;
+                let line = if self.json {
+                    format!("{{\"text\": \"document {}\"}}\n", self.n)
+                } else {
+                    format!("document {},x\n", self.n)
+                };
+                self.head = Cursor::new(line.into_bytes());
+            }
+            self.head.read(buf)
+        }
+    }
+
+    #[test]
+    fn stdin_needs_a_format() {
+        let e = read_corpus(Path::new("-"), &ReadOptions::default()).unwrap_err();
+        assert!(matches!(e, PreprocessError::StdinNeedsFormat), "{e}");
+        assert_eq!(
+            e.to_string(),
+            "reading standard input needs a format: pass --format csv|jsonl|txt"
+        );
+        assert!(records(Path::new("-"), &ReadOptions::default()).is_err());
+    }
+
+    #[test]
+    fn reader_streams_without_reaching_the_end() {
+        for (format, header, json) in [
+            (InputFormat::Text, "", false),
+            (InputFormat::JsonLines, "", true),
+            (InputFormat::Csv, "Title,Abstract\n", false),
+        ] {
+            let input = Endless {
+                head: Cursor::new(header.as_bytes().to_vec()),
+                n: 0,
+                json,
+            };
+            let got: Vec<RawRecord> = records_from(Path::new("<stdin>"), input, format, &opts())
+                .unwrap()
+                .take(3)
+                .collect::<Result<_, _>>()
+                .unwrap();
+            assert_eq!(got.len(), 3, "{format:?}");
+            assert_eq!(got[2].row, 3);
+            assert!(got[0].text.starts_with("document 1"), "{:?}", got[0]);
+        }
+    }
+
+    #[test]
+    fn read_corpus_from_memory() {
+        let (docs, s) = read(
+            "Title,Abstract,Date\nA,first text,2020\nB,second text,2021-02\n",
+            InputFormat::Csv,
+            &opts(),
+        )
+        .unwrap();
+        assert_eq!(docs.len(), 2);
+        assert_eq!(docs[1].text, "B second text");
+        assert_eq!(s.path, Path::new("mem"));
+        assert_eq!(s.bytes, 60);
+        let (docs, _) = read("one\ntwo\n", InputFormat::Text, &opts()).unwrap();
+        assert_eq!(docs[1].text, "two");
+    }
+
+    #[test]
+    fn folder_is_not_a_corpus_file() {
+        let dir = std::env::temp_dir();
+        let e = read_corpus(&dir, &ReadOptions::default()).unwrap_err();
+        assert!(matches!(e, PreprocessError::NotAFile { .. }), "{e}");
+        assert!(
+            e.to_string().contains("is a folder, not a corpus file"),
+            "{e}"
+        );
+        // Even when forced to a format, or named like a corpus file.
+        let o = ReadOptions {
+            format: Some(InputFormat::Csv),
+            ..Default::default()
+        };
+        assert!(matches!(
+            records(&dir, &o).err(),
+            Some(PreprocessError::NotAFile { .. })
+        ));
+    }
+
+    #[test]
+    fn unknown_extension_names_the_flag() {
+        let e = read_corpus(Path::new("corpus.xlsx"), &ReadOptions::default()).unwrap_err();
+        assert!(
+            e.to_string().ends_with("or pass --format csv|jsonl|txt"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn empty_inputs_say_so() {
+        for format in [InputFormat::Csv, InputFormat::JsonLines, InputFormat::Text] {
+            for bytes in ["", " \n\t\r\n", "\u{feff}", "\u{feff}\n  \n"] {
+                let e = err(bytes, format, &opts());
+                assert!(
+                    matches!(e, PreprocessError::EmptyInput { .. }),
+                    "{format:?} {bytes:?}: {e}"
+                );
+                assert_eq!(e.to_string(), "mem is empty: no records");
+            }
+        }
+        for bytes in [
+            "Title,Abstract",
+            "Title,Abstract\n",
+            "\n\nTitle,Abstract\r\n\n",
+        ] {
+            let e = err(bytes, InputFormat::Csv, &opts());
+            assert!(
+                matches!(e, PreprocessError::HeaderOnly { .. }),
+                "{bytes:?}: {e}"
+            );
+            assert_eq!(e.to_string(), "mem has a header but no records");
+        }
+        // BOM bytes count as blank only at the very start.
+        let e = read_corpus_from(
+            Path::new("mem"),
+            Cursor::new(b" \xbb\xbf".to_vec()),
+            InputFormat::Csv,
+            &opts(),
+        )
+        .unwrap_err();
+        assert!(matches!(e, PreprocessError::BadHeader { .. }), "{e}");
+        // Accepting zero documents accepts an empty text file.
+        let zero = ReadOptions {
+            min_docs: 0,
+            ..Default::default()
+        };
+        assert_eq!(
+            read("\n\n", InputFormat::Text, &zero)
+                .unwrap()
+                .1
+                .records_read,
+            2
+        );
+        // Blank lines before the header keep their line numbers.
+        let e = err("\n\nTitle,Abstract\na,b\nc\n", InputFormat::Csv, &opts());
+        assert!(
+            matches!(
+                e,
+                PreprocessError::BadRecord {
+                    record: 2,
+                    line: 5,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn duplicate_used_columns() {
+        let e = err(
+            "Title,Abstract,Abstract\na,b,c\n",
+            InputFormat::Csv,
+            &opts(),
+        );
+        match &e {
+            PreprocessError::DuplicateColumn {
+                column,
+                first,
+                second,
+                ..
+            } => assert_eq!((column.as_str(), *first, *second), ("Abstract", 2, 3)),
+            e => panic!("{e}"),
+        }
+        assert!(
+            e.to_string()
+                .contains("`Abstract` column (columns 2 and 3)"),
+            "{e}"
+        );
+        // Found case-insensitively, so duplicates count case-insensitively.
+        let e = err(
+            "title,ABSTRACT,abstract\na,b,c\n",
+            InputFormat::Csv,
+            &opts(),
+        );
+        assert!(
+            matches!(
+                e,
+                PreprocessError::DuplicateColumn {
+                    first: 2,
+                    second: 3,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        // An exact match is unambiguous; unused duplicates do not matter.
+        let (docs, s) = read(
+            "Title,Abstract,abstract,Notes,Notes\na,b,c,d,e\n",
+            InputFormat::Csv,
+            &opts(),
+        )
+        .unwrap();
+        assert_eq!(docs[0].text, "a b");
+        assert!(s.notes.is_empty());
+        // An ambiguous date column is left out with a note, not an error.
+        let (docs, s) = read(
+            "Title,Abstract,date,DATE,Label\na,b,2020,2021,x\n",
+            InputFormat::Csv,
+            &opts(),
+        )
+        .unwrap();
+        assert_eq!(
+            (docs[0].date.as_deref(), docs[0].label.as_deref()),
+            (None, Some("x"))
+        );
+        assert_eq!(s.notes.len(), 1);
+        assert!(
+            s.to_string()
+                .contains("note: the header has two `Date` columns (3 and 4): dates not read"),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn jsonl_record_without_text_fields_is_malformed() {
+        let input = "{\"title\": \"T\"}\n\n{\"id\": 3, \"body\": \"B\"}\n{\"Abstract\": \"A\", \"TITLE\": null}\n";
+        let e = err(input, InputFormat::JsonLines, &opts());
+        match &e {
+            PreprocessError::BadRecord {
+                record,
+                line,
+                reason,
+                ..
+            } => {
+                assert_eq!((*record, *line), (2, 3));
+                assert!(
+                    reason.contains("none of the text fields `Title`, `Abstract` or `text`"),
+                    "{reason}"
+                );
+                // Key order depends on serde_json's `preserve_order` feature.
+                assert!(
+                    reason.contains("its fields: `body` and `id`")
+                        || reason.contains("its fields: `id` and `body`"),
+                    "{reason}"
+                );
+            }
+            e => panic!("{e}"),
+        }
+        let skip = ReadOptions {
+            skip_bad_rows: true,
+            ..opts()
+        };
+        let (docs, s) = read(input, InputFormat::JsonLines, &skip).unwrap();
+        // Some text fields present: the present ones are used.
+        assert_eq!(
+            docs.iter().map(|d| d.text.as_str()).collect::<Vec<_>>(),
+            ["T", "A"]
+        );
+        assert_eq!(s.skipped_bad.len(), 1);
+        assert_eq!(s.skipped_bad[0].0, 2);
+    }
+
+    #[test]
+    fn unparsable_dates_do_not_stop_the_read() {
+        let (docs, _) = read(
+            "Title,Abstract,Date\na,b,last spring\nc,d, 2020-13-45 \n",
+            InputFormat::Csv,
+            &opts(),
+        )
+        .unwrap();
+        assert_eq!(docs[0].date.as_deref(), Some("last spring"));
+        assert_eq!(docs[1].date.as_deref(), Some("2020-13-45"));
+        let (docs, _) = read(
+            "{\"text\": \"a\", \"date\": \"soon\"}\n",
+            InputFormat::JsonLines,
+            &opts(),
+        )
+        .unwrap();
+        assert_eq!(docs[0].date.as_deref(), Some("soon"));
+    }
+
+    #[test]
+    fn parse_date_checks() {
+        assert_eq!(parse_date("2020"), Ok((2020, None, None)));
+        assert_eq!(parse_date(" 2020-02 "), Ok((2020, Some(2), None)));
+        assert_eq!(parse_date("2020-02-29"), Ok((2020, Some(2), Some(29))));
+        assert_eq!(
+            parse_date("2000-02-29 12:00"),
+            Ok((2000, Some(2), Some(29)))
+        );
+        assert_eq!(
+            parse_date("2021-12-31T23:59:59Z"),
+            Ok((2021, Some(12), Some(31)))
+        );
+        for bad in [
+            "",
+            "20",
+            "2020-",
+            "2020-1",
+            "2020/01",
+            "2020-01-1",
+            "2020-01-01x",
+            "year",
+            "1900-02-29",
+            "2021-04-31",
+            "2020-00",
+            "2020-01-00",
+        ] {
+            assert!(parse_date(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            parse_date("2020-13").unwrap_err(),
+            "date `2020-13` has month 13, not 1 to 12"
+        );
+        assert_eq!(
+            parse_date("2021-02-29").unwrap_err(),
+            "date `2021-02-29` has day 29, but 2021-02 has 28 days"
+        );
+    }
+
+    #[test]
+    fn hints_name_the_flags() {
+        let e = err("Title,Abstract\na,b\nc\n", InputFormat::Csv, &opts());
+        assert_eq!(
+            e.to_string(),
+            "mem: record 2 (line 3) is malformed: has 1 fields, the header has 2 (check quoting) (fix the record or pass --skip-bad-rows to skip such records)"
+        );
+        let e = err("Name,Body\na,b\n", InputFormat::Csv, &opts());
+        assert!(
+            e.to_string()
+                .ends_with("(pass --text-columns A,B with names from the header)"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn too_few_documents_explains_the_losses() {
+        let o = ReadOptions {
+            min_docs: 16,
+            ..Default::default()
+        };
+        let mut input = String::new();
+        for i in 0..7 {
+            input.push_str(&format!("doc {i}\n"));
+        }
+        input.push_str("\n \n\u{1}\ndoc 0\ndoc 1\n");
+        let e = err(&input, InputFormat::Text, &o);
+        assert_eq!(
+            e.to_string(),
+            "mem: only 7 usable documents (12 records: 3 empty after cleaning, 2 duplicates); at least 16 are needed"
+        );
+        let e = err("one\n", InputFormat::Text, &ReadOptions::default());
+        assert_eq!(
+            e.to_string(),
+            "mem: only 1 usable document (1 record); at least 5 are needed"
+        );
+        // A skipped malformed record is a loss, not emptiness.
+        let e = err(
+            "a\n",
+            InputFormat::JsonLines,
+            &ReadOptions {
+                skip_bad_rows: true,
+                ..Default::default()
+            },
+        );
+        assert_eq!(
+            e.to_string(),
+            "mem: only 0 usable documents (1 record: 1 malformed skipped); at least 5 are needed"
+        );
+    }
+
+    #[test]
+    fn stream_errors_are_not_skippable() {
+        struct Failing(bool);
+        impl Read for Failing {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                if std::mem::replace(&mut self.0, true) {
+                    Err(io::Error::other("pipe closed"))
+                } else {
+                    buf[..6].copy_from_slice(b"a,b\nc\n");
+                    Ok(6)
+                }
+            }
+        }
+        let skip = ReadOptions {
+            skip_bad_rows: true,
+            text_columns: vec!["a".into()],
+            ..opts()
+        };
+        for format in [InputFormat::Csv, InputFormat::Text] {
+            let e =
+                read_corpus_from(Path::new("<stdin>"), Failing(false), format, &skip).unwrap_err();
+            assert!(matches!(e, PreprocessError::Io { .. }), "{format:?}: {e}");
+            assert_eq!(e.to_string(), "cannot read <stdin>: pipe closed");
+        }
+    }
+
+    #[test]
+    fn fuzz_entry_point_accepts_junk() {
+        for bytes in [
+            &b""[..],
+            b"\xff\xfe",
+            b"\"",
+            b"a,\"b\nc",
+            b"{\"text\":",
+            b"\xef\xbb",
+            b"\n\n,\n",
+        ] {
+            fuzz_read(bytes);
+        }
+    }
 }

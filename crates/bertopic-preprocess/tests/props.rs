@@ -1,11 +1,26 @@
-//! Property tests: no panics, idempotent cleaning, token invariants, row accounting.
+//! Property tests: no panics, idempotent cleaning, token invariants, row accounting, CSV
+//! round trips.
 
-use std::io::Write;
+use std::io::{Cursor, Write};
+use std::path::Path;
 
 use bertopic_preprocess::{
-    clean_text, read_corpus, InputFormat, Language, ReadOptions, Tokenizer, TokenizerConfig,
+    clean_text, fuzz_read, read_corpus, read_corpus_from, records_from, InputFormat, Language,
+    ReadOptions, Tokenizer, TokenizerConfig,
 };
 use proptest::prelude::*;
+
+const FORMATS: [InputFormat; 3] = [InputFormat::Csv, InputFormat::JsonLines, InputFormat::Text];
+
+/// What the reader should make of a text field: trimmed, empty ones left out of the join.
+fn joined(fields: &[&str]) -> String {
+    let parts: Vec<&str> = fields
+        .iter()
+        .map(|f| f.trim())
+        .filter(|f| !f.is_empty())
+        .collect();
+    parts.join(" ")
+}
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
@@ -54,5 +69,48 @@ proptest! {
         let (_, s) = read_corpus(f.path(), &opts).unwrap();
         prop_assert_eq!(s.records_read, lines.len());
         prop_assert_eq!(s.kept + s.dropped_empty.len() + s.dropped_duplicate.len(), lines.len());
+    }
+
+    #[test]
+    fn any_bytes_any_format_no_panic(bytes in proptest::collection::vec(any::<u8>(), 0..600), fmt in 0..3usize, skip in any::<bool>(), min_docs in 0..3usize) {
+        let format = FORMATS[fmt];
+        let opts = ReadOptions { format: Some(format), skip_bad_rows: skip, min_docs, ..Default::default() };
+        // Any Ok or Err is fine; a panic is not.
+        let _ = read_corpus_from(Path::new("<mem>"), Cursor::new(bytes.clone()), format, &opts);
+        fuzz_read(&bytes);
+    }
+
+    #[test]
+    fn csv_round_trip(rows in proptest::collection::vec(
+        proptest::collection::vec("[a-zA-Z0-9 ,\"\n\r\t;é漢😀\u{feff}']{0,12}", 4), 0..25)) {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record(["Title", "Abstract", "Date", "Label"]).unwrap();
+        for r in &rows {
+            w.write_record(r).unwrap();
+        }
+        let bytes = w.into_inner().unwrap();
+        let opts = ReadOptions { format: Some(InputFormat::Csv), clean: false, dedupe: false, min_docs: 0, ..Default::default() };
+        let got: Vec<_> = records_from(Path::new("<mem>"), Cursor::new(bytes.clone()), InputFormat::Csv, &opts)
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        prop_assert_eq!(got.len(), rows.len());
+        for (i, (rec, row)) in got.iter().zip(&rows).enumerate() {
+            prop_assert_eq!(rec.row, i + 1);
+            prop_assert_eq!(&rec.text, &joined(&[&row[0], &row[1]]));
+            let opt = |s: &str| Some(s.trim().to_string()).filter(|t| !t.is_empty());
+            prop_assert_eq!(&rec.date, &opt(&row[2]));
+            prop_assert_eq!(&rec.label, &opt(&row[3]));
+        }
+        let result = read_corpus_from(Path::new("<mem>"), Cursor::new(bytes), InputFormat::Csv, &opts);
+        if rows.is_empty() {
+            // A header alone with min_docs 0 is fine: nothing was asked for.
+            prop_assert_eq!(result.unwrap().0.len(), 0);
+        } else {
+            let (docs, s) = result.unwrap();
+            let expected: Vec<String> = rows.iter().map(|r| joined(&[&r[0], &r[1]])).filter(|t| !t.is_empty()).collect();
+            prop_assert_eq!(docs.iter().map(|d| d.text.clone()).collect::<Vec<_>>(), expected);
+            prop_assert_eq!(s.records_read, rows.len());
+        }
     }
 }
