@@ -6,29 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn shared() -> PathBuf {
-    std::env::var_os("BERTOPIC_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared")))
-}
-
-fn bertopic(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_bertopic"))
-        .args(args)
-        .output()
-        .expect("the bertopic binary runs")
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = bertopic(args);
-    assert!(
-        out.status.success(),
-        "bertopic {args:?} failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
+mod common;
+use common::{bertopic, ok, sample_embeddings, shared};
 
 /// row → topic (None for records dropped by cleaning).
 fn read_assignments(path: &Path) -> BTreeMap<usize, Option<i64>> {
@@ -218,33 +197,6 @@ fn version_prints_format() {
     let s = ok(&["version"]);
     assert!(s.contains("model format"));
     assert!(s.contains(env!("CARGO_PKG_VERSION")));
-}
-
-/// Writes the 200-row sample's embeddings (its rows of the full corpus' precomputed MiniLM
-/// embeddings, matched by title and abstract) to `dst`, so training needs no model.
-fn sample_embeddings(dst: &Path) {
-    let data = shared().join("data");
-    let mut full = csv::Reader::from_path(data.join("arxiv-cs-abstracts.csv")).expect("corpus");
-    let index: BTreeMap<(String, String), usize> = full
-        .records()
-        .enumerate()
-        .map(|(i, r)| {
-            let r = r.expect("record");
-            ((r[0].to_string(), r[1].to_string()), i)
-        })
-        .collect();
-    let mut small =
-        csv::Reader::from_path(data.join("arxiv-cs-abstracts-200.csv")).expect("sample");
-    let rows: Vec<usize> = small
-        .records()
-        .map(|r| {
-            let r = r.expect("record");
-            index[&(r[0].to_string(), r[1].to_string())]
-        })
-        .collect();
-    let all =
-        bertopic::embed::read_npy(&data.join("arxiv-cs-abstracts.minilm.npy")).expect("embeddings");
-    bertopic::embed::write_npy(dst, &all.select(ndarray::Axis(0), &rows)).expect("write npy");
 }
 
 /// topic_info.csv as (topic, count, words).

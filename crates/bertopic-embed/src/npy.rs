@@ -1,7 +1,6 @@
 //! Minimal `.npy` reader/writer for 2-D float matrices (NumPy format versions 1–3).
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use ndarray::Array2;
 
@@ -35,6 +34,11 @@ fn header_field<'a>(header: &'a str, key: &str) -> Option<&'a str> {
 pub fn read_npy(path: &Path) -> Result<Array2<f32>, EmbedError> {
     let bytes = std::fs::read(path).map_err(|e| EmbedError::io(path, e))?;
     parse_npy(&bytes).map_err(|r| npy_err(path, r))
+}
+
+/// [`read_npy`] on bytes in memory; `name` labels errors.
+pub fn npy_from_bytes(name: &Path, bytes: &[u8]) -> Result<Array2<f32>, EmbedError> {
+    parse_npy(bytes).map_err(|r| npy_err(name, r))
 }
 
 fn parse_npy(bytes: &[u8]) -> Result<Array2<f32>, String> {
@@ -126,6 +130,11 @@ fn parse_npy(bytes: &[u8]) -> Result<Array2<f32>, String> {
 /// The file is written to a temporary sibling and renamed into place, so readers never see a
 /// half-written file.
 pub fn write_npy(path: &Path, a: &Array2<f32>) -> Result<(), EmbedError> {
+    write_atomic(path, &npy_bytes(a))
+}
+
+/// The `.npy` bytes of `a` (little-endian f32, C order), as [`write_npy`] writes them.
+pub fn npy_bytes(a: &Array2<f32>) -> Vec<u8> {
     let (rows, cols) = a.dim();
     let mut header =
         format!("{{'descr': '<f4', 'fortran_order': False, 'shape': ({rows}, {cols}), }}");
@@ -141,26 +150,12 @@ pub fn write_npy(path: &Path, a: &Array2<f32>) -> Result<(), EmbedError> {
     for v in a.iter() {
         buf.extend_from_slice(&v.to_le_bytes());
     }
-    write_atomic(path, &buf)
+    buf
 }
 
-/// Writes `bytes` to `path` through a uniquely named temporary file in the same folder + rename.
+/// Writes `bytes` to `path` atomically, through the workspace's one safe writer.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), EmbedError> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."));
-    std::fs::create_dir_all(&dir).map_err(|e| EmbedError::io(&dir, e))?;
-    let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(|e| EmbedError::io(&dir, e))?;
-    tmp.write_all(bytes)
-        .map_err(|e| EmbedError::io(tmp.path(), e))?;
-    tmp.as_file()
-        .sync_all()
-        .map_err(|e| EmbedError::io(path, e))?;
-    tmp.persist(path)
-        .map_err(|e| EmbedError::io(path, e.error))?;
-    Ok(())
+    Ok(bertopic_fs::write_file(path, bytes)?)
 }
 
 #[cfg(test)]

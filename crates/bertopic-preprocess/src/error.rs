@@ -30,13 +30,13 @@ pub enum PreprocessError {
         source: std::io::Error,
     },
     /// The format could not be guessed from the file name.
-    #[error("cannot tell the format of {path} from its extension: use .csv, .jsonl/.ndjson/.json or .txt, or pass --format csv|jsonl|txt")]
+    #[error("cannot tell the format of {path} from its extension: use .csv, .jsonl/.ndjson/.json or .txt, or pass --input-format csv|jsonl|txt")]
     UnknownExtension {
         /// The file.
         path: PathBuf,
     },
     /// Standard input (`-`) was given without a format: there is no extension to guess from.
-    #[error("reading standard input needs a format: pass --format csv|jsonl|txt")]
+    #[error("reading standard input needs a format: pass --input-format csv|jsonl|txt")]
     StdinNeedsFormat,
     /// The input path is a folder.
     #[error("{path} is a folder, not a corpus file: give a .csv, .jsonl or .txt file (or - for standard input)")]

@@ -1006,7 +1006,7 @@ mod tests {
         assert!(matches!(e, PreprocessError::StdinNeedsFormat), "{e}");
         assert_eq!(
             e.to_string(),
-            "reading standard input needs a format: pass --format csv|jsonl|txt"
+            "reading standard input needs a format: pass --input-format csv|jsonl|txt"
         );
         assert!(records(Path::new("-"), &ReadOptions::default()).is_err());
     }
@@ -1074,7 +1074,7 @@ mod tests {
     fn unknown_extension_names_the_flag() {
         let e = read_corpus(Path::new("corpus.xlsx"), &ReadOptions::default()).unwrap_err();
         assert!(
-            e.to_string().ends_with("or pass --format csv|jsonl|txt"),
+            e.to_string().ends_with("or pass --input-format csv|jsonl|txt"),
             "{e}"
         );
     }

@@ -1051,7 +1051,7 @@ impl Reducer for Umap {
         if n <= p.n_neighbors {
             return Err(ReduceError::TooFewPoints {
                 n,
-                needed: p.n_neighbors + 1,
+                needed: p.n_neighbors.saturating_add(1),
                 n_neighbors: p.n_neighbors,
             });
         }

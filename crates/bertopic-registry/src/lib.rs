@@ -39,7 +39,6 @@ use std::fs;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
@@ -114,8 +113,11 @@ pub enum RegistryError {
         #[source]
         source: std::io::Error,
     },
+    /// A registration could not be written safely.
+    #[error(transparent)]
+    Output(#[from] bertopic_fs::FsError),
     /// A metadata file is unreadable.
-    #[error("registry metadata {path} is unreadable: {reason}")]
+    #[error("registry metadata {path} is unreadable: {reason}; this version cannot be used (other versions can): register the model again, or remove the version folder")]
     Metadata {
         /// The metadata file.
         path: PathBuf,
@@ -295,6 +297,20 @@ pub struct ModelVersion {
     pub metadata: VersionMetadata,
 }
 
+/// A version folder whose metadata cannot be read: listed apart so that one damaged version
+/// never makes the others unusable.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BrokenVersion {
+    /// The registered name.
+    pub name: String,
+    /// The version number.
+    pub version: u64,
+    /// The version folder.
+    pub path: PathBuf,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
 impl ModelVersion {
     /// The URI of exactly this version.
     pub fn uri(&self) -> ModelUri {
@@ -313,7 +329,6 @@ pub struct Registry {
 }
 
 /// Makes temporary folder names unique between threads of one process.
-static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 impl Registry {
     /// A registry at `root` (created on the first registration).
@@ -365,19 +380,12 @@ impl Registry {
             return Err(RegistryError::SourceNotFound(source.to_path_buf()));
         }
         let dir = self.root.join(name);
-        fs::create_dir_all(&dir).map_err(|e| io(&dir, e))?;
-        let tmp = dir.join(format!(
-            ".tmp-{}-{}-{}",
-            std::process::id(),
-            TMP_COUNTER.fetch_add(1, Ordering::Relaxed),
-            now_ms()
-        ));
-        let result = self.register_via(name, source, &dir, &tmp, metrics);
-        if result.is_err() && tmp.exists() {
-            // Best effort: the error that matters is the one being returned.
-            let _ = fs::remove_dir_all(&tmp);
-        }
-        result
+        // The copy is staged in a hidden folder that a killed registration leaves behind;
+        // the next registration removes those of dead processes.
+        let staging = bertopic_fs::StagingDir::new(&dir, "version")?;
+        let v = self.register_via(name, source, &dir, staging.path(), metrics)?;
+        staging.keep();
+        Ok(v)
     }
 
     fn register_via(
@@ -388,7 +396,7 @@ impl Registry {
         tmp: &Path,
         metrics: BTreeMap<String, f64>,
     ) -> Result<ModelVersion> {
-        copy_dir(source, tmp)?;
+        copy_into(source, tmp)?;
         // Claim a number: create_dir succeeds for exactly one claimant of each number.
         let mut version = self.max_claimed(dir)? + 1;
         let target = loop {
@@ -417,10 +425,7 @@ impl Registry {
             path: meta_path.clone(),
             reason: e.to_string(),
         })?;
-        fs::write(&meta_path, json).map_err(|e| io(&meta_path, e))?;
-        fs::File::open(&meta_path)
-            .and_then(|f| f.sync_all())
-            .map_err(|e| io(&meta_path, e))?;
+        bertopic_fs::write_file(&meta_path, &json)?;
         // The claimed folder is empty, and renaming a folder over an empty one replaces it in
         // one step on Unix; elsewhere remove the placeholder first.
         if let Err(e) = fs::rename(tmp, &target) {
@@ -469,8 +474,14 @@ impl Registry {
         Ok(names)
     }
 
-    /// The complete versions of `name`, ascending. Unknown names are an error.
+    /// The complete versions of `name`, ascending. Unknown names are an error; versions whose
+    /// metadata is unreadable are left out (see [`scan`](Self::scan)).
     pub fn versions(&self, name: &str) -> Result<Vec<ModelVersion>> {
+        Ok(self.scan(name)?.0)
+    }
+
+    /// The complete versions of `name` and, apart, the versions whose metadata is damaged.
+    pub fn scan(&self, name: &str) -> Result<(Vec<ModelVersion>, Vec<BrokenVersion>)> {
         validate_name(name)?;
         let dir = self.root.join(name);
         if !dir.is_dir() {
@@ -481,6 +492,7 @@ impl Registry {
             });
         }
         let mut out = Vec::new();
+        let mut broken = Vec::new();
         for entry in fs::read_dir(&dir).map_err(|e| io(&dir, e))? {
             let entry = entry.map_err(|e| io(&dir, e))?;
             let Some(version) = version_number(&entry.file_name().to_string_lossy()) else {
@@ -491,21 +503,42 @@ impl Registry {
                 Ok(r) => r,
                 // Claimed but not (yet) renamed into place: not a version.
                 Err(e) if e.kind() == ErrorKind::NotFound => continue,
-                Err(e) => return Err(io(&meta_path, e)),
+                Err(e) => {
+                    broken.push(BrokenVersion {
+                        name: name.to_string(),
+                        version,
+                        path: entry.path(),
+                        reason: e.to_string(),
+                    });
+                    continue;
+                }
             };
-            let metadata: VersionMetadata =
-                serde_json::from_slice(&raw).map_err(|e| RegistryError::Metadata {
-                    path: meta_path.clone(),
-                    reason: e.to_string(),
-                })?;
-            out.push(ModelVersion {
-                name: name.to_string(),
-                version,
-                path: entry.path(),
-                metadata,
-            });
+            match serde_json::from_slice::<VersionMetadata>(&raw) {
+                Ok(metadata) => out.push(ModelVersion {
+                    name: name.to_string(),
+                    version,
+                    path: entry.path(),
+                    metadata,
+                }),
+                Err(e) => broken.push(BrokenVersion {
+                    name: name.to_string(),
+                    version,
+                    path: entry.path(),
+                    reason: format!("{METADATA_FILE} is not valid: {e}"),
+                }),
+            }
         }
         out.sort_by_key(|v| v.version);
+        broken.sort_by_key(|v| v.version);
+        Ok((out, broken))
+    }
+
+    /// Damaged versions of every name (see [`scan`](Self::scan)).
+    pub fn broken(&self) -> Result<Vec<BrokenVersion>> {
+        let mut out = Vec::new();
+        for name in self.names()? {
+            out.extend(self.scan(&name)?.1);
+        }
         Ok(out)
     }
 
@@ -518,20 +551,27 @@ impl Registry {
         Ok(out)
     }
 
-    /// The highest complete version of `name`.
+    /// The highest version of `name`. When that version is damaged, this is an error naming it
+    /// rather than a silent fall-back to an older model.
     pub fn latest(&self, name: &str) -> Result<ModelVersion> {
-        self.versions(name)?
-            .pop()
-            .ok_or_else(|| RegistryError::UnknownName {
-                name: name.to_string(),
-                root: self.root.clone(),
-                known: KnownNames(self.names().unwrap_or_default()),
-            })
+        let (mut ok, broken) = self.scan(name)?;
+        let newest_ok = ok.last().map_or(0, |v| v.version);
+        if let Some(b) = broken.iter().rfind(|b| b.version > newest_ok) {
+            return Err(broken_error(b));
+        }
+        ok.pop().ok_or_else(|| RegistryError::UnknownName {
+            name: name.to_string(),
+            root: self.root.clone(),
+            known: KnownNames(self.names().unwrap_or_default()),
+        })
     }
 
     /// One version of `name`.
     pub fn version(&self, name: &str, version: u64) -> Result<ModelVersion> {
-        let all = self.versions(name)?;
+        let (all, broken) = self.scan(name)?;
+        if let Some(b) = broken.iter().find(|b| b.version == version) {
+            return Err(broken_error(b));
+        }
         let available = all.iter().map(|v| v.version).collect();
         all.into_iter()
             .find(|v| v.version == version)
@@ -556,6 +596,13 @@ impl Registry {
     }
 }
 
+fn broken_error(b: &BrokenVersion) -> RegistryError {
+    RegistryError::Metadata {
+        path: b.path.join(METADATA_FILE),
+        reason: b.reason.clone(),
+    }
+}
+
 /// `"12"` → 12; anything else (temporary folders, stray files) → None.
 fn version_number(file_name: &str) -> Option<u64> {
     if file_name.is_empty() || !file_name.bytes().all(|b| b.is_ascii_digit()) {
@@ -564,9 +611,8 @@ fn version_number(file_name: &str) -> Option<u64> {
     file_name.parse().ok().filter(|&v| v > 0)
 }
 
-/// Copies the folder `src` (recursively; symbolic links are followed) into the new folder `dst`.
-fn copy_dir(src: &Path, dst: &Path) -> Result<()> {
-    fs::create_dir(dst).map_err(|e| io(dst, e))?;
+/// Copies the contents of folder `src` into the existing folder `dst`.
+fn copy_into(src: &Path, dst: &Path) -> Result<()> {
     for entry in fs::read_dir(src).map_err(|e| io(src, e))? {
         let entry = entry.map_err(|e| io(src, e))?;
         let from = entry.path();
@@ -581,6 +627,12 @@ fn copy_dir(src: &Path, dst: &Path) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Copies the folder `src` (recursively; symbolic links are followed) into the new folder `dst`.
+fn copy_dir(src: &Path, dst: &Path) -> Result<()> {
+    fs::create_dir(dst).map_err(|e| io(dst, e))?;
+    copy_into(src, dst)
 }
 
 fn now_ms() -> u64 {
@@ -627,6 +679,53 @@ mod tests {
         fs::create_dir(d.path().join("extra")).unwrap();
         fs::write(d.path().join("extra/notes.txt"), b"n").unwrap();
         d
+    }
+
+    #[test]
+    fn damaged_version_is_named_and_the_others_stay_usable() {
+        let root = tempfile::tempdir().unwrap();
+        let reg = Registry::new(root.path());
+        let a = model_dir("a");
+        for _ in 0..3 {
+            reg.register("m", a.path(), BTreeMap::new()).unwrap();
+        }
+        fs::write(root.path().join("m/2").join(METADATA_FILE), "{ nope").unwrap();
+        let (ok, broken) = reg.scan("m").unwrap();
+        assert_eq!(ok.iter().map(|v| v.version).collect::<Vec<_>>(), vec![1, 3]);
+        assert_eq!(broken.len(), 1);
+        assert_eq!(broken[0].version, 2);
+        assert_eq!(reg.list().unwrap().len(), 2);
+        assert_eq!(reg.latest("m").unwrap().version, 3);
+        assert!(matches!(
+            reg.version("m", 2),
+            Err(RegistryError::Metadata { .. })
+        ));
+        // The newest damaged: `latest` names it instead of silently serving version 1.
+        fs::write(root.path().join("m/3").join(METADATA_FILE), "").unwrap();
+        assert!(matches!(
+            reg.latest("m"),
+            Err(RegistryError::Metadata { .. })
+        ));
+        assert_eq!(reg.version("m", 1).unwrap().version, 1);
+    }
+
+    #[test]
+    fn killed_registration_leftovers_are_removed() {
+        let root = tempfile::tempdir().unwrap();
+        let reg = Registry::new(root.path());
+        let stale = root
+            .path()
+            .join(format!("m/.version.bertopic-tmp-{}-0", 0x7fff_fff0u32));
+        fs::create_dir_all(&stale).unwrap();
+        fs::write(stale.join("model.safetensors"), vec![0u8; 1024]).unwrap();
+        reg.register("m", model_dir("a").path(), BTreeMap::new())
+            .unwrap();
+        assert!(!stale.exists());
+        let names: Vec<_> = fs::read_dir(root.path().join("m"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, vec!["1"]);
     }
 
     #[test]

@@ -2,6 +2,7 @@ use std::path::PathBuf;
 
 /// Everything that can go wrong in the pipeline, by stage.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum BertopicError {
     #[error(transparent)]
     Preprocess(#[from] crate::preprocess::PreprocessError),
@@ -32,6 +33,12 @@ pub enum BertopicError {
         #[source]
         source: std::io::Error,
     },
+    /// An output could not be written safely (refused target, busy output, I/O).
+    #[error(transparent)]
+    Output(#[from] bertopic_fs::FsError),
+    /// A CSV report could not be produced.
+    #[error("cannot write CSV: {0}")]
+    Csv(#[source] csv::Error),
     /// A saved model folder is unreadable, corrupted or of an unknown format.
     #[error("model at {path} cannot be loaded: {reason}")]
     ModelFormat { path: PathBuf, reason: String },

@@ -3,12 +3,14 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use ndarray::Array2;
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+
+use bertopic_fs::{DirPolicy, DirWriter};
 
 use crate::cluster;
 use crate::error::{BertopicError, Result};
@@ -24,6 +26,22 @@ pub const FORMAT_VERSION: u32 = 1;
 
 const JSON: &str = "model.json";
 const TENSORS: &str = "model.safetensors";
+
+/// The files of a saved model.
+pub const MODEL_FILES: &[&str] = &[JSON, TENSORS];
+
+/// Every file a model folder may hold: the model and the reports written beside it. A folder
+/// holding anything else is not ours, and saving into it is refused (see [`crate::fs`]).
+pub const MODEL_FOLDER_FILES: &[&str] = &[
+    JSON,
+    TENSORS,
+    "topic_info.csv",
+    "document_topics.csv",
+    "experiment.json",
+    "coherence_curve.csv",
+    "coherence_curve.svg",
+    "monitoring.jsonl",
+];
 
 #[derive(Serialize, Deserialize)]
 struct StageState {
@@ -83,9 +101,20 @@ impl Arr {
 }
 
 impl TopicModel {
-    /// Saves the model into folder `dir`, atomically: it is written beside `dir` and renamed
-    /// into place, so a crash never leaves a half-written model.
+    /// Saves the model into folder `dir`, atomically: a new folder is written beside `dir` and
+    /// swapped in whole, so a crash never leaves a half-written model. An existing `dir` is
+    /// replaced only if it holds nothing but a model folder's files ([`MODEL_FOLDER_FILES`]);
+    /// otherwise the save is refused and nothing is touched.
     pub fn save(&self, dir: &Path) -> Result<()> {
+        let w = DirWriter::begin(dir, MODEL_FOLDER_FILES, DirPolicy::OursOnly)?;
+        self.save_into(&w)?;
+        Ok(w.commit()?)
+    }
+
+    /// Writes the model's files into an open folder output, to be committed together with the
+    /// reports a run writes beside them.
+    pub fn save_into(&self, out: &DirWriter) -> Result<()> {
+        let dir = out.target();
         let mut arrays: Vec<(String, Arr)> = Vec::new();
         arrays.push((
             "embeddings".into(),
@@ -162,14 +191,37 @@ impl TopicModel {
         // printing put one number per line (19 MB instead of 10 MB for 10k documents).
         let json = serde_json::to_vec(&json)
             .map_err(|e| format_err(dir, format!("cannot serialise model.json: {e}")))?;
-        write_dir_atomically(dir, &[(JSON, &json), (TENSORS, &tensors)])
+        out.write(TENSORS, &tensors)?;
+        out.write(JSON, &json)?;
+        Ok(())
     }
 
-    /// Loads a model saved by [`save`](Self::save), checking the format version and checksum.
+    /// Loads a model saved by [`save`](Self::save), checking the format version, the checksum
+    /// and the model's internal consistency (topic ids, array shapes, dimensions). A model
+    /// replaced by a concurrent save while it is read is read again, not reported as corrupt.
     pub fn load(dir: &Path) -> Result<TopicModel> {
         let json_path = dir.join(JSON);
-        let raw = fs::read(&json_path).map_err(|e| BertopicError::io(&json_path, e))?;
-        let version: serde_json::Value = serde_json::from_slice(&raw)
+        let t_path = dir.join(TENSORS);
+        let mut attempt = 0;
+        let (raw, bytes) = loop {
+            let raw = fs::read(&json_path).map_err(|e| missing_or_io(dir, &json_path, e))?;
+            let bytes = fs::read(&t_path).map_err(|e| missing_or_io(dir, &t_path, e))?;
+            // A save swaps the whole folder: if model.json changed while we read, the two files
+            // may come from different saves.
+            let again = fs::read(&json_path).map_err(|e| missing_or_io(dir, &json_path, e))?;
+            attempt += 1;
+            if again == raw || attempt == 5 {
+                break (raw, bytes);
+            }
+        };
+        Self::from_bytes(dir, &raw, &bytes)
+    }
+
+    /// Builds a model from the bytes of `model.json` and `model.safetensors` with every check
+    /// [`load`](Self::load) makes; `dir` only names the model in errors. Public for fuzzing.
+    #[doc(hidden)]
+    pub fn from_bytes(dir: &Path, raw: &[u8], bytes: &[u8]) -> Result<TopicModel> {
+        let version: serde_json::Value = serde_json::from_slice(raw)
             .map_err(|e| format_err(dir, format!("model.json is not valid JSON: {e}")))?;
         match version.get("format_version").and_then(|v| v.as_u64()) {
             Some(v) if v == u64::from(FORMAT_VERSION) => {}
@@ -191,9 +243,7 @@ impl TopicModel {
                 format!("model.json does not match format {FORMAT_VERSION}: {e}"),
             )
         })?;
-        let t_path = dir.join(TENSORS);
-        let bytes = fs::read(&t_path).map_err(|e| BertopicError::io(&t_path, e))?;
-        let sha = hex(&Sha256::digest(&bytes));
+        let sha = hex(&Sha256::digest(bytes));
         if sha != json.tensors_sha256 {
             return Err(format_err(
                 dir,
@@ -203,7 +253,7 @@ impl TopicModel {
                 ),
             ));
         }
-        let st = SafeTensors::deserialize(&bytes)
+        let st = SafeTensors::deserialize(bytes)
             .map_err(|e| format_err(dir, format!("model.safetensors unreadable: {e}")))?;
         let get = |name: &str| -> Result<(Vec<usize>, Dtype, Vec<u8>)> {
             let t = st
@@ -282,7 +332,7 @@ impl TopicModel {
             params: json.clusterer.params.clone(),
             arrays: carrays,
         })?;
-        Ok(TopicModel {
+        let model = TopicModel {
             params: json.params,
             reducer,
             clusterer,
@@ -299,7 +349,122 @@ impl TopicModel {
             timings: json.timings,
             embeddings,
             word_embedder: None,
-        })
+        };
+        model.check_consistency().map_err(|reason| {
+            format_err(
+                dir,
+                format!(
+                    "{reason}; the model was edited or damaged: retrain it or restore the folder"
+                ),
+            )
+        })?;
+        Ok(model)
+    }
+
+    /// Checks what a hand-edited or damaged model.json could break: every topic id referred to
+    /// exists, per-document arrays agree, array shapes match the recorded dimensions.
+    fn check_consistency(&self) -> std::result::Result<(), String> {
+        let mut ids = std::collections::BTreeSet::new();
+        for t in &self.topics {
+            if t.id < -1 || !ids.insert(t.id) {
+                return Err(format!("topic id {} is invalid or repeated", t.id));
+            }
+        }
+        let known = |id: i64| id == -1 || ids.contains(&id);
+        for (&cluster, &topic) in &self.cluster_to_topic {
+            if !known(topic) {
+                return Err(format!(
+                    "cluster_to_topic maps cluster {cluster} to topic {topic}, which does not exist"
+                ));
+            }
+        }
+        if let Some((i, t)) = self.doc_topics.iter().enumerate().find(|(_, &t)| !known(t)) {
+            return Err(format!(
+                "document {i} is assigned to topic {t}, which does not exist"
+            ));
+        }
+        let n = self.doc_topics.len();
+        if self.doc_probs.len() != n {
+            return Err(format!(
+                "{} document probabilities for {n} documents",
+                self.doc_probs.len()
+            ));
+        }
+        if let Some(p) = self.doc_probs.iter().find(|p| !(0.0..=1.0).contains(*p)) {
+            return Err(format!("document probability {p} is outside [0, 1]"));
+        }
+        if self.embeddings.nrows() != n {
+            return Err(format!(
+                "{} training embedding rows for {n} documents",
+                self.embeddings.nrows()
+            ));
+        }
+        let dim = self.embeddings.ncols();
+        if let Some(info) = &self.embedding {
+            if info.dim != dim {
+                return Err(format!(
+                    "model.json says the embeddings have {} dimensions, the stored arrays have {dim}",
+                    info.dim
+                ));
+            }
+        }
+        if self.topic_embeddings.ncols() != dim && self.topic_embeddings.nrows() > 0 {
+            return Err(format!(
+                "topic embeddings have {} dimensions, document embeddings {dim}",
+                self.topic_embeddings.ncols()
+            ));
+        }
+        let r = &self.representation;
+        if r.topic_ids.iter().any(|&t| !known(t)) {
+            return Err("the representation lists a topic that does not exist".into());
+        }
+        if self.topic_embeddings.nrows() != r.topic_ids.len() && self.topic_embeddings.nrows() > 0 {
+            return Err(format!(
+                "{} topic embeddings for {} topics",
+                self.topic_embeddings.nrows(),
+                r.topic_ids.len()
+            ));
+        }
+        for m in [&r.counts, &r.ctfidf] {
+            let ok = m.n_rows == r.topic_ids.len()
+                && m.n_cols == r.vocabulary.len()
+                && m.indptr.len() == m.n_rows + 1
+                && m.indices.len() == m.values.len()
+                && m.indptr.windows(2).all(|w| w[0] <= w[1])
+                && m.indptr.last().copied() == Some(m.indices.len())
+                && m.indices.iter().all(|&c| c < m.n_cols);
+            if !ok {
+                return Err("a c-TF-IDF matrix does not match the topics and vocabulary".into());
+            }
+        }
+        if r.idf.len() != r.vocabulary.len() {
+            return Err(format!(
+                "{} idf values for {} vocabulary terms",
+                r.idf.len(),
+                r.vocabulary.len()
+            ));
+        }
+        if r.representative_docs.iter().flatten().any(|&d| d >= n) {
+            return Err("a representative document index is out of range".into());
+        }
+        Ok(())
+    }
+}
+
+/// A missing model file is named as such: the folder is not (or no longer) a saved model.
+fn missing_or_io(dir: &Path, path: &Path, e: std::io::Error) -> BertopicError {
+    if e.kind() == std::io::ErrorKind::NotFound {
+        format_err(
+            dir,
+            format!(
+                "{} is missing: not a folder written by `bertopic train` (or by TopicModel::save)",
+                path.file_name()
+                    .map(|n| n.to_string_lossy())
+                    .unwrap_or_default()
+            ),
+        )
+    } else {
+        BertopicError::io(path, e)
     }
 }
 
@@ -312,49 +477,4 @@ fn format_err(dir: &Path, reason: String) -> BertopicError {
 
 pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Writes `files` into a fresh sibling folder, then swaps it into place with renames.
-pub(crate) fn write_dir_atomically(dir: &Path, files: &[(&str, &[u8])]) -> Result<()> {
-    let parent = match dir.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    fs::create_dir_all(&parent).map_err(|e| BertopicError::io(&parent, e))?;
-    let name = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "model".into());
-    let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
-    if tmp.exists() {
-        fs::remove_dir_all(&tmp).map_err(|e| BertopicError::io(&tmp, e))?;
-    }
-    fs::create_dir_all(&tmp).map_err(|e| BertopicError::io(&tmp, e))?;
-    for (file, bytes) in files {
-        let p = tmp.join(file);
-        fs::write(&p, bytes).map_err(|e| BertopicError::io(&p, e))?;
-        fs::File::open(&p)
-            .and_then(|f| f.sync_all())
-            .map_err(|e| BertopicError::io(&p, e))?;
-    }
-    if dir.exists() {
-        // Keep other files a user put in the folder (CSV reports) by moving ours in one by one
-        // would not be atomic; instead swap the whole folder and carry foreign files over.
-        for entry in fs::read_dir(dir).map_err(|e| BertopicError::io(dir, e))? {
-            let entry = entry.map_err(|e| BertopicError::io(dir, e))?;
-            let fname = entry.file_name();
-            if files.iter().any(|(f, _)| fname == **f) {
-                continue;
-            }
-            let dst = tmp.join(&fname);
-            fs::rename(entry.path(), &dst).map_err(|e| BertopicError::io(entry.path(), e))?;
-        }
-        let old = parent.join(format!(".{name}.old-{}", std::process::id()));
-        fs::rename(dir, &old).map_err(|e| BertopicError::io(dir, e))?;
-        fs::rename(&tmp, dir).map_err(|e| BertopicError::io(dir, e))?;
-        fs::remove_dir_all(&old).map_err(|e| BertopicError::io(&old, e))?;
-    } else {
-        fs::rename(&tmp, dir).map_err(|e| BertopicError::io(dir, e))?;
-    }
-    Ok(())
 }

@@ -91,6 +91,35 @@ impl BERTopicParams {
                 return bad("nr_topics must be at least 1".into());
             }
         }
+        // Upper bounds stop absurd values (a wrapped -1) before they overflow counts downstream.
+        let u = &self.umap;
+        if !(2..=100_000).contains(&u.n_neighbors) {
+            return bad(format!(
+                "n_neighbors must be between 2 and 100000 (got {}); BERTopic's default is 15",
+                u.n_neighbors
+            ));
+        }
+        if !(1..=1_000).contains(&u.n_components) {
+            return bad(format!(
+                "n_components must be between 1 and 1000 (got {}); BERTopic's default is 5",
+                u.n_components
+            ));
+        }
+        if !(u.min_dist.is_finite() && u.min_dist >= 0.0)
+            || !(u.spread.is_finite() && u.spread > 0.0)
+            || !(u.learning_rate.is_finite() && u.learning_rate > 0.0)
+        {
+            return bad(format!(
+                "UMAP min_dist ({}) must be >= 0, spread ({}) and learning_rate ({}) > 0, all finite",
+                u.min_dist, u.spread, u.learning_rate
+            ));
+        }
+        if self.min_topic_size > 10_000_000 {
+            return bad(format!(
+                "min_topic_size {} is larger than any corpus",
+                self.min_topic_size
+            ));
+        }
         self.representation.validate()
     }
 

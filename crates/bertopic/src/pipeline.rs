@@ -98,9 +98,13 @@ impl BERTopicBuilder {
     /// }
     ///
     /// # fn main() -> bertopic::Result<()> {
-    /// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/arxiv-cs-abstracts-200.csv");
-    /// let (docs, _) = bertopic::preprocess::read_corpus(path.as_ref(), &Default::default())?;
-    /// let texts: Vec<String> = docs.into_iter().map(|d| d.text).collect();
+    /// // Two kinds of short texts whose letter counts differ.
+    /// let texts: Vec<String> = (0..80)
+    ///     .map(|i| match i % 2 {
+    ///         0 => format!("zebra zoo jazz buzz {i} fizz quiz"),
+    ///         _ => format!("apple banana mango papaya {i} salad"),
+    ///     })
+    ///     .collect();
     /// let model = BERTopic::builder()
     ///     .embedder(Arc::new(Letters))
     ///     .representation(Representation::mmr(0.3))

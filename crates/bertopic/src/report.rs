@@ -3,41 +3,27 @@
 //! Every file is written to a temporary sibling and renamed into place.
 
 use std::fmt::Write as _;
-use std::fs;
 use std::path::Path;
 
 use crate::error::{BertopicError, Result};
 use crate::model::TopicInfo;
 use crate::tune::Experiment;
 
-/// Writes `bytes` to `path` atomically (temp file in the same folder, fsync, rename).
+/// Writes `bytes` to `path` atomically (see [`crate::fs::write_file`]: regular files only, no
+/// symlinks followed, temp sibling + rename).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    fs::create_dir_all(dir).map_err(|e| BertopicError::io(dir, e))?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    fs::write(&tmp, bytes).map_err(|e| BertopicError::io(&tmp, e))?;
-    fs::File::open(&tmp)
-        .and_then(|f| f.sync_all())
-        .map_err(|e| BertopicError::io(&tmp, e))?;
-    fs::rename(&tmp, path).map_err(|e| BertopicError::io(path, e))
+    Ok(bertopic_fs::write_file(path, bytes)?)
 }
 
 fn csv_bytes(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    let err = |e: csv::Error| BertopicError::Mismatch(format!("cannot write CSV: {e}"));
+    let err = BertopicError::Csv;
     w.write_record(header).map_err(err)?;
     for r in rows {
         w.write_record(&r).map_err(err)?;
     }
     w.into_inner()
-        .map_err(|e| BertopicError::Mismatch(format!("cannot write CSV: {e}")))
+        .map_err(|e| BertopicError::Csv(csv::Error::from(e.into_error())))
 }
 
 /// `topic_info.csv`: `Topic,Count,Name,Representation,Representative_Docs` (words joined by

@@ -203,6 +203,12 @@ pub fn tune_with_embedder(
 ) -> Result<TuneOutcome> {
     base.validate()?;
     check_inputs(docs, embeddings)?;
+    if !tune.outlier_penalty.is_finite() || tune.outlier_penalty < 0.0 {
+        return Err(BertopicError::InvalidParams(format!(
+            "outlier_penalty must be a finite number >= 0 (got {})",
+            tune.outlier_penalty
+        )));
+    }
     let start = Instant::now();
     let sizes = match &tune.min_cluster_sizes {
         Some(v) if v.is_empty() => {

