@@ -30,6 +30,7 @@ pub use kmeans::{FittedKMeans, KMeans, KMeansParams};
 
 /// Errors of this crate.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ClusterError {
     #[error("invalid clustering parameter: {0}")]
     InvalidParams(String),

@@ -122,6 +122,7 @@ impl FromStr for Measure {
 
 /// Errors of coherence computation; each says what is wrong and how to fix it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum CoherenceError {
     /// A measure name that is not one of gensim's.
     #[error(

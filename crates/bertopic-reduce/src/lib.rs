@@ -32,6 +32,7 @@ use serde::{Deserialize, Serialize};
 
 /// Errors from fitting, transforming and loading reducers.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ReduceError {
     /// A parameter is out of range.
     #[error("invalid parameter: {0}")]

@@ -2,6 +2,7 @@
 
 /// Everything that can go wrong while building or using a topic representation.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum RepresentError {
     /// A parameter is out of range; the message says which and what is allowed.
     #[error("invalid parameter: {0}")]
