@@ -1,7 +1,7 @@
 //! Load a saved model and predict topics of new documents.
 //!
 //! ```text
-//! cargo run --release -p bertopic-cli -- train --input ../shared/data/arxiv-cs-abstracts-200.csv --output runs/arxiv200
+//! cargo run --release -p bertopic-cli -- train --input examples/data/arxiv-cs-abstracts-200.csv --output runs/arxiv200
 //! cargo run --release --example predict -- runs/arxiv200 "Diffusion models for image synthesis"
 //! ```
 

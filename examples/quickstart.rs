@@ -1,8 +1,9 @@
-//! Fit a topic model on a shared corpus and print the topic table.
+//! Fit a topic model on a corpus and print the topic table.
 //!
 //! ```text
 //! cargo run --release --example quickstart [-- path/to/corpus.csv]
 //! ```
+//! Without an argument it reads the 200 arXiv abstracts committed in `examples/data/`.
 //! Embeds with all-MiniLM-L6-v2 (fetched on first use), then UMAP → HDBSCAN → c-TF-IDF.
 
 use bertopic::preprocess::{read_corpus, ReadOptions};
@@ -15,7 +16,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let path = std::env::args_os()
         .nth(1)
         .map(Into::into)
-        .unwrap_or_else(|| bertopic_suite::data("arxiv-cs-abstracts-200.csv"));
+        .unwrap_or_else(|| bertopic_suite::sample("arxiv-cs-abstracts-200.csv"));
     let (docs, summary) = read_corpus(&path, &ReadOptions::default())?;
     println!("{summary}");
     let texts: Vec<String> = docs.into_iter().map(|d| d.text).collect();

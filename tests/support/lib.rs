@@ -1,13 +1,40 @@
 //! Helpers shared by the workspace-level examples, integration tests and benches:
 //! where the shared corpora live, and clustering scores against human labels.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The `shared/` folder beside the repository (corpora, reference values), or `$BERTOPIC_SHARED`.
+///
+/// When it is missing (a bare clone), the calling test, example or bench fails with one line that
+/// says where it looked and names `BERTOPIC_SHARED`, rather than with an I/O error and a trace.
 pub fn shared_dir() -> PathBuf {
-    std::env::var_os("BERTOPIC_SHARED")
+    let dir = std::env::var_os("BERTOPIC_SHARED")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared")))
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared")));
+    if !dir.join("data").is_dir() {
+        missing_shared(&dir);
+    }
+    dir
+}
+
+/// Fails with a single line. `resume_unwind` skips the panic hook, so no "panicked at" line and
+/// no backtrace follow (CI sets `RUST_BACKTRACE=1`); the test harness still reports a failure.
+fn missing_shared(dir: &Path) -> ! {
+    eprintln!(
+        "shared corpora not found: {} has no data/ folder; put the shared folder beside the \
+         repository or set BERTOPIC_SHARED=/path/to/shared",
+        dir.display()
+    );
+    std::panic::resume_unwind(Box::new("shared corpora not found (see the line above)"))
+}
+
+/// A 200-row sample committed under `examples/data/` (`arxiv-cs-abstracts-200.csv`,
+/// `sotu-chunks-200.csv`): present in every clone, no `../shared` needed.
+pub fn sample(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join("data")
+        .join(name)
 }
 
 /// A file under `shared/data/`.
