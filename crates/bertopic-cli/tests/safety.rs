@@ -484,3 +484,84 @@ fn standard_input_and_output() {
     assert_eq!(from_stdin, from_file);
     assert_eq!(from_stdin.lines().count(), 201);
 }
+
+#[test]
+fn inputs_are_named_and_checked_before_the_expensive_work() {
+    let f = Fixture::new();
+    let out = f.path("m");
+    let o_str = out.to_str().unwrap();
+    // An empty file says so; a folder says it is a folder.
+    let empty = f.path("empty.csv");
+    fs::write(&empty, "").unwrap();
+    let o = bertopic(&[
+        "train",
+        "-q",
+        "--input",
+        empty.to_str().unwrap(),
+        "--output",
+        o_str,
+    ]);
+    assert_refused(&o, "is empty");
+    let o = bertopic(&[
+        "train",
+        "-q",
+        "--input",
+        f.dir.path().to_str().unwrap(),
+        "--output",
+        o_str,
+    ]);
+    assert_refused(&o, "is a folder");
+    // Seven usable documents: refused before the embedding model is even loaded.
+    let small = f.path("small.csv");
+    let text: String = std::iter::once("Title,Abstract\n".to_string())
+        .chain((0..7).map(|i| format!("Paper {i},An abstract about subject {i}\n")))
+        .collect();
+    fs::write(&small, text).unwrap();
+    let t = std::time::Instant::now();
+    let o = bertopic(&[
+        "train",
+        "-q",
+        "--input",
+        small.to_str().unwrap(),
+        "--output",
+        o_str,
+    ]);
+    assert_refused(&o, "7 usable documents");
+    assert!(!stderr(&o).contains("embedding"), "{}", stderr(&o));
+    assert!(t.elapsed().as_secs() < 20, "checked before embedding");
+    // An unused, unparsable Date column does not stop training.
+    let dated = f.path("dated.csv");
+    let mut csv = fs::read_to_string(&f.corpus).unwrap();
+    csv = csv.replacen("2025-", "someday-", 1);
+    fs::write(&dated, csv).unwrap();
+    let o = bertopic(
+        &f.train_args(o_str, &[])
+            .into_iter()
+            .map(|a| {
+                if a == f.corpus.to_str().unwrap() {
+                    dated.to_str().unwrap()
+                } else {
+                    a
+                }
+            })
+            .collect::<Vec<_>>(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!f.path("none").exists());
+}
+
+#[cfg(unix)]
+#[test]
+fn written_files_follow_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let f = Fixture::new();
+    let out = f.path("m");
+    assert!(f.train(&out).status.success());
+    // The binary inherits this process's umask; `sh` reports the same one.
+    let umask = Command::new("sh").args(["-c", "umask"]).output().unwrap();
+    let umask = u32::from_str_radix(String::from_utf8_lossy(&umask.stdout).trim(), 8).unwrap();
+    for name in ["model.json", "topic_info.csv"] {
+        let mode = fs::metadata(out.join(name)).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o666 & !umask, "{name}: {mode:o}");
+    }
+}

@@ -157,7 +157,11 @@ impl SentenceEncoder {
                 ))
             }
         };
-        if config.num_attention_heads == 0 || config.hidden_size % config.num_attention_heads != 0 {
+        if config.num_attention_heads == 0
+            || !config
+                .hidden_size
+                .is_multiple_of(config.num_attention_heads)
+        {
             return Err(invalid(
                 dir,
                 "hidden_size is not a multiple of num_attention_heads",

@@ -328,8 +328,6 @@ pub struct Registry {
     root: PathBuf,
 }
 
-/// Makes temporary folder names unique between threads of one process.
-
 impl Registry {
     /// A registry at `root` (created on the first registration).
     pub fn new(root: impl Into<PathBuf>) -> Self {

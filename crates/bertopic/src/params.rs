@@ -105,10 +105,12 @@ impl BERTopicParams {
                 u.n_components
             ));
         }
-        if !(u.min_dist.is_finite() && u.min_dist >= 0.0)
-            || !(u.spread.is_finite() && u.spread > 0.0)
-            || !(u.learning_rate.is_finite() && u.learning_rate > 0.0)
-        {
+        let ok = (0.0..f32::INFINITY).contains(&u.min_dist)
+            && u.spread.is_finite()
+            && u.spread > 0.0
+            && u.learning_rate.is_finite()
+            && u.learning_rate > 0.0;
+        if !ok {
             return bad(format!(
                 "UMAP min_dist ({}) must be >= 0, spread ({}) and learning_rate ({}) > 0, all finite",
                 u.min_dist, u.spread, u.learning_rate
