@@ -66,6 +66,9 @@ pub(crate) enum Command {
         after_help = "Example:\n  bertopic fetch-model --model sentence-transformers/all-MiniLM-L6-v2"
     )]
     FetchModel(FetchArgs),
+    /// Check a new batch of documents for drift against a saved model (one LOW/MEDIUM/HIGH verdict).
+    #[command(after_help = MONITOR_HELP)]
+    Monitor(MonitorArgs),
     /// Inspect the local model registry (models registered with `train --register NAME`).
     #[command(subcommand)]
     Registry(RegistryCommand),
@@ -236,6 +239,66 @@ pub(crate) struct PredictArgs {
     pub(crate) embeddings: Option<PathBuf>,
     #[arg(long)]
     pub(crate) no_cache: bool,
+}
+
+const MONITOR_HELP: &str = "Examples:\n  \
+    bertopic monitor --input june.csv --model runs/papers --output june-drift.json\n  \
+    bertopic monitor --input june.csv --model models:/papers/latest --fail-on high\n  \
+    bertopic monitor --history --model runs/papers\n\n\
+Signals: topic keywords (Jaccard of re-represented topic words), topic distribution (JS \
+distance, PSI, outlier share), embeddings (MMD permutation test), vocabulary (OOV rate), \
+quality (c_v / NPMI drop); the level is the highest of them. Each run is appended to \
+monitoring.jsonl in the model folder.\n\n\
+Exit status:\n  0  the batch was monitored (any level without --fail-on)\n  \
+1  error (bad input, unreadable model, ...): nothing is appended to the history\n  \
+3  the level reached --fail-on (the report and history are still written)";
+
+#[derive(Args)]
+pub(crate) struct MonitorArgs {
+    /// New documents: CSV (Title,Abstract columns), JSON Lines, or plain text; `-` = standard
+    /// input (then --input-format is needed).
+    #[arg(long, short, required_unless_present = "history")]
+    pub(crate) input: Option<PathBuf>,
+    /// Input format when the extension does not say it (or for standard input).
+    #[arg(long, value_enum)]
+    pub(crate) input_format: Option<InputFormatArg>,
+    /// Text columns joined into the document (CSV / JSON Lines).
+    #[arg(long, value_delimiter = ',', default_value = "Title,Abstract")]
+    pub(crate) text_columns: Vec<String>,
+    /// Skip malformed records (counted in the summary) instead of stopping.
+    #[arg(long)]
+    pub(crate) skip_bad_rows: bool,
+    /// Folder of a saved model, or a registered one: models:/NAME/latest, models:/NAME/<version>.
+    #[arg(long, short)]
+    pub(crate) model: String,
+    #[command(flatten)]
+    pub(crate) registry: RegistryArg,
+    /// Write the JSON report here too.
+    #[arg(long, short)]
+    pub(crate) output: Option<PathBuf>,
+    /// Exit with status 3 when the level is at least this.
+    #[arg(long, value_enum)]
+    pub(crate) fail_on: Option<FailOn>,
+    /// Seed of the embedding sample and permutation test.
+    #[arg(long, default_value_t = 42)]
+    pub(crate) seed: u64,
+    /// Precomputed embeddings of the input (.npy) instead of embedding with the model's encoder.
+    #[arg(long)]
+    pub(crate) embeddings: Option<PathBuf>,
+    #[arg(long)]
+    pub(crate) no_cache: bool,
+    /// Print the monitoring history of the model instead of monitoring a batch.
+    #[arg(long, conflicts_with_all = ["input", "output", "fail_on", "embeddings"])]
+    pub(crate) history: bool,
+    /// table: a summary (or the history table); json: the whole report (or history records).
+    #[arg(long, value_enum, default_value = "table")]
+    pub(crate) format: Format,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub(crate) enum FailOn {
+    Medium,
+    High,
 }
 
 #[derive(Args)]

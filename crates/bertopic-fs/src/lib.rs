@@ -37,12 +37,14 @@
 //! ```
 #![warn(missing_docs)]
 
+mod append;
 mod dir;
 mod error;
 mod file;
 mod lock;
 mod stale;
 
+pub use append::append_line;
 pub use dir::{DirPolicy, DirWriter, StagingDir};
 pub use error::{FsError, Result};
 pub use file::{check_output_file, same_file, write_file, AtomicFile};

@@ -16,6 +16,12 @@ pub enum BertopicError {
     Represent(#[from] crate::represent::RepresentError),
     #[error(transparent)]
     Coherence(#[from] crate::coherence::CoherenceError),
+    /// A drift signal could not be computed (`bertopic monitor`); the message says what to do.
+    #[error(transparent)]
+    Drift(#[from] crate::drift::DriftError),
+    /// Bad input to `bertopic monitor` (empty batch, wrong embedding width, ...).
+    #[error(transparent)]
+    Monitor(#[from] crate::monitor::MonitorError),
     /// A parameter is out of range; the message says which and what is allowed.
     #[error("invalid parameter: {0}")]
     InvalidParams(String),

@@ -67,6 +67,10 @@ struct ModelJson {
     clusterer: StageState,
     /// sha256 of model.safetensors.
     tensors_sha256: String,
+    /// Training coherence and OOV rate for `bertopic monitor`; optional, so models saved
+    /// before it existed still load (monitoring then skips the comparisons that need it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    monitor_baseline: Option<crate::monitor::TrainingBaseline>,
 }
 
 /// dtype, shape and little-endian bytes of one tensor.
@@ -186,6 +190,7 @@ impl TopicModel {
                 arrays: clusterer_names,
             },
             tensors_sha256: hex(&Sha256::digest(&tensors)),
+            monitor_baseline: self.monitor_baseline.clone(),
         };
         // Compact: the representation's sparse matrices make up most of the file, and pretty
         // printing put one number per line (19 MB instead of 10 MB for 10k documents).
@@ -349,6 +354,7 @@ impl TopicModel {
             timings: json.timings,
             embeddings,
             word_embedder: None,
+            monitor_baseline: json.monitor_baseline,
         };
         model.check_consistency().map_err(|reason| {
             format_err(

@@ -291,6 +291,8 @@ pub fn train(job: &TrainJob, on: &mut dyn FnMut(TrainEvent<'_>)) -> Result<Train
         }
     };
     model.timings.embed_s = embed_s;
+    // What `bertopic monitor` compares batches with (the model keeps no training texts).
+    model.record_training_baseline(&texts)?;
 
     model.save_into(&out)?;
     out.write(

@@ -69,6 +69,7 @@
 
 pub use bertopic_cluster as cluster;
 pub use bertopic_coherence as coherence;
+pub use bertopic_drift as drift;
 pub use bertopic_embed as embed;
 pub use bertopic_fs as fs;
 pub use bertopic_preprocess as preprocess;
@@ -80,6 +81,7 @@ mod error;
 mod io;
 pub mod jobs;
 mod model;
+pub mod monitor;
 mod params;
 mod pipeline;
 pub mod report;

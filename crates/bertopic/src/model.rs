@@ -83,6 +83,9 @@ pub struct TopicModel {
     pub(crate) embeddings: Array2<f32>,
     /// Embeds topic words for MMR / KeyBERT; not saved (set again or loaded lazily).
     pub(crate) word_embedder: Option<Arc<dyn Embedder>>,
+    /// Training-corpus figures drift monitoring compares a batch with (`None` for models
+    /// saved before they were recorded); see [`crate::monitor`].
+    pub(crate) monitor_baseline: Option<crate::monitor::TrainingBaseline>,
 }
 
 impl std::fmt::Debug for TopicModel {
@@ -136,6 +139,7 @@ impl TopicModel {
             timings: StageTimings::default(),
             embeddings,
             word_embedder: embedder,
+            monitor_baseline: None,
         };
         model.refresh_topics(docs)?;
         Ok(model)

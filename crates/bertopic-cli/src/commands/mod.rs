@@ -1,6 +1,7 @@
 //! One module per command: each turns its arguments into a facade call and prints the result.
 
 mod embed;
+mod monitor;
 mod predict;
 mod registry;
 mod topics;
@@ -24,6 +25,7 @@ pub(crate) fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Train(a) => train::run(a, o),
         Command::Predict(a) => predict::run(a, o),
+        Command::Monitor(a) => return monitor::run(a, o),
         Command::Embed(a) => embed::run(a, o),
         Command::Topics(a) => topics::topics(a),
         Command::Evaluate(a) => topics::evaluate(a),

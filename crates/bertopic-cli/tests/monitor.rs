@@ -1,0 +1,258 @@
+//! End-to-end tests of `bertopic monitor` on the shared arXiv corpus with its precomputed MiniLM
+//! embeddings (no embedding model needed): report file, history, `--fail-on`, bad inputs.
+
+use std::path::{Path, PathBuf};
+
+mod common;
+use common::{bertopic, ok, shared};
+
+const BIG: [&str; 3] = ["cs.CV", "cs.CL", "cs.AI"];
+
+/// Writes the chosen records of the arXiv corpus (CSV, in that order) and their embeddings.
+fn subset(dir: &Path, name: &str, rows: &[usize]) -> (PathBuf, PathBuf) {
+    let data = shared().join("data");
+    let mut r = csv::Reader::from_path(data.join("arxiv-cs-abstracts.csv")).expect("corpus");
+    let header = r.headers().expect("header").clone();
+    let records: Vec<csv::StringRecord> = r.records().map(|x| x.expect("record")).collect();
+    let csv_path = dir.join(format!("{name}.csv"));
+    let mut w = csv::Writer::from_path(&csv_path).expect("csv");
+    w.write_record(&header).expect("write");
+    for &i in rows {
+        w.write_record(&records[i]).expect("write");
+    }
+    w.flush().expect("flush");
+    let all = bertopic::embed::read_npy(&data.join("arxiv-cs-abstracts.minilm.npy")).expect("npy");
+    let npy = dir.join(format!("{name}.npy"));
+    bertopic::embed::write_npy(&npy, &all.select(ndarray::Axis(0), rows)).expect("write npy");
+    (csv_path, npy)
+}
+
+/// Record indices by whether their label is one of the three big categories.
+fn rows_by_label() -> (Vec<usize>, Vec<usize>) {
+    let mut r = csv::Reader::from_path(shared().join("data/arxiv-cs-abstracts.csv")).expect("csv");
+    let (mut big, mut other) = (Vec::new(), Vec::new());
+    for (i, rec) in r.records().enumerate() {
+        let rec = rec.expect("record");
+        if BIG.contains(&&rec[2]) {
+            big.push(i);
+        } else {
+            other.push(i);
+        }
+    }
+    (big, other)
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+fn history_lines(model: &Path) -> usize {
+    std::fs::read_to_string(model.join("monitoring.jsonl")).map_or(0, |t| t.lines().count())
+}
+
+#[test]
+fn monitor_reports_history_fail_on_and_bad_inputs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let (big, other) = rows_by_label();
+    // Every 12th big-category paper trains (~1,500), the next ones are the same-kind batch.
+    let train: Vec<usize> = big.iter().copied().step_by(12).collect();
+    let same: Vec<usize> = big.iter().copied().skip(5).step_by(60).take(250).collect();
+    let foreign: Vec<usize> = other.iter().copied().step_by(4).take(250).collect();
+    let (train_csv, train_npy) = subset(d, "train", &train);
+    let (same_csv, same_npy) = subset(d, "same", &same);
+    let (foreign_csv, foreign_npy) = subset(d, "foreign", &foreign);
+    let model = d.join("model");
+    ok(&[
+        "train",
+        "--input",
+        s(&train_csv),
+        "--embeddings",
+        s(&train_npy),
+        "--output",
+        s(&model),
+        "--min-cluster-size",
+        "15",
+        "--quiet",
+    ]);
+    let saved: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(model.join("model.json")).expect("model.json"))
+            .expect("json");
+    assert!(
+        saved["monitor_baseline"]["c_v"].as_f64().is_some(),
+        "train records the training baseline: {}",
+        saved["monitor_baseline"]
+    );
+
+    // Same-kind batch: a report file, one history line, exit 0 even with --fail-on high.
+    let report = d.join("same-report.json");
+    let out = bertopic(&[
+        "monitor",
+        "--input",
+        s(&same_csv),
+        "--embeddings",
+        s(&same_npy),
+        "--model",
+        s(&model),
+        "--output",
+        s(&report),
+        "--fail-on",
+        "high",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("drift level: "), "{stdout}");
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&report).expect("report")).expect("report json");
+    for key in [
+        "level",
+        "reasons",
+        "notes",
+        "topic_drift",
+        "distribution_drift",
+        "embedding_drift",
+        "vocabulary_drift",
+        "quality",
+        "batch",
+    ] {
+        assert!(json.get(key).is_some(), "report has no `{key}`: {json}");
+    }
+    assert_eq!(json["batch"]["docs"], 250);
+    assert_eq!(json["topic_drift"]["mode"], "re_represent");
+    assert_eq!(
+        json["embedding_drift"]["level"], "LOW",
+        "same-kind batch: {}",
+        json["embedding_drift"]
+    );
+    assert_eq!(history_lines(&model), 1);
+
+    // Foreign batch: HIGH, exit 3 with --fail-on medium, still recorded.
+    let out = bertopic(&[
+        "monitor",
+        "--input",
+        s(&foreign_csv),
+        "--embeddings",
+        s(&foreign_npy),
+        "--model",
+        s(&model),
+        "--fail-on",
+        "medium",
+        "--format",
+        "json",
+        "--quiet",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout json");
+    assert_eq!(json["level"], "HIGH", "{}", json["reasons"]);
+    assert_eq!(json["embedding_drift"]["level"], "HIGH");
+    assert_eq!(history_lines(&model), 2);
+
+    // Same seed, same verdict and values.
+    let again = ok(&[
+        "monitor",
+        "--input",
+        s(&foreign_csv),
+        "--embeddings",
+        s(&foreign_npy),
+        "--model",
+        s(&model),
+        "--format",
+        "json",
+        "--quiet",
+    ]);
+    let again: serde_json::Value = serde_json::from_str(&again).expect("json");
+    assert_eq!(again["embedding_drift"], json["embedding_drift"]);
+    assert_eq!(again["topic_drift"], json["topic_drift"]);
+
+    // History: table and JSON, oldest first.
+    let table = ok(&["monitor", "--history", "--model", s(&model)]);
+    assert_eq!(table.lines().count(), 4, "{table}");
+    assert!(
+        table.lines().nth(2).unwrap_or("").contains("HIGH"),
+        "{table}"
+    );
+    let hist: Vec<serde_json::Value> = serde_json::from_str(&ok(&[
+        "monitor",
+        "--history",
+        "--model",
+        s(&model),
+        "--format",
+        "json",
+    ]))
+    .expect("history json");
+    assert_eq!(hist.len(), 3);
+    assert_eq!(hist[1]["level"], "HIGH");
+    assert_eq!(hist[0]["docs"], 250);
+    assert!(hist[1]["signals"]["embedding"]["p_value"].as_f64().unwrap() < 0.01);
+
+    // Bad inputs: non-zero exit, a clear message, nothing appended, no report written.
+    let empty = d.join("empty.csv");
+    std::fs::write(&empty, "Title,Abstract,Label,Date\n").expect("write");
+    let (one_csv, one_npy) = subset(d, "one", &same[..1]);
+    let wide = d.join("wide.npy");
+    bertopic::embed::write_npy(&wide, &ndarray::Array2::from_elem((250, 768), 0.5f32))
+        .expect("npy");
+    let bad_report = d.join("bad.json");
+    let cases: [(&str, Vec<&str>, &str); 3] = [
+        ("empty batch", vec!["--input", s(&empty)], "empty"),
+        (
+            "one document",
+            vec!["--input", s(&one_csv), "--embeddings", s(&one_npy)],
+            "at least 2",
+        ),
+        (
+            "wrong dimension",
+            vec!["--input", s(&same_csv), "--embeddings", s(&wide)],
+            "768 dimensions",
+        ),
+    ];
+    for (what, args, needle) in cases {
+        let mut all = vec!["monitor", "--model", s(&model), "--output", s(&bad_report)];
+        all.extend(args);
+        let out = bertopic(&all);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{what}: {err}");
+        assert!(err.contains(needle), "{what}: `{needle}` not in {err}");
+        assert!(!err.contains("panicked"), "{what}: {err}");
+        assert_eq!(history_lines(&model), 3, "{what} appended to the history");
+        assert!(!bad_report.exists(), "{what} wrote a report");
+    }
+    let out = bertopic(&[
+        "monitor",
+        "--input",
+        s(&same_csv),
+        "--embeddings",
+        s(&wide),
+        "--model",
+        s(&model),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("384"), "names both dimensions: {err}");
+}
+
+#[test]
+fn history_of_a_model_never_monitored_and_help() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = ok(&["monitor", "--history", "--model", s(dir.path())]);
+    assert!(out.contains("no monitoring runs"), "{out}");
+    let help = ok(&["monitor", "--help"]);
+    assert!(
+        help.contains("--fail-on") && help.contains("Exit status"),
+        "{help}"
+    );
+    let out = bertopic(&["monitor", "--model", s(dir.path())]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "--input is required without --history"
+    );
+}

@@ -1,0 +1,690 @@
+//! Drift monitoring of a saved model on a new batch of documents: what `bertopic monitor` runs.
+//!
+//! [`monitor`] assigns the batch with the model (UMAP transform + HDBSCAN prediction, timed),
+//! then computes every signal of [`crate::drift`] against what the model keeps of its training
+//! data, and combines them into one LOW / MEDIUM / HIGH [`MonitorReport`]:
+//!
+//! - **topic keywords** (re-represent): each topic's words recomputed from its batch documents
+//!   with the model's own vocabulary, analyzer and idf (c-TF-IDF, top `top_n_words`), compared
+//!   by Jaccard with the topic's training c-TF-IDF words;
+//! - **topic distribution**: the training documents' topics vs the batch's (outliers included);
+//! - **embeddings**: MMD permutation test of the batch embeddings against a seeded sample of the
+//!   training embeddings (sample sizes from [`DriftConfig`]);
+//! - **vocabulary**: share of the batch's tokens (the model's tokenizer) outside the model's
+//!   vocabulary, against the training share when recorded;
+//! - **quality**: c_v and NPMI of the model's topics on the batch, against the training values
+//!   recorded at training time ([`TopicModel::record_training_baseline`]; `bertopic train`
+//!   records them). Models saved without them are still monitored, without the drop check, and
+//!   a note says so.
+//!
+//! Results are deterministic for a given seed. [`append_history`] adds one line per run to
+//! `monitoring.jsonl` in the model folder, [`read_history`] and [`history_table`] read it back.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use ndarray::Array2;
+use serde::{Deserialize, Serialize};
+
+use crate::coherence::Measure;
+use crate::drift::{
+    self, DriftConfig, DriftReport, Level, QualityInputs, Signals, TopicDrift, TopicKeywords,
+};
+use crate::error::{BertopicError, Result};
+use crate::preprocess::{Language, Tokenizer, TokenizerConfig};
+use crate::represent::{preprocess_text, top_terms, weigh_row};
+use crate::TopicModel;
+
+/// The history file in a model folder: one JSON line ([`HistoryEntry`]) per monitor run.
+pub const HISTORY_FILE: &str = "monitoring.jsonl";
+
+/// Fewest documents a batch needs (the embedding test compares two samples of ≥ 2 rows).
+pub const MIN_BATCH_DOCS: usize = 2;
+
+/// Bad input to [`monitor`]. Each message says what to do.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum MonitorError {
+    /// No documents.
+    #[error("the batch is empty: there are no documents to monitor; pass a batch of at least 2 documents")]
+    EmptyBatch,
+    /// Too few documents for the statistics.
+    #[error("the batch has {docs} document(s); monitoring needs at least 2 (the embedding test compares two samples): pass a larger batch")]
+    TooFewDocuments {
+        /// Documents in the batch.
+        docs: usize,
+    },
+    /// Batch embeddings of another width than the model's.
+    #[error("the batch embeddings have {batch} dimensions but the model was trained on {model}-dimensional embeddings ({model_id}): embed the batch with the model's embedding model")]
+    DimensionMismatch {
+        /// Columns of the batch embeddings.
+        batch: usize,
+        /// Columns of the training embeddings.
+        model: usize,
+        /// The model's embedding model.
+        model_id: String,
+    },
+    /// Embedding rows and documents disagree.
+    #[error(
+        "{docs} documents but {rows} embedding rows: give one embedding per document, in order"
+    )]
+    RowMismatch {
+        /// Documents.
+        docs: usize,
+        /// Embedding rows.
+        rows: usize,
+    },
+    /// A history line that is not a [`HistoryEntry`].
+    #[error("{path} line {line} is not a monitoring record ({reason}); remove or fix that line")]
+    BadHistory {
+        /// The history file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+        /// The parse error.
+        reason: String,
+    },
+}
+
+/// Figures of the training corpus a batch is compared with, saved in `model.json`
+/// (`monitor_baseline`, optional: older models have none).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainingBaseline {
+    /// Training documents they were computed on.
+    pub docs: usize,
+    /// Mean c_v of the model's topics on the training documents.
+    pub c_v: Option<f64>,
+    /// Mean NPMI (c_npmi) of the model's topics on the training documents.
+    pub npmi: Option<f64>,
+    /// Share of training tokens outside the model's vocabulary (0 unless `min_df` pruned words).
+    pub oov_rate: Option<f64>,
+}
+
+/// How [`monitor`] runs.
+#[derive(Debug, Clone, Default)]
+pub struct MonitorOptions {
+    /// Thresholds, sample sizes and voting (defaults: [`DriftConfig::default`]).
+    pub config: DriftConfig,
+    /// Seed of the embedding sample and permutations (overrides `config.embedding.seed`).
+    pub seed: Option<u64>,
+    /// Where the batch came from (a file name), recorded in the report and the history.
+    pub source: Option<String>,
+}
+
+/// About the monitored batch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BatchInfo {
+    /// Documents in the batch.
+    pub docs: usize,
+    /// Where the batch came from, when given.
+    pub source: Option<String>,
+    /// When the run finished (UTC, RFC 3339).
+    pub timestamp: String,
+    /// Seconds to assign the batch to topics (UMAP transform + HDBSCAN prediction).
+    pub transform_seconds: f64,
+    /// `transform_seconds` per document.
+    pub seconds_per_doc: f64,
+    /// Seconds of the whole monitoring call (assignment and every signal).
+    pub total_seconds: f64,
+    /// Seed used for the embedding test.
+    pub seed: u64,
+    /// Batch documents per topic (−1 = outliers).
+    pub topic_counts: BTreeMap<i64, usize>,
+}
+
+/// What [`monitor`] returns: the drift report (its fields at the top level of the JSON) and the
+/// batch information under `"batch"`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MonitorReport {
+    /// The combined drift report: `level`, `reasons`, `notes`, one object per signal.
+    #[serde(flatten)]
+    pub drift: DriftReport,
+    /// The batch.
+    pub batch: BatchInfo,
+}
+
+impl MonitorReport {
+    /// The overall level.
+    pub fn level(&self) -> Level {
+        self.drift.level
+    }
+}
+
+impl TopicModel {
+    /// Records the training figures monitoring compares batches with: c_v and NPMI of the
+    /// topics on the training `docs` and their OOV rate. `bertopic train` calls it after the
+    /// fit; they are saved with the model.
+    pub fn record_training_baseline(&mut self, docs: &[String]) -> Result<()> {
+        if docs.len() != self.doc_topics.len() {
+            return Err(BertopicError::Mismatch(format!(
+                "the training baseline needs the {} training documents (got {})",
+                self.doc_topics.len(),
+                docs.len()
+            )));
+        }
+        let (c_v, npmi) = self.batch_coherence(docs);
+        let oov_rate = self.oov_rate(docs)?;
+        self.monitor_baseline = Some(TrainingBaseline {
+            docs: docs.len(),
+            c_v,
+            npmi,
+            oov_rate,
+        });
+        Ok(())
+    }
+
+    /// The recorded training figures, when the model has them.
+    pub fn training_baseline(&self) -> Option<&TrainingBaseline> {
+        self.monitor_baseline.as_ref()
+    }
+
+    /// Mean c_v and NPMI of the model's topics on `docs` (None where not computable).
+    fn batch_coherence(&self, docs: &[String]) -> (Option<f64>, Option<f64>) {
+        let topics = self.coherence_topics();
+        if topics.is_empty() {
+            return (None, None);
+        }
+        let Ok(corpus) = self.reference_corpus(docs) else {
+            return (None, None);
+        };
+        let opts = crate::coherence::CoherenceOptions::default();
+        let mean = |m| {
+            corpus
+                .coherence(&topics, m, &opts)
+                .ok()
+                .map(|r| r.mean)
+                .filter(|v| v.is_finite())
+        };
+        (mean(Measure::CV), mean(Measure::CNpmi))
+    }
+
+    /// Unigram tokens of `docs` as the model's vectorizer sees them.
+    fn unigram_tokens(&self, docs: &[String]) -> Result<Vec<String>> {
+        let tokenizer = Tokenizer::new(TokenizerConfig {
+            ngram_range: (1, 1),
+            ..self.params.tokenizer_config()
+        })?;
+        let strip = self.params.language == Language::English;
+        let mut tokens = Vec::new();
+        for d in docs {
+            let clean = preprocess_text(d, strip);
+            tokenizer.for_each_term(&clean, |t| tokens.push(t.to_string()));
+        }
+        Ok(tokens)
+    }
+
+    fn oov_rate(&self, docs: &[String]) -> Result<Option<f64>> {
+        let tokens = self.unigram_tokens(docs)?;
+        if tokens.is_empty() {
+            return Ok(None);
+        }
+        let vocab: HashSet<&str> = self
+            .representation
+            .vocabulary
+            .iter()
+            .map(String::as_str)
+            .collect();
+        let oov = tokens
+            .iter()
+            .filter(|t| !vocab.contains(t.as_str()))
+            .count();
+        Ok(Some(oov as f64 / tokens.len() as f64))
+    }
+
+    /// Training and batch top words of every non-outlier topic: the batch words are the topic's
+    /// c-TF-IDF words recomputed from its batch documents with the model's vocabulary, analyzer
+    /// and idf.
+    fn topic_keywords(&self, docs: &[String], topics: &[i64]) -> Result<Vec<TopicKeywords>> {
+        let repr = &self.representation;
+        let n = self.params.top_n_words;
+        let reduce = repr.params.ctfidf.reduce_frequent_words;
+        let tokenizer = Tokenizer::new(self.params.tokenizer_config())?;
+        let strip = self.params.language == Language::English;
+        let index: HashMap<&str, usize> = repr
+            .vocabulary
+            .iter()
+            .enumerate()
+            .map(|(i, w)| (w.as_str(), i))
+            .collect();
+        let mut members: BTreeMap<i64, Vec<usize>> = BTreeMap::new();
+        for (i, &t) in topics.iter().enumerate() {
+            members.entry(t).or_default().push(i);
+        }
+        let words_of = |top: Vec<(usize, f64)>| -> Vec<String> {
+            top.into_iter()
+                .filter_map(|(i, _)| repr.vocabulary.get(i).cloned())
+                .collect()
+        };
+        let mut out = Vec::new();
+        for (row, &id) in repr.topic_ids.iter().enumerate() {
+            if id < 0 {
+                continue;
+            }
+            let (idx, val) = repr.ctfidf.row(row);
+            let training_words = words_of(top_terms(idx, val, n));
+            let batch_docs = members.get(&id).map_or(&[][..], Vec::as_slice);
+            let mut counts: BTreeMap<usize, f64> = BTreeMap::new();
+            for &d in batch_docs {
+                let clean = preprocess_text(&docs[d], strip);
+                tokenizer.for_each_term(&clean, |t| {
+                    if let Some(&i) = index.get(t) {
+                        *counts.entry(i).or_default() += 1.0;
+                    }
+                });
+            }
+            let counts: Vec<(usize, f64)> = counts.into_iter().collect();
+            let weights = weigh_row(&counts, &repr.idf, reduce);
+            let (bi, bv): (Vec<usize>, Vec<f64>) = weights.into_iter().unzip();
+            out.push(TopicKeywords {
+                topic: id,
+                training_words,
+                batch_words: words_of(top_terms(&bi, &bv, n)),
+                batch_docs: batch_docs.len(),
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// Monitors a batch: assigns `texts` (with their `embeddings`, one row each, from the model's
+/// embedding model) to the model's topics and measures every drift signal against the
+/// training data. Nothing is written; see [`append_history`].
+///
+/// # Errors
+/// [`MonitorError`] for an empty or one-document batch, embeddings of another width or row
+/// count; a drift signal's error for invalid configuration or non-finite values.
+pub fn monitor(
+    model: &TopicModel,
+    texts: &[String],
+    embeddings: &Array2<f32>,
+    opts: &MonitorOptions,
+) -> Result<MonitorReport> {
+    let start = Instant::now();
+    let mut config = opts.config.clone();
+    if let Some(seed) = opts.seed {
+        config.embedding.seed = seed;
+    }
+    config.validate()?;
+    match texts.len() {
+        0 => return Err(MonitorError::EmptyBatch.into()),
+        n if n < MIN_BATCH_DOCS => return Err(MonitorError::TooFewDocuments { docs: n }.into()),
+        _ => {}
+    }
+    let dim = model.embeddings.ncols();
+    if embeddings.ncols() != dim {
+        return Err(MonitorError::DimensionMismatch {
+            batch: embeddings.ncols(),
+            model: dim,
+            model_id: model.embedding.as_ref().map_or_else(
+                || model.params.embedding_model.clone(),
+                |e| e.model_id.clone(),
+            ),
+        }
+        .into());
+    }
+    if embeddings.nrows() != texts.len() {
+        return Err(MonitorError::RowMismatch {
+            docs: texts.len(),
+            rows: embeddings.nrows(),
+        }
+        .into());
+    }
+
+    let t = Instant::now();
+    let (topics, _probs) = model.transform_embeddings(texts, embeddings)?;
+    let transform_seconds = t.elapsed().as_secs_f64();
+
+    let keywords = model.topic_keywords(texts, &topics)?;
+    // A batch made only of outliers has no topic words to compare: the signal is left out
+    // (distribution drift reports the outlier share).
+    let topic = if keywords.iter().any(|k| k.batch_docs > 0) {
+        Some(drift::keyword_drift(&keywords, &config)?)
+    } else {
+        None
+    };
+    let distribution = drift::topic_distribution_drift(&model.doc_topics, &topics, &config)?;
+    let embedding = drift::embedding_drift(model.embeddings.view(), embeddings.view(), &config)?;
+    let baseline = model.monitor_baseline.as_ref();
+    let tokens = model.unigram_tokens(texts)?;
+    let vocabulary = if tokens.is_empty() {
+        None
+    } else {
+        let vocab: HashSet<&str> = model
+            .representation
+            .vocabulary
+            .iter()
+            .map(String::as_str)
+            .collect();
+        let known = |t: &str| vocab.contains(t);
+        Some(drift::vocabulary_drift(
+            &tokens,
+            &known,
+            baseline.and_then(|b| b.oov_rate),
+            &config,
+        )?)
+    };
+    let (batch_c_v, batch_npmi) = model.batch_coherence(texts);
+    let quality = drift::quality_drift(
+        &QualityInputs {
+            batch_c_v,
+            training_c_v: baseline.and_then(|b| b.c_v),
+            batch_npmi,
+            training_npmi: baseline.and_then(|b| b.npmi),
+            inference_seconds: Some(transform_seconds),
+            batch_docs: Some(texts.len()),
+        },
+        &config,
+    )?;
+    let mut report = DriftReport::from_signals(
+        Signals {
+            topic: topic.map(Into::into),
+            distribution: Some(distribution),
+            embedding: Some(embedding),
+            vocabulary,
+            quality: Some(quality),
+        },
+        &config,
+    );
+    if baseline.is_none() {
+        report.notes.push(
+            "quality: the model has no training baseline (saved before bertopic recorded one): \
+             c_v and NPMI are reported without a drop check and the OOV rate without a rise \
+             check; retrain the model to enable them"
+                .into(),
+        );
+    }
+    if !keywords.iter().any(|k| k.batch_docs > 0) {
+        report.notes.push(
+            "topic drift: every batch document is an outlier; no topic words to compare".into(),
+        );
+    }
+    if tokens.is_empty() {
+        report
+            .notes
+            .push("vocabulary: the batch has no tokens; the OOV rate is not measured".into());
+    }
+    let mut topic_counts = BTreeMap::new();
+    for &t in &topics {
+        *topic_counts.entry(t).or_insert(0usize) += 1;
+    }
+    Ok(MonitorReport {
+        drift: report,
+        batch: BatchInfo {
+            docs: texts.len(),
+            source: opts.source.clone(),
+            timestamp: rfc3339_now(),
+            transform_seconds,
+            seconds_per_doc: transform_seconds / texts.len() as f64,
+            total_seconds: start.elapsed().as_secs_f64(),
+            seed: config.embedding.seed,
+            topic_counts,
+        },
+    })
+}
+
+/// One line of `monitoring.jsonl`: the verdict and each signal's headline value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    /// When the run finished (UTC, RFC 3339).
+    pub timestamp: String,
+    /// Where the batch came from.
+    pub source: Option<String>,
+    /// Documents in the batch.
+    pub docs: usize,
+    /// Assignment seconds per document.
+    pub seconds_per_doc: f64,
+    /// Seed of the embedding test.
+    pub seed: u64,
+    /// Overall level.
+    pub level: Level,
+    /// Why.
+    pub reasons: Vec<String>,
+    /// Per signal: level and headline value.
+    pub signals: BTreeMap<String, SignalEntry>,
+}
+
+/// A signal's level and headline value in the history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SignalEntry {
+    /// The signal's level.
+    pub level: Level,
+    /// What `value` is (`mean_jaccard`, `js_distance`, `mmd2`, `oov_rate`, `c_v`).
+    pub metric: String,
+    /// The headline value (None when not measured, e.g. no topic scored).
+    pub value: Option<f64>,
+    /// The embedding test's p-value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p_value: Option<f64>,
+}
+
+impl From<&MonitorReport> for HistoryEntry {
+    fn from(r: &MonitorReport) -> Self {
+        let d = &r.drift;
+        let mut signals = BTreeMap::new();
+        let mut add = |name: &str, level, metric: &str, value, p_value| {
+            signals.insert(
+                name.to_string(),
+                SignalEntry {
+                    level,
+                    metric: metric.into(),
+                    value,
+                    p_value,
+                },
+            );
+        };
+        match &d.topic_drift {
+            Some(TopicDrift::ReRepresent(k)) => add(
+                "topic",
+                k.level,
+                "mean_jaccard",
+                k.mean_jaccard.map(|c| c.value),
+                None,
+            ),
+            Some(TopicDrift::Matching(m)) => add(
+                "topic",
+                m.level,
+                "weighted_similarity",
+                Some(m.weighted_similarity.value),
+                None,
+            ),
+            None => {}
+        }
+        if let Some(x) = &d.distribution_drift {
+            add(
+                "distribution",
+                x.level,
+                "js_distance",
+                Some(x.js_distance.value),
+                None,
+            );
+        }
+        if let Some(x) = &d.embedding_drift {
+            add(
+                "embedding",
+                x.level,
+                "mmd2",
+                Some(x.mmd2),
+                Some(x.p_value.value),
+            );
+        }
+        if let Some(x) = &d.vocabulary_drift {
+            add(
+                "vocabulary",
+                x.level,
+                "oov_rate",
+                Some(x.oov_rate.value),
+                None,
+            );
+        }
+        if let Some(x) = &d.quality {
+            add(
+                "quality",
+                x.level,
+                "c_v",
+                x.c_v.as_ref().map(|c| c.batch),
+                None,
+            );
+        }
+        HistoryEntry {
+            timestamp: r.batch.timestamp.clone(),
+            source: r.batch.source.clone(),
+            docs: r.batch.docs,
+            seconds_per_doc: r.batch.seconds_per_doc,
+            seed: r.batch.seed,
+            level: d.level,
+            reasons: d.reasons.clone(),
+            signals,
+        }
+    }
+}
+
+/// Appends the run to `monitoring.jsonl` in `model_dir` (atomic, locked: see
+/// [`crate::fs::append_line`]).
+pub fn append_history(model_dir: &Path, report: &MonitorReport) -> Result<()> {
+    let line = serde_json::to_string(&HistoryEntry::from(report))
+        .map_err(|e| BertopicError::Mismatch(format!("cannot serialise the history line: {e}")))?;
+    Ok(crate::fs::append_line(
+        &model_dir.join(HISTORY_FILE),
+        &line,
+    )?)
+}
+
+/// The monitoring history of `model_dir`, oldest first (empty when there is none).
+pub fn read_history(model_dir: &Path) -> Result<Vec<HistoryEntry>> {
+    let path = model_dir.join(HISTORY_FILE);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if !model_dir.is_dir() {
+                return Err(BertopicError::io(model_dir, e));
+            }
+            return Ok(Vec::new());
+        }
+        Err(e) => return Err(BertopicError::io(&path, e)),
+    };
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| {
+            serde_json::from_str::<HistoryEntry>(l).map_err(|e| {
+                BertopicError::from(MonitorError::BadHistory {
+                    path: path.clone(),
+                    line: i + 1,
+                    reason: e.to_string(),
+                })
+            })
+        })
+        .collect()
+}
+
+/// The history as an aligned text table, one row per run.
+pub fn history_table(entries: &[HistoryEntry]) -> String {
+    let mut rows = vec![[
+        "timestamp".to_string(),
+        "source".into(),
+        "docs".into(),
+        "level".into(),
+        "topic jaccard".into(),
+        "distr JS".into(),
+        "MMD² (p)".into(),
+        "OOV".into(),
+        "c_v".into(),
+        "ms/doc".into(),
+    ]];
+    for e in entries {
+        let cell = |name: &str, fmt: &dyn Fn(&SignalEntry) -> String| {
+            e.signals.get(name).map_or_else(
+                || "-".to_string(),
+                |s| format!("{} {}", fmt(s), short(s.level)),
+            )
+        };
+        let num = |digits: usize| {
+            move |s: &SignalEntry| s.value.map_or("-".into(), |v| format!("{v:.digits$}"))
+        };
+        rows.push([
+            e.timestamp.clone(),
+            e.source.clone().unwrap_or_else(|| "-".into()),
+            e.docs.to_string(),
+            e.level.to_string(),
+            cell("topic", &num(2)),
+            cell("distribution", &num(3)),
+            cell("embedding", &|s: &SignalEntry| {
+                format!(
+                    "{} ({})",
+                    s.value.map_or("-".into(), |v| format!("{v:.4}")),
+                    s.p_value.map_or("-".into(), |p| format!("{p:.3}"))
+                )
+            }),
+            cell("vocabulary", &|s: &SignalEntry| {
+                s.value.map_or("-".into(), |v| format!("{:.1}%", v * 100.0))
+            }),
+            cell("quality", &num(3)),
+            format!("{:.2}", e.seconds_per_doc * 1000.0),
+        ]);
+    }
+    let widths: Vec<usize> = (0..rows[0].len())
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for r in &rows {
+        let line: Vec<String> = r
+            .iter()
+            .zip(&widths)
+            .map(|(s, &w)| format!("{s:<w$}"))
+            .collect();
+        out.push_str(line.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// One letter for a level in the table (L / M / H).
+fn short(level: Level) -> &'static str {
+    match level {
+        Level::Low => "L",
+        Level::Medium => "M",
+        Level::High => "H",
+    }
+}
+
+/// The current time as `YYYY-MM-DDTHH:MM:SSZ`.
+fn rfc3339_now() -> String {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    rfc3339(secs)
+}
+
+fn rfc3339(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        (rem / 60) % 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_dates() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(1_796_094_245), "2026-12-01T03:04:05Z");
+    }
+}
