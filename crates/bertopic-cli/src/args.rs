@@ -203,6 +203,25 @@ pub(crate) struct TrainArgs {
     pub(crate) no_cache: bool,
     #[arg(long, value_enum, default_value = "table")]
     pub(crate) format: Format,
+    /// Topic labels: readable word labels, or an LLM's (an OpenAI-compatible chat API; the key
+    /// comes from GROQ_API_KEY, else OPENAI_API_KEY, and is never written or logged; topics
+    /// whose request fails keep word labels).
+    #[arg(long, value_enum, default_value = "words")]
+    pub(crate) labels: LabelsArg,
+    /// Chat-completions URL for --labels llm [default: Groq's].
+    #[arg(long, value_name = "URL")]
+    pub(crate) llm_url: Option<String>,
+    /// Model name for --labels llm [default: llama-3.1-8b-instant].
+    #[arg(long, value_name = "NAME")]
+    pub(crate) llm_model: Option<String>,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub(crate) enum LabelsArg {
+    /// Readable labels made from the topic words.
+    Words,
+    /// Labels written by an LLM.
+    Llm,
 }
 
 #[derive(Args)]

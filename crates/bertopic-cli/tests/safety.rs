@@ -565,3 +565,101 @@ fn written_files_follow_the_umask() {
         assert_eq!(mode, 0o666 & !umask, "{name}: {mode:o}");
     }
 }
+
+/// A one-thread OpenAI-compatible endpoint on 127.0.0.1: answers every chat completion with
+/// "Label <n>" and records the Authorization headers it saw. Serves `max` requests, then stops.
+fn fake_llm(max: usize) -> (String, std::thread::JoinHandle<Vec<String>>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!(
+        "http://{}/v1/chat/completions",
+        listener.local_addr().unwrap()
+    );
+    let handle = std::thread::spawn(move || {
+        let mut auth = Vec::new();
+        for n in 0..max {
+            let Ok((stream, _)) = listener.accept() else {
+                break;
+            };
+            let mut r = BufReader::new(stream.try_clone().unwrap());
+            let mut len = 0;
+            loop {
+                let mut line = String::new();
+                if r.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                let lower = line.to_ascii_lowercase();
+                if let Some(v) = lower.strip_prefix("content-length:") {
+                    len = v.trim().parse().unwrap_or(0);
+                }
+                if lower.starts_with("authorization:") {
+                    auth.push(line.trim().to_string());
+                }
+            }
+            let mut body = vec![0; len];
+            let _ = r.read_exact(&mut body);
+            let reply = format!(
+                r#"{{"choices":[{{"message":{{"role":"assistant","content":"Label {n}"}}}}]}}"#
+            );
+            let mut w = stream;
+            let _ = write!(
+                w,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{reply}",
+                reply.len()
+            );
+        }
+        auth
+    });
+    (url, handle)
+}
+
+#[test]
+fn llm_labels_use_the_key_from_the_environment_and_never_store_it() {
+    let f = Fixture::new();
+    let out = f.path("m");
+    let model_topics = {
+        assert!(f.train(&out).status.success());
+        let json: serde_json::Value =
+            serde_json::from_slice(&fs::read(out.join("model.json")).unwrap()).unwrap();
+        json["topics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|t| t["id"].as_i64() >= Some(0))
+            .count()
+    };
+    let (url, server) = fake_llm(model_topics);
+    let secret = "sk-test-never-on-disk-1234";
+    let args = f.train_args(
+        out.to_str().unwrap(),
+        &["--labels", "llm", "--llm-url", &url],
+    );
+    let o = Command::new(env!("CARGO_BIN_EXE_bertopic"))
+        .args(&args)
+        .env("GROQ_API_KEY", secret)
+        .env_remove("OPENAI_API_KEY")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let auth = server.join().unwrap();
+    assert_eq!(auth.len(), model_topics);
+    assert!(auth.iter().all(|a| a.ends_with(secret)), "{auth:?}");
+    let json: serde_json::Value =
+        serde_json::from_slice(&fs::read(out.join("model.json")).unwrap()).unwrap();
+    let labels: Vec<&str> = json["topics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["id"].as_i64() >= Some(0))
+        .map(|t| t["label"].as_str().unwrap_or(""))
+        .collect();
+    assert!(labels.iter().all(|l| l.starts_with("Label ")), "{labels:?}");
+    assert!(!stderr(&o).contains(secret) && !String::from_utf8_lossy(&o.stdout).contains(secret));
+    for name in entries(&out) {
+        let bytes = fs::read(out.join(&name)).unwrap();
+        assert!(
+            !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+            "{name} holds the key"
+        );
+    }
+}

@@ -16,6 +16,7 @@ use crate::embed::{self, Embedder};
 use crate::error::{BertopicError, Result};
 use crate::fs::{DirPolicy, DirWriter};
 use crate::preprocess::{self, Document, Language, ReadOptions, ReadSummary};
+use crate::represent;
 use crate::tune::{self, Experiment, TuneParams};
 use crate::{report, BERTopic, BERTopicParams, TopicModel, MODEL_FOLDER_FILES};
 
@@ -136,6 +137,14 @@ pub enum TrainEvent<'a> {
     },
     /// A tuning trial finished.
     Trial(&'a Experiment),
+    /// Topics were labelled by the LLM; `fell_back` lists the topics that got word labels
+    /// instead, with the reason.
+    Labelled {
+        /// Topics labelled.
+        n: usize,
+        /// (topic, reason) of each topic whose LLM label failed.
+        fell_back: &'a [(i64, String)],
+    },
 }
 
 /// A training job: what `bertopic train` does.
@@ -159,6 +168,9 @@ pub struct TrainJob {
     pub cache: bool,
     /// Show progress bars while embedding.
     pub progress: bool,
+    /// Label topics with an OpenAI-compatible LLM (the seed's Groq flow); `None` keeps the
+    /// readable word labels. The key stays in memory: it is never written or logged.
+    pub llm_labels: Option<represent::LlmParams>,
 }
 
 impl TrainJob {
@@ -174,6 +186,7 @@ impl TrainJob {
             tune: None,
             cache: true,
             progress: false,
+            llm_labels: None,
         }
     }
 }
@@ -291,6 +304,13 @@ pub fn train(job: &TrainJob, on: &mut dyn FnMut(TrainEvent<'_>)) -> Result<Train
         }
     };
     model.timings.embed_s = embed_s;
+    if let Some(llm) = &job.llm_labels {
+        let fell_back = label_with_llm(&mut model, llm)?;
+        on(TrainEvent::Labelled {
+            n: model.topics.iter().filter(|t| t.id >= 0).count(),
+            fell_back: &fell_back,
+        });
+    }
     // What `bertopic monitor` compares batches with (the model keeps no training texts).
     model.record_training_baseline(&texts)?;
 
@@ -313,6 +333,35 @@ pub fn train(job: &TrainJob, on: &mut dyn FnMut(TrainEvent<'_>)) -> Result<Train
         summary: corpus.summary,
         output: job.output.clone(),
     })
+}
+
+/// Sets every topic's label from the LLM (word labels where a request fails); returns the
+/// topics that fell back, with the reason.
+fn label_with_llm(
+    model: &mut TopicModel,
+    llm: &represent::LlmParams,
+) -> Result<Vec<(i64, String)>> {
+    let labeller = represent::LlmLabeller::new(llm.clone())?;
+    let topics: Vec<(i64, Vec<String>, Vec<&str>)> = model
+        .topics
+        .iter()
+        .filter(|t| t.id >= 0)
+        .map(|t| {
+            (
+                t.id,
+                t.words.iter().map(|(w, _)| w.clone()).collect(),
+                t.representative_docs.iter().map(String::as_str).collect(),
+            )
+        })
+        .collect();
+    let outcome = labeller.label_topics(&topics);
+    let ids: Vec<i64> = topics.iter().map(|t| t.0).collect();
+    for (id, label) in ids.iter().zip(outcome.labels) {
+        if let Some(t) = model.topics.iter_mut().find(|t| t.id == *id) {
+            t.label = Some(label);
+        }
+    }
+    Ok(outcome.fell_back)
 }
 
 /// Fails before embedding when the corpus cannot satisfy the parameters.

@@ -6,7 +6,9 @@ use bertopic::preprocess::Language;
 use bertopic::tune::TuneParams;
 use bertopic::{report, BERTopicParams, Representation};
 
-use crate::args::{Format, RepresentationArg, TrainArgs};
+use bertopic::represent::LlmParams;
+
+use crate::args::{Format, LabelsArg, RepresentationArg, TrainArgs};
 use crate::out::{self, CliResult, Out};
 
 pub(crate) fn run(a: TrainArgs, o: Out) -> CliResult {
@@ -54,6 +56,7 @@ pub(crate) fn run(a: TrainArgs, o: Out) -> CliResult {
     job.tune = tune;
     job.cache = !a.no_cache;
     job.progress = !o.quiet;
+    job.llm_labels = llm_params(&a)?;
 
     let outcome = jobs::train(&job, &mut |ev| match ev {
         TrainEvent::Read(summary) => o.info(format!("{summary}")),
@@ -77,6 +80,15 @@ pub(crate) fn run(a: TrainArgs, o: Out) -> CliResult {
                         .unwrap_or_else(|| "invalid".into()),
                     t.metrics.n_topics
                 ));
+            }
+        }
+        TrainEvent::Labelled { n, fell_back } => {
+            o.info(format!(
+                "{} of {n} topics labelled by the LLM",
+                n - fell_back.len()
+            ));
+            for (topic, why) in fell_back {
+                out::warn(format!("topic {topic} keeps its word label: {why}"));
             }
         }
         _ => {}
@@ -109,6 +121,31 @@ pub(crate) fn run(a: TrainArgs, o: Out) -> CliResult {
         a.output.display(),
     ));
     Ok(())
+}
+
+/// LLM settings for `--labels llm`; the key is read from the environment, never from a flag
+/// (flags show up in shell history and process lists).
+fn llm_params(a: &TrainArgs) -> CliResult<Option<LlmParams>> {
+    if a.labels == LabelsArg::Words {
+        if a.llm_url.is_some() || a.llm_model.is_some() {
+            return Err("--llm-url and --llm-model apply only with --labels llm".into());
+        }
+        return Ok(None);
+    }
+    let mut p = LlmParams::default();
+    if let Some(url) = &a.llm_url {
+        p.endpoint = url.clone();
+    }
+    if let Some(m) = &a.llm_model {
+        p.model = m.clone();
+    }
+    p.api_key = ["GROQ_API_KEY", "OPENAI_API_KEY"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()));
+    if p.api_key.is_none() {
+        out::warn("--labels llm: neither GROQ_API_KEY nor OPENAI_API_KEY is set; topics keep word labels unless the endpoint needs no key");
+    }
+    Ok(Some(p))
 }
 
 fn representation(a: &TrainArgs) -> CliResult<Representation> {
