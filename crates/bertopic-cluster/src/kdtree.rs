@@ -5,11 +5,11 @@
 //! point distances: for a coordinate inside the box, |lo − q| ≤ |x − q| holds after rounding
 //! too (rounding is monotone), and so do the squares and the running sums of non-negative
 //! terms. A pruned box therefore never holds a point the exhaustive scan would have used, and
-//! both results are bit-identical to the brute-force versions (tests in `hdbscan.rs`).
+//! both results are bit-identical to the brute-force versions (tests in `hdbscan/tests.rs`).
 
 use rayon::prelude::*;
 
-use crate::hdbscan::sqdist_d;
+use crate::distance::sqdist_d;
 
 /// Most points in a leaf.
 const LEAF: usize = 32;

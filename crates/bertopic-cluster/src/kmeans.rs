@@ -4,15 +4,20 @@
 use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
+use crate::distance::sqdist;
 use crate::{ArrayData, ClusterError, Clusterer, FittedClusterer, NamedArray, SavedState};
 
 /// k-means hyperparameters.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct KMeansParams {
+    /// Number of clusters (k).
     pub n_clusters: usize,
+    /// Most Lloyd iterations per run.
     pub max_iter: usize,
+    /// Runs from different k-means++ starts; the lowest inertia wins.
     pub n_init: usize,
+    /// Random seed of the starts.
     pub seed: u64,
     /// Stop when no centroid moves more than this (squared distance).
     pub tol: f64,
@@ -63,14 +68,10 @@ impl Rng {
     }
 }
 
-fn sq(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
-}
-
 fn nearest(c: &Array2<f64>, x: &[f64]) -> (usize, f64) {
     let mut best = (0, f64::INFINITY);
     for (k, row) in c.rows().into_iter().enumerate() {
-        let d = sq(row.as_slice().unwrap_or(&[]), x);
+        let d = sqdist(row.as_slice().unwrap_or(&[]), x);
         if d < best.1 {
             best = (k, d);
         }
@@ -89,7 +90,7 @@ fn run_once(
     let mut c = Array2::<f64>::zeros((k, d));
     let first = ((rng.next_f64() * n as f64) as usize).min(n - 1);
     c.row_mut(0).assign(&x.row(first));
-    let mut dist: Vec<f64> = (0..n).map(|i| sq(&row(i), &row(first))).collect();
+    let mut dist: Vec<f64> = (0..n).map(|i| sqdist(&row(i), &row(first))).collect();
     for j in 1..k {
         let total: f64 = dist.iter().sum();
         let pick = if total <= 0.0 {
@@ -109,7 +110,7 @@ fn run_once(
         c.row_mut(j).assign(&x.row(pick));
         let cj = row(pick);
         for (i, dv) in dist.iter_mut().enumerate() {
-            *dv = dv.min(sq(&row(i), &cj));
+            *dv = dv.min(sqdist(&row(i), &cj));
         }
     }
     let mut assign = vec![0usize; n];
@@ -130,7 +131,7 @@ fn run_once(
                 continue; // an empty cluster keeps its centroid
             }
             let newc: Vec<f64> = sums.row(j).iter().map(|v| v / cnt as f64).collect();
-            shift = shift.max(sq(&newc, &c.row(j).to_vec()));
+            shift = shift.max(sqdist(&newc, &c.row(j).to_vec()));
             c.row_mut(j).assign(&ndarray::ArrayView1::from(&newc));
         }
         if shift <= p.tol {

@@ -15,9 +15,12 @@
 //! assert_eq!(fitted.n_clusters(), 2);
 //! ```
 
+#![warn(missing_docs)]
+
 use ndarray::ArrayView2;
 use serde::{Deserialize, Serialize};
 
+mod distance;
 mod hdbscan;
 mod kdtree;
 mod kmeans;
@@ -32,18 +35,34 @@ pub use kmeans::{FittedKMeans, KMeans, KMeansParams};
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ClusterError {
+    /// A hyperparameter out of range (the message says which and why).
     #[error("invalid clustering parameter: {0}")]
     InvalidParams(String),
+    /// Fewer points than the algorithm needs.
     #[error("{n} points are too few: at least {needed} are needed for this {what}")]
     TooFewPoints {
+        /// Points given.
         n: usize,
+        /// Points needed.
         needed: usize,
+        /// The parameter that sets the minimum (`min_samples`, `number of clusters`).
         what: &'static str,
     },
+    /// A point with a NaN or infinite coordinate.
     #[error("row {row} (0-based) of the points to cluster has a NaN or infinite value")]
-    NonFinite { row: usize },
+    NonFinite {
+        /// The first such row, 0-based.
+        row: usize,
+    },
+    /// New points whose dimension differs from the training points'.
     #[error("points have {got} dimensions, the model was fitted on {expected}")]
-    DimensionMismatch { expected: usize, got: usize },
+    DimensionMismatch {
+        /// Dimension of the training points.
+        expected: usize,
+        /// Dimension of the points given.
+        got: usize,
+    },
+    /// A saved state that cannot be turned back into a model.
     #[error("saved clusterer state is unusable: {0}")]
     BadState(String),
 }
@@ -71,23 +90,31 @@ pub trait FittedClusterer: Send + Sync {
 /// Plain-data state of a fitted clusterer (arrays go to safetensors, params to JSON).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SavedState {
+    /// Which clusterer (`hdbscan`, `kmeans`).
     pub kind: String,
+    /// Its hyperparameters, as JSON.
     pub params: serde_json::Value,
+    /// Its fitted arrays.
     pub arrays: Vec<NamedArray>,
 }
 
 /// One named array of a [`SavedState`].
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct NamedArray {
+    /// Name of the array within its state.
     pub name: String,
+    /// Shape, row-major.
     pub shape: Vec<usize>,
+    /// The values.
     pub data: ArrayData,
 }
 
 /// Array payloads.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum ArrayData {
+    /// Floating-point values.
     F64(Vec<f64>),
+    /// Integer values (labels, indices, sizes).
     I64(Vec<i64>),
 }
 
