@@ -29,11 +29,15 @@ fn tiled(base: &Array2<f32>, n: usize) -> Array2<f32> {
 }
 
 fn bench(c: &mut Criterion) {
+    // A missing corpus fails the bench with one line (no silent skip, no backtrace).
     let all = match read_npy_f32(&shared().join("data/arxiv-cs-abstracts.minilm.npy")) {
         Ok(a) => a,
         Err(e) => {
-            eprintln!("skipping bench: {e}");
-            return;
+            eprintln!(
+                "umap bench needs the shared corpora: {e}; put the shared folder beside the \
+                 repository or set BERTOPIC_SHARED=/path/to/shared"
+            );
+            std::panic::resume_unwind(Box::new("shared corpora not found (see the line above)"));
         }
     };
     let umap = Umap::new(UmapParams::default()).expect("default params are valid");

@@ -16,6 +16,8 @@
 //! A corpus needs more than `n_neighbors` points (≥ 16 with the default 15): fewer gives
 //! [`ReduceError::TooFewPoints`].
 
+#![warn(missing_docs)]
+
 mod knn;
 mod linalg;
 mod pca;
