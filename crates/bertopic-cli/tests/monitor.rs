@@ -199,8 +199,11 @@ fn monitor_reports_history_fail_on_and_bad_inputs() {
     std::fs::write(&empty, "Title,Abstract,Label,Date\n").expect("write");
     let (one_csv, one_npy) = subset(d, "one", &same[..1]);
     let wide = d.join("wide.npy");
-    bertopic::embed::write_npy(&wide, &ndarray::Array2::from_elem((250, 768), 0.5f32))
-        .expect("npy");
+    bertopic::embed::write_npy(
+        &wide,
+        &ndarray::Array2::from_shape_fn((250, 768), |(i, j)| ((i * 7 + j * 3) % 11) as f32),
+    )
+    .expect("npy");
     let bad_report = d.join("bad.json");
     let cases: [(&str, Vec<&str>, &str); 3] = [
         ("empty batch", vec!["--input", s(&empty)], "empty"),

@@ -97,8 +97,92 @@ pub struct TrainingBaseline {
     pub c_v: Option<f64>,
     /// Mean NPMI (c_npmi) of the model's topics on the training documents.
     pub npmi: Option<f64>,
-    /// Share of training tokens outside the model's vocabulary (0 unless `min_df` pruned words).
+    /// Expected OOV rate of a new document of the training distribution: the share of training
+    /// tokens outside the vocabulary or found in no other training document (a leave-one-out
+    /// estimate; the plain training OOV rate is 0 by construction when `min_df` is 1).
     pub oov_rate: Option<f64>,
+    /// c_v and NPMI on seeded samples of the training documents of growing size (mean of 3
+    /// samples each). Coherence depends on the size of the reference corpus, so a batch is
+    /// compared with the training value interpolated at its own size.
+    #[serde(default)]
+    pub by_size: Vec<CoherenceAtSize>,
+}
+
+/// Training coherence on a sample of `docs` documents.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CoherenceAtSize {
+    /// Documents in the sample.
+    pub docs: usize,
+    /// Mean c_v.
+    pub c_v: Option<f64>,
+    /// Mean NPMI.
+    pub npmi: Option<f64>,
+}
+
+/// Sample sizes of [`TrainingBaseline::by_size`] (those below the training size, then all).
+const BASELINE_SIZES: [usize; 8] = [25, 50, 100, 200, 500, 1000, 2000, 5000];
+/// Samples averaged per size.
+const BASELINE_REPEATS: u64 = 3;
+
+impl TrainingBaseline {
+    /// Training (c_v, NPMI) at `docs` documents: linear in log(size) between the recorded sizes,
+    /// the nearest recorded size outside them.
+    pub fn coherence_at(&self, docs: usize) -> (Option<f64>, Option<f64>) {
+        if self.by_size.is_empty() {
+            return (self.c_v, self.npmi);
+        }
+        let pick = |f: fn(&CoherenceAtSize) -> Option<f64>| {
+            let pts: Vec<(f64, f64)> = self
+                .by_size
+                .iter()
+                .filter_map(|c| f(c).map(|v| ((c.docs.max(1) as f64).ln(), v)))
+                .collect();
+            interpolate(&pts, (docs.max(1) as f64).ln())
+        };
+        (pick(|c| c.c_v), pick(|c| c.npmi))
+    }
+}
+
+/// Piecewise-linear interpolation through points sorted by x; clamped at the ends.
+fn interpolate(pts: &[(f64, f64)], x: f64) -> Option<f64> {
+    let first = pts.first()?;
+    let last = pts.last()?;
+    if x <= first.0 {
+        return Some(first.1);
+    }
+    if x >= last.0 {
+        return Some(last.1);
+    }
+    pts.windows(2).find(|w| x <= w[1].0).map(|w| {
+        let (x0, y0) = w[0];
+        let (x1, y1) = w[1];
+        if x1 > x0 {
+            y0 + (y1 - y0) * (x - x0) / (x1 - x0)
+        } else {
+            y1
+        }
+    })
+}
+
+/// Seeded sample of `k` of `0..n` (partial Fisher–Yates with SplitMix64), sorted.
+fn sample_indices(n: usize, k: usize, seed: u64) -> Vec<usize> {
+    let mut state = seed;
+    let mut next = || {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    };
+    let mut v: Vec<usize> = (0..n).collect();
+    let k = k.min(n);
+    for i in 0..k {
+        let j = i + (next() % (n - i) as u64) as usize;
+        v.swap(i, j);
+    }
+    v.truncate(k);
+    v.sort_unstable();
+    v
 }
 
 /// How [`monitor`] runs.
@@ -164,12 +248,35 @@ impl TopicModel {
             )));
         }
         let (c_v, npmi) = self.batch_coherence(docs);
-        let oov_rate = self.oov_rate(docs)?;
+        let oov_rate = self.leave_one_out_oov_rate(docs)?;
+        let mut by_size = Vec::new();
+        for size in BASELINE_SIZES.into_iter().filter(|&k| k < docs.len()) {
+            let (mut cv, mut np) = (Vec::new(), Vec::new());
+            for rep in 0..BASELINE_REPEATS {
+                let rows = sample_indices(docs.len(), size, size as u64 * 1_000 + rep);
+                let sample: Vec<String> = rows.iter().map(|&i| docs[i].clone()).collect();
+                let (a, b) = self.batch_coherence(&sample);
+                cv.extend(a);
+                np.extend(b);
+            }
+            let mean = |v: &[f64]| (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64);
+            by_size.push(CoherenceAtSize {
+                docs: size,
+                c_v: mean(&cv),
+                npmi: mean(&np),
+            });
+        }
+        by_size.push(CoherenceAtSize {
+            docs: docs.len(),
+            c_v,
+            npmi,
+        });
         self.monitor_baseline = Some(TrainingBaseline {
             docs: docs.len(),
             c_v,
             npmi,
             oov_rate,
+            by_size,
         });
         Ok(())
     }
@@ -214,22 +321,36 @@ impl TopicModel {
         Ok(tokens)
     }
 
-    fn oov_rate(&self, docs: &[String]) -> Result<Option<f64>> {
-        let tokens = self.unigram_tokens(docs)?;
-        if tokens.is_empty() {
-            return Ok(None);
-        }
+    /// Share of the training tokens that a model fitted without their document would not know:
+    /// outside the vocabulary, or in no other training document.
+    fn leave_one_out_oov_rate(&self, docs: &[String]) -> Result<Option<f64>> {
         let vocab: HashSet<&str> = self
             .representation
             .vocabulary
             .iter()
             .map(String::as_str)
             .collect();
-        let oov = tokens
+        let per_doc: Vec<Vec<String>> = docs
             .iter()
-            .filter(|t| !vocab.contains(t.as_str()))
+            .map(|d| self.unigram_tokens(std::slice::from_ref(d)))
+            .collect::<Result<_>>()?;
+        let mut df: HashMap<&str, usize> = HashMap::new();
+        for toks in &per_doc {
+            let distinct: HashSet<&str> = toks.iter().map(String::as_str).collect();
+            for t in distinct {
+                *df.entry(t).or_default() += 1;
+            }
+        }
+        let total: usize = per_doc.iter().map(Vec::len).sum();
+        if total == 0 {
+            return Ok(None);
+        }
+        let oov = per_doc
+            .iter()
+            .flatten()
+            .filter(|t| !vocab.contains(t.as_str()) || df.get(t.as_str()) == Some(&1))
             .count();
-        Ok(Some(oov as f64 / tokens.len() as f64))
+        Ok(Some(oov as f64 / total as f64))
     }
 
     /// Training and batch top words of every non-outlier topic: the batch words are the topic's
@@ -365,12 +486,14 @@ pub fn monitor(
         )?)
     };
     let (batch_c_v, batch_npmi) = model.batch_coherence(texts);
+    let (training_c_v, training_npmi) =
+        baseline.map_or((None, None), |b| b.coherence_at(texts.len()));
     let quality = drift::quality_drift(
         &QualityInputs {
             batch_c_v,
-            training_c_v: baseline.and_then(|b| b.c_v),
+            training_c_v,
             batch_npmi,
-            training_npmi: baseline.and_then(|b| b.npmi),
+            training_npmi,
             inference_seconds: Some(transform_seconds),
             batch_docs: Some(texts.len()),
         },
@@ -386,6 +509,14 @@ pub fn monitor(
         },
         &config,
     );
+    if let Some(b) = baseline.filter(|b| !b.by_size.is_empty()) {
+        report.notes.push(format!(
+            "quality: the training c_v / NPMI are taken at the batch size ({} documents) from \
+             samples of the {} training documents (coherence depends on corpus size)",
+            texts.len(),
+            b.docs
+        ));
+    }
     if baseline.is_none() {
         report.notes.push(
             "quality: the model has no training baseline (saved before bertopic recorded one): \
@@ -680,6 +811,20 @@ fn rfc3339(secs: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sampling_and_interpolation() {
+        let s = sample_indices(100, 10, 3);
+        assert_eq!(s.len(), 10);
+        assert!(s.windows(2).all(|w| w[0] < w[1]) && s[9] < 100);
+        assert_eq!(s, sample_indices(100, 10, 3));
+        assert_eq!(sample_indices(5, 10, 1), vec![0, 1, 2, 3, 4]);
+        let pts = [(0.0, 1.0), (2.0, 3.0)];
+        assert_eq!(interpolate(&pts, 1.0), Some(2.0));
+        assert_eq!(interpolate(&pts, -1.0), Some(1.0));
+        assert_eq!(interpolate(&pts, 5.0), Some(3.0));
+        assert_eq!(interpolate(&[], 5.0), None);
+    }
 
     #[test]
     fn rfc3339_dates() {
