@@ -186,14 +186,37 @@ fn sample_indices(n: usize, k: usize, seed: u64) -> Vec<usize> {
 }
 
 /// How [`monitor`] runs.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct MonitorOptions {
-    /// Thresholds, sample sizes and voting (defaults: [`DriftConfig::default`]).
+    /// Thresholds, sample sizes and voting (defaults: [`DriftConfig::default`] except that topic
+    /// and distribution drift do not vote, see [`MonitorOptions::default`]).
     pub config: DriftConfig,
     /// Seed of the embedding sample and permutations (overrides `config.embedding.seed`).
     pub seed: Option<u64>,
     /// Where the batch came from (a file name), recorded in the report and the history.
     pub source: Option<String>,
+}
+
+impl Default for MonitorOptions {
+    /// [`DriftConfig::default`]'s thresholds, but only the embedding, vocabulary and quality
+    /// signals vote; topic keyword and topic distribution drift are computed and reported, and
+    /// their reasons go to the notes. Measured on the arXiv corpus (`tests/drift.rs`, a model of
+    /// 62 topics, 20 same-distribution batches of 200 papers), their fixed thresholds are
+    /// below the sampling noise: the batch-weighted keyword Jaccard ranged 0.11–0.43 (median
+    /// 0.25, HIGH below 0.4) and the JS distance 0.26–0.32 (HIGH from 0.21), against 0.20 and
+    /// 0.33 for 500 papers of unseen categories, so they flagged 18 and 20 of the 20 batches.
+    /// The three voting signals are calibrated for the batch size (a permutation test, a
+    /// leave-one-out OOV baseline, coherence at the batch size) and raised 1 alarm in 20.
+    fn default() -> Self {
+        let mut config = DriftConfig::default();
+        config.voting.topic = false;
+        config.voting.distribution = false;
+        MonitorOptions {
+            config,
+            seed: None,
+            source: None,
+        }
+    }
 }
 
 /// About the monitored batch.
@@ -385,16 +408,32 @@ impl TopicModel {
             let (idx, val) = repr.ctfidf.row(row);
             let training_words = words_of(top_terms(idx, val, n));
             let batch_docs = members.get(&id).map_or(&[][..], Vec::as_slice);
-            let mut counts: BTreeMap<usize, f64> = BTreeMap::new();
+            // Term count and number of batch documents holding the term.
+            let mut counts: BTreeMap<usize, (f64, usize)> = BTreeMap::new();
             for &d in batch_docs {
                 let clean = preprocess_text(&docs[d], strip);
+                let mut here: BTreeMap<usize, f64> = BTreeMap::new();
                 tokenizer.for_each_term(&clean, |t| {
                     if let Some(&i) = index.get(t) {
-                        *counts.entry(i).or_default() += 1.0;
+                        *here.entry(i).or_default() += 1.0;
                     }
                 });
+                for (i, c) in here {
+                    let e = counts.entry(i).or_default();
+                    e.0 += c;
+                    e.1 += 1;
+                }
             }
-            let counts: Vec<(usize, f64)> = counts.into_iter().collect();
+            // A topic's training words come from all its training documents, where a term of
+            // one document never wins; from a few batch documents it would (a rare name
+            // repeated in one abstract outweighs the topic's common words). So batch words must
+            // occur in at least 2 of the topic's batch documents.
+            let min_df = if batch_docs.len() >= 2 { 2 } else { 1 };
+            let counts: Vec<(usize, f64)> = counts
+                .into_iter()
+                .filter(|(_, (_, df))| *df >= min_df)
+                .map(|(i, (c, _))| (i, c))
+                .collect();
             let weights = weigh_row(&counts, &repr.idf, reduce);
             let (bi, bv): (Vec<usize>, Vec<f64>) = weights.into_iter().unzip();
             out.push(TopicKeywords {
@@ -464,7 +503,20 @@ pub fn monitor(
     } else {
         None
     };
-    let distribution = drift::topic_distribution_drift(&model.doc_topics, &topics, &config)?;
+    // Training shares from the same transform as the batch's (HDBSCAN's fit labels have more
+    // outliers than its predictions): a seeded sample of the training embeddings, sized like
+    // the embedding test's.
+    let n_train = model.embeddings.nrows();
+    let rows = sample_indices(
+        n_train,
+        config.embedding.max_rows_per_side.min(n_train),
+        config.embedding.seed,
+    );
+    let (training_topics, _) = model.transform_embeddings(
+        &vec![String::new(); rows.len()],
+        &model.embeddings.select(ndarray::Axis(0), &rows),
+    )?;
+    let distribution = drift::topic_distribution_drift(&training_topics, &topics, &config)?;
     let embedding = drift::embedding_drift(model.embeddings.view(), embeddings.view(), &config)?;
     let baseline = model.monitor_baseline.as_ref();
     let tokens = model.unigram_tokens(texts)?;
