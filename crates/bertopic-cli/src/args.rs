@@ -45,7 +45,7 @@ pub(crate) enum Command {
                             mmr      Maximal Marginal Relevance over the top 30 c-TF-IDF words; --diversity in [0, 1], default 0.1\n  \
                             keybert  KeyBERT-inspired: 100 candidate words ranked by similarity to the topic's 5 most representative documents"
     )]
-    Train(TrainArgs),
+    Train(Box<TrainArgs>),
     /// Assign topics to new documents with a saved model.
     #[command(
         after_help = "Example:\n  bertopic predict --input new.csv --model runs/arxiv200 --output assignments.csv"

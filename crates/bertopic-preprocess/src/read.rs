@@ -1074,7 +1074,8 @@ mod tests {
     fn unknown_extension_names_the_flag() {
         let e = read_corpus(Path::new("corpus.xlsx"), &ReadOptions::default()).unwrap_err();
         assert!(
-            e.to_string().ends_with("or pass --input-format csv|jsonl|txt"),
+            e.to_string()
+                .ends_with("or pass --input-format csv|jsonl|txt"),
             "{e}"
         );
     }

@@ -23,7 +23,7 @@ pub(crate) fn run(cli: Cli) -> ExitCode {
         verbose: cli.verbose,
     };
     let result = match cli.command {
-        Command::Train(a) => train::run(a, o),
+        Command::Train(a) => train::run(*a, o),
         Command::Predict(a) => predict::run(a, o),
         Command::Monitor(a) => return monitor::run(a, o),
         Command::Embed(a) => embed::run(a, o),
