@@ -88,15 +88,69 @@ fn ci() -> Result<(), String> {
         &["doc", "--workspace", "--no-deps"],
         &[("RUSTDOCFLAGS", "-D warnings")],
     )?;
-    cargo(&PUBLISH_DRY_RUN)?;
+    publish_check()?;
     test()?;
     cargo(&["bench", "--workspace", "--no-run"])?;
     bare_clone_check()
 }
 
-/// The publish check of `.ci/run`, plus `--allow-dirty`: CI runs on a fresh clone, a developer
-/// usually has uncommitted edits (the packages are then made from the working tree).
-const PUBLISH_DRY_RUN: [&str; 4] = ["publish", "--workspace", "--dry-run", "--allow-dirty"];
+/// `cargo publish --workspace --dry-run` as `.ci/run` runs it (own target dir, stale copies of
+/// our crates removed first), plus `--allow-dirty`: CI runs on a fresh clone, a developer usually
+/// has uncommitted edits (the packages are then made from the working tree).
+fn publish_check() -> Result<(), String> {
+    let target = env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"))
+        .join("publish-check");
+    // Cargo takes our crates, served from its temporary registry, for immutable releases: an
+    // earlier run's unpacked sources and compiled copies would be verified instead of the code.
+    let mut stale = vec![target.join("package")];
+    for dir in [".fingerprint", "deps", "build"] {
+        stale.extend(entries_containing(
+            &target.join("debug").join(dir),
+            "bertopic",
+        ));
+    }
+    let cargo_home = env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| env::var_os("HOME").map(|h| Path::new(&h).join(".cargo")));
+    if let Some(src) = cargo_home.map(|h| h.join("registry").join("src")) {
+        for registry in entries_containing(&src, "").into_iter().filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with('-'))
+        }) {
+            stale.extend(entries_containing(&registry, "bertopic"));
+        }
+    }
+    for path in stale {
+        let removed = if path.is_dir() {
+            std::fs::remove_dir_all(&path)
+        } else {
+            std::fs::remove_file(&path)
+        };
+        match removed {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(format!("cannot remove {}: {e}", path.display())),
+        }
+    }
+    let target = target.to_string_lossy().into_owned();
+    cargo_env(
+        &["publish", "--workspace", "--dry-run", "--allow-dirty"],
+        &[("CARGO_TARGET_DIR", target.as_str())],
+    )
+}
+
+/// The entries of `dir` whose names contain `part` (none if `dir` cannot be read).
+fn entries_containing(dir: &Path, part: &str) -> Vec<PathBuf> {
+    let Ok(read) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    read.filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().contains(part))
+        .map(|e| e.path())
+        .collect()
+}
 
 /// `.ci/bare-clone-check`: a fresh clone without `../shared` runs the README's first command
 /// with the binary and model `test` left behind.
