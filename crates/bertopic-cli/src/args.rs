@@ -36,7 +36,7 @@ pub(crate) struct Cli {
 pub(crate) enum Command {
     /// Fit a topic model on a corpus and save it with its topic tables.
     #[command(
-        after_help = "Examples:\n  bertopic train --input ../shared/data/arxiv-cs-abstracts-200.csv --output runs/arxiv200\n  \
+        after_help = "Examples:\n  bertopic train --input examples/data/arxiv-cs-abstracts-200.csv --output runs/arxiv200\n  \
                             bertopic train --input papers.csv --output runs/p --embeddings papers.npy --trials 10\n  \
                             bertopic train --input papers.csv --output runs/p --representation mmr --diversity 0.3\n  \
                             bertopic train --input papers.csv --output runs/p --representation keybert\n\n\

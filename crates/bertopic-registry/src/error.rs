@@ -8,6 +8,7 @@ use crate::uri::URI_FORMS;
 
 /// Everything that can go wrong in the registry.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum RegistryError {
     /// A model name with characters the registry does not accept.
     #[error(
