@@ -39,7 +39,7 @@ mod uri;
 
 pub use error::{KnownNames, KnownVersions, RegistryError, Result};
 pub use store::{
-    BrokenVersion, ModelVersion, Registry, VersionMetadata, METADATA_FILE, METADATA_FORMAT,
-    REGISTRY_ENV,
+    rfc3339, BrokenVersion, ModelVersion, Registry, VersionMetadata, METADATA_FILE,
+    METADATA_FORMAT, REGISTRY_ENV,
 };
 pub use uri::{validate_name, ModelUri, VersionSpec, URI_SCHEME};

@@ -398,8 +398,9 @@ fn now_ms() -> u64 {
         .map_or(0, |d| d.as_millis() as u64)
 }
 
-/// Unix seconds → `YYYY-MM-DDTHH:MM:SSZ` (proleptic Gregorian calendar, UTC).
-fn rfc3339(secs: u64) -> String {
+/// Unix seconds → `YYYY-MM-DDTHH:MM:SSZ` (proleptic Gregorian calendar, UTC), the timestamp
+/// format of registry metadata and monitoring records.
+pub fn rfc3339(secs: u64) -> String {
     let days = (secs / 86_400) as i64;
     let rem = secs % 86_400;
     // Days since 1970-01-01 → civil date (Howard Hinnant's algorithm).
