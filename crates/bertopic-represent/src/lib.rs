@@ -20,6 +20,8 @@
 //! assert_eq!(word_label(1, &words), "1_moon_landing_rocket_space");
 //! ```
 
+#![warn(missing_docs)]
+
 mod ctfidf;
 mod diversify;
 mod error;
