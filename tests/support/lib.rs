@@ -3,30 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-/// The `shared/` folder beside the repository (corpora, reference values), or `$BERTOPIC_SHARED`.
-///
-/// When it is missing (a bare clone), the calling test, example or bench fails with one line that
-/// says where it looked and names `BERTOPIC_SHARED`, rather than with an I/O error and a trace.
-pub fn shared_dir() -> PathBuf {
-    let dir = std::env::var_os("BERTOPIC_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared")));
-    if !dir.join("data").is_dir() {
-        missing_shared(&dir);
-    }
-    dir
-}
-
-/// Fails with a single line. `resume_unwind` skips the panic hook, so no "panicked at" line and
-/// no backtrace follow (CI sets `RUST_BACKTRACE=1`); the test harness still reports a failure.
-fn missing_shared(dir: &Path) -> ! {
-    eprintln!(
-        "shared corpora not found: {} has no data/ folder; put the shared folder beside the \
-         repository or set BERTOPIC_SHARED=/path/to/shared",
-        dir.display()
-    );
-    std::panic::resume_unwind(Box::new("shared corpora not found (see the line above)"))
-}
+/// The `shared/` folder beside the repository (corpora, reference values), or `$BERTOPIC_SHARED`;
+/// a missing folder fails the caller with one line naming `BERTOPIC_SHARED`.
+pub use bertopic_testdata::shared_dir;
 
 /// A 200-row sample committed under `examples/data/` (`arxiv-cs-abstracts-200.csv`,
 /// `sotu-chunks-200.csv`): present in every clone, no `../shared` needed.
@@ -38,9 +17,7 @@ pub fn sample(name: &str) -> PathBuf {
 }
 
 /// A file under `shared/data/`.
-pub fn data(name: &str) -> PathBuf {
-    shared_dir().join("data").join(name)
-}
+pub use bertopic_testdata::data;
 
 /// A shared corpus read as the pipeline reads it (no de-duplication, nothing dropped) with its
 /// precomputed MiniLM embeddings, one row per document. The `-200` samples have no `.npy` of

@@ -6,10 +6,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use ndarray::Array2;
 
 fn points(n: usize) -> Array2<f64> {
-    let dir = std::env::var("BERTOPIC_SHARED")
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared").into());
-    let raw = std::fs::read(format!("{dir}/reference/hdbscan-reference.json")).expect("reference");
-    let v: serde_json::Value = serde_json::from_slice(&raw).expect("json");
+    let v = bertopic_testdata::reference_json("hdbscan-reference.json");
     let base: Vec<Vec<f64>> = v["points"]
         .as_array()
         .unwrap()

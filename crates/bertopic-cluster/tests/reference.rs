@@ -7,11 +7,7 @@ use ndarray::Array2;
 use serde_json::Value;
 
 fn reference() -> Value {
-    let dir = std::env::var("BERTOPIC_SHARED")
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared").into());
-    let raw =
-        std::fs::read(format!("{dir}/reference/hdbscan-reference.json")).expect("reference file");
-    serde_json::from_slice(&raw).expect("valid JSON")
+    bertopic_testdata::reference_json("hdbscan-reference.json")
 }
 
 /// The number following `key` in a tolerance sentence such as "abs 1e-6" or "ARI >= 0.95".

@@ -3,13 +3,8 @@
 
 use bertopic_coherence::{CoherenceOptions, Measure, ReferenceCorpus};
 use serde_json::Value;
-use std::path::PathBuf;
 
-fn shared() -> PathBuf {
-    std::env::var("BERTOPIC_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared")))
-}
+use bertopic_testdata::shared_dir as shared;
 
 fn reference() -> Value {
     let path = shared().join("reference/coherence-gensim.json");

@@ -3,8 +3,6 @@
 //! 200 documents by default so ten samples stay within minutes on two cores;
 //! `BERTOPIC_BENCH_DOCS=1000` measures the 1,000 (the `throughput` example does one pass).
 
-use std::path::PathBuf;
-
 use bertopic_embed::*;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
@@ -19,11 +17,8 @@ fn doc_count() -> usize {
 }
 
 fn texts(n: usize) -> Vec<String> {
-    let shared = std::env::var_os("BERTOPIC_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared")));
-    let mut rdr =
-        csv::Reader::from_path(shared.join("data/arxiv-cs-abstracts.csv")).expect("arxiv csv");
+    let mut rdr = csv::Reader::from_path(bertopic_testdata::data("arxiv-cs-abstracts.csv"))
+        .expect("arxiv csv");
     rdr.records()
         .take(n)
         .map(|r| {

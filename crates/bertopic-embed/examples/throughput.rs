@@ -19,9 +19,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     } else {
         Engine::Fast
     };
-    let shared = std::env::var("BERTOPIC_SHARED")
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared").into());
-    let mut rdr = csv::Reader::from_path(format!("{shared}/data/arxiv-cs-abstracts.csv"))?;
+    let mut rdr = csv::Reader::from_path(bertopic_testdata::data("arxiv-cs-abstracts.csv"))?;
     let mut docs = Vec::new();
     for r in rdr.records().take(n) {
         let r = r?;

@@ -4,15 +4,9 @@
 //! dir, the Hugging Face cache, ...). If it is missing these tests FAIL and say how to fetch it,
 //! unless `BERTOPIC_SKIP_MODEL_TESTS=1`.
 
-use std::path::PathBuf;
-
 use bertopic_embed::*;
 
-fn shared() -> PathBuf {
-    std::env::var_os("BERTOPIC_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared")))
-}
+use bertopic_testdata::shared_dir as shared;
 
 fn skip() -> bool {
     std::env::var("BERTOPIC_SKIP_MODEL_TESTS").is_ok_and(|v| v == "1")

@@ -1,16 +1,11 @@
 //! Read + clean + tokenise the 29 MB arXiv corpus.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use bertopic_preprocess::{read_corpus, ReadOptions, Tokenizer, TokenizerConfig};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
-fn shared() -> PathBuf {
-    std::env::var("BERTOPIC_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared")))
-}
+use bertopic_testdata::shared_dir as shared;
 
 fn bench(c: &mut Criterion) {
     let path = shared().join("data/arxiv-cs-abstracts.csv");

@@ -1,14 +1,8 @@
 //! Reads every shared corpus and checks the counts against an independent csv-crate count.
 
-use std::path::PathBuf;
-
 use bertopic_preprocess::{read_corpus, records, ReadOptions};
 
-fn shared() -> PathBuf {
-    std::env::var("BERTOPIC_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared")))
-}
+use bertopic_testdata::shared_dir as shared;
 
 #[test]
 fn every_shared_corpus() {

@@ -6,11 +6,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use ndarray::{s, Array2};
 use std::time::Duration;
 
-fn shared() -> std::path::PathBuf {
-    std::env::var("BERTOPIC_SHARED")
-        .map(Into::into)
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared").into())
-}
+use bertopic_testdata::shared_dir as shared;
 
 /// `n` rows: the real embeddings, then copies with small seeded noise.
 fn tiled(base: &Array2<f32>, n: usize) -> Array2<f32> {
@@ -29,17 +25,9 @@ fn tiled(base: &Array2<f32>, n: usize) -> Array2<f32> {
 }
 
 fn bench(c: &mut Criterion) {
-    // A missing corpus fails the bench with one line (no silent skip, no backtrace).
-    let all = match read_npy_f32(&shared().join("data/arxiv-cs-abstracts.minilm.npy")) {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!(
-                "umap bench needs the shared corpora: {e}; put the shared folder beside the \
-                 repository or set BERTOPIC_SHARED=/path/to/shared"
-            );
-            std::panic::resume_unwind(Box::new("shared corpora not found (see the line above)"));
-        }
-    };
+    // A missing shared folder fails the bench with one line (no silent skip, no backtrace).
+    let all = read_npy_f32(&shared().join("data/arxiv-cs-abstracts.minilm.npy"))
+        .expect("arxiv-cs-abstracts.minilm.npy reads");
     let umap = Umap::new(UmapParams::default()).expect("default params are valid");
     let mut g = c.benchmark_group("umap_fit_384_to_5");
     g.sample_size(10)

@@ -9,11 +9,8 @@ use bertopic_represent::{fit, fit_streaming, RepresentParams};
 use criterion::{criterion_group, criterion_main, Criterion};
 
 fn load() -> Vec<String> {
-    let shared: std::path::PathBuf = std::env::var("BERTOPIC_SHARED")
-        .map(Into::into)
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared").into());
-    let mut rdr =
-        csv::Reader::from_path(shared.join("data/sotu-chunks.csv")).expect("sotu-chunks.csv");
+    let mut rdr = csv::Reader::from_path(bertopic_testdata::data("sotu-chunks.csv"))
+        .expect("sotu-chunks.csv");
     rdr.records()
         .filter_map(Result::ok)
         .map(|r| format!("{} {}", r.get(0).unwrap_or(""), r.get(1).unwrap_or("")))

@@ -6,11 +6,7 @@ use bertopic_preprocess::{Tokenizer, TokenizerConfig};
 use bertopic_represent::{fit, CtfidfParams, RepresentParams};
 use serde_json::Value;
 
-fn shared() -> std::path::PathBuf {
-    std::env::var("BERTOPIC_SHARED")
-        .map(Into::into)
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared").into())
-}
+use bertopic_testdata::shared_dir as shared;
 
 fn reference() -> Value {
     let p = shared().join("reference/ctfidf-bertopic.json");

@@ -2,7 +2,6 @@
 //! with its precomputed MiniLM embeddings: what they change, determinism, save/load.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use bertopic::embed::{read_npy, EmbedError, Embedder};
@@ -10,11 +9,7 @@ use bertopic::preprocess::{read_corpus, ReadOptions};
 use bertopic::{BERTopic, BertopicError, Representation, TopicModel};
 use ndarray::{Array2, Axis};
 
-fn shared() -> PathBuf {
-    std::env::var_os("BERTOPIC_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared")))
-}
+use bertopic_testdata::shared_dir as shared;
 
 /// The 200-row sample and its rows of the full corpus' embeddings (matched by title and
 /// abstract: the sample is a plain copy of those rows).

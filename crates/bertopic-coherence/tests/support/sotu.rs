@@ -2,14 +2,10 @@
 //! sotu parity test and the bench).
 
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The shared data folder.
-pub fn shared() -> PathBuf {
-    std::env::var("BERTOPIC_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared")))
-}
+pub use bertopic_testdata::shared_dir as shared;
 
 /// `Title + " " + Abstract` of every row, lower-cased, tokens `\b\w\w+\b`, sklearn's English
 /// stop words removed.

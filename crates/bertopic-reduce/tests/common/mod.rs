@@ -1,13 +1,8 @@
 // Shared test helpers (included with `mod common;`).
 #![allow(dead_code)]
 use ndarray::Array2;
-use std::path::PathBuf;
 
-pub fn shared() -> PathBuf {
-    std::env::var("BERTOPIC_SHARED")
-        .map(Into::into)
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared").into())
-}
+pub use bertopic_testdata::shared_dir as shared;
 
 pub fn reference() -> serde_json::Value {
     let p = shared().join("reference/hdbscan-reference.json");

@@ -1,0 +1,54 @@
+//! Where the workspace's tests, benches and examples find the team's `shared/` folder (corpora and
+//! reference values from the Python stack): one copy of the lookup instead of one per crate, so
+//! every caller fails the same way, with one line, when the folder is missing.
+#![warn(missing_docs)]
+
+use std::path::{Path, PathBuf};
+
+/// The `shared/` folder beside the repository, or `$BERTOPIC_SHARED`.
+///
+/// When it is missing (a bare clone), the calling test, example or bench fails with one line that
+/// says where it looked and names `BERTOPIC_SHARED`, rather than with an I/O error and a trace.
+pub fn shared_dir() -> PathBuf {
+    let dir = std::env::var_os("BERTOPIC_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared")));
+    if !dir.join("data").is_dir() {
+        missing(&dir);
+    }
+    dir
+}
+
+/// A file under `shared/data/`.
+pub fn data(name: &str) -> PathBuf {
+    shared_dir().join("data").join(name)
+}
+
+/// A file under `shared/reference/`.
+pub fn reference(name: &str) -> PathBuf {
+    shared_dir().join("reference").join(name)
+}
+
+/// A reference file under `shared/reference/`, parsed as JSON; fails with one line naming the file.
+pub fn reference_json(name: &str) -> serde_json::Value {
+    let path = reference(name);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| fail(&format!("cannot read {}: {e}", path.display())));
+    serde_json::from_str(&text)
+        .unwrap_or_else(|e| fail(&format!("{} is not valid JSON: {e}", path.display())))
+}
+
+fn missing(dir: &Path) -> ! {
+    fail(&format!(
+        "shared corpora not found: {} has no data/ folder; put the shared folder beside the \
+         repository or set BERTOPIC_SHARED=/path/to/shared",
+        dir.display()
+    ))
+}
+
+/// Fails with a single line. `resume_unwind` skips the panic hook, so no "panicked at" line and
+/// no backtrace follow (CI sets `RUST_BACKTRACE=1`); the test harness still reports a failure.
+fn fail(line: &str) -> ! {
+    eprintln!("{line}");
+    std::panic::resume_unwind(Box::new(line.to_string()))
+}
