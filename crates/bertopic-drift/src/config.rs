@@ -93,6 +93,13 @@ pub struct TopicDriftConfig {
     pub cosine_medium_below: f64,
     /// Matching mode, cosine: weighted similarity below this is HIGH. Default `0.6`.
     pub cosine_high_below: f64,
+    /// Re-represent mode with a null ([`crate::TopicKeywords::null`]): MEDIUM also needs the
+    /// weighted mean Jaccard to be this unlikely for a same-distribution batch with the same
+    /// documents per topic (one-sided normal p-value). Default `0.01` (see
+    /// `distribution.p_medium`).
+    pub p_medium: f64,
+    /// Re-represent mode with a null: p-value at most this for HIGH. Default `0.001`.
+    pub p_high: f64,
 }
 
 impl Default for TopicDriftConfig {
@@ -106,6 +113,8 @@ impl Default for TopicDriftConfig {
             min_cosine: 0.5,
             cosine_medium_below: 0.8,
             cosine_high_below: 0.6,
+            p_medium: 0.01,
+            p_high: 0.001,
         }
     }
 }
@@ -136,7 +145,8 @@ impl TopicDriftConfig {
             ));
         }
         in_range_open_low("topic.min_jaccard", self.min_jaccard, 0.0, 1.0)?;
-        in_range_open_low("topic.min_cosine", self.min_cosine, 0.0, 1.0)
+        in_range_open_low("topic.min_cosine", self.min_cosine, 0.0, 1.0)?;
+        p_pair("topic", 0, self.p_medium, self.p_high)
     }
 }
 
@@ -167,6 +177,19 @@ pub struct DistributionDriftConfig {
     pub outlier_rise_medium: f64,
     /// Outlier share rise at or above this is HIGH. Default `0.15` (15 points).
     pub outlier_rise_high: f64,
+    /// Label permutations of the size-aware null (see [`crate::topic_distribution_drift`]).
+    /// Default `2000` (about 10 ms for 2,000 + 500 labels). `0` turns the null off: JS, PSI and
+    /// the outlier rise are then compared with the fixed thresholds above, which a batch of a
+    /// few hundred documents exceeds by sampling noise alone when the model has dozens of topics.
+    pub n_permutations: usize,
+    /// With the null: a statistic is MEDIUM only if at most this share of permutations reach
+    /// it (p-value ≤ `p_medium`). Default `0.01`: five signals vote, so each is held to a
+    /// fifth of a 5% false-alarm budget.
+    pub p_medium: f64,
+    /// With the null: p-value at most this for HIGH. Default `0.001`.
+    pub p_high: f64,
+    /// Seed of the permutations. Default `42` (`bertopic monitor --seed` sets it).
+    pub seed: u64,
 }
 
 impl Default for DistributionDriftConfig {
@@ -179,6 +202,10 @@ impl Default for DistributionDriftConfig {
             psi_epsilon: 1e-4,
             outlier_rise_medium: 0.05,
             outlier_rise_high: 0.15,
+            n_permutations: 2000,
+            p_medium: 0.01,
+            p_high: 0.001,
+            seed: 42,
         }
     }
 }
@@ -204,7 +231,13 @@ impl DistributionDriftConfig {
             "distribution.outlier_rise_high",
             self.outlier_rise_high,
         )?;
-        in_range_open_low("distribution.psi_epsilon", self.psi_epsilon, 0.0, 0.5)
+        in_range_open_low("distribution.psi_epsilon", self.psi_epsilon, 0.0, 0.5)?;
+        p_pair(
+            "distribution",
+            self.n_permutations,
+            self.p_medium,
+            self.p_high,
+        )
     }
 }
 
@@ -467,6 +500,37 @@ fn above_pair(
             medium_field,
             format!(
                 "is {medium} but must not exceed `{high_field}` ({high}): higher values are worse"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// p-value thresholds of a null test: `0 < p_high <= p_medium < 1`, and (when `permutations`
+/// is not 0) enough permutations to reach `p_high`: a p-value is at least `1 / (R + 1)`.
+fn p_pair(section: &'static str, permutations: usize, p_medium: f64, p_high: f64) -> Result<()> {
+    let (pm, ph, np) = match section {
+        "distribution" => (
+            "distribution.p_medium",
+            "distribution.p_high",
+            "distribution.n_permutations",
+        ),
+        _ => ("topic.p_medium", "topic.p_high", "topic.p_high"),
+    };
+    in_range_open_low(pm, p_medium, 0.0, 1.0)?;
+    in_range_open_low(ph, p_high, 0.0, 1.0)?;
+    if p_high > p_medium {
+        return Err(invalid(
+            ph,
+            format!("is {p_high} but must not exceed `{pm}` ({p_medium}): smaller p-values are stronger evidence"),
+        ));
+    }
+    if permutations > 0 && (p_high * (permutations as f64 + 1.0)).floor() < 1.0 {
+        let need = (1.0 / p_high).ceil() as usize - 1;
+        return Err(invalid(
+            np,
+            format!(
+                "is {permutations} but `{ph}` = {p_high} needs at least {need}: the smallest p-value of R permutations is 1 / (R + 1); use 0 to turn the null off"
             ),
         ));
     }

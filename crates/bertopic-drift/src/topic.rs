@@ -42,6 +42,36 @@ pub struct TopicKeywords {
     pub batch_words: Vec<String>,
     /// Number of batch documents assigned to the topic.
     pub batch_docs: usize,
+    /// The Jaccard this topic shows without drift at `batch_docs` documents, when known (see
+    /// [`keyword_drift`]); `None` for the fixed thresholds.
+    #[serde(default)]
+    pub null: Option<JaccardNull>,
+}
+
+/// The Jaccard of a topic's training words and words recomputed from `c` documents of the
+/// training distribution: mean and standard deviation over resamples. Small `c` gives low
+/// overlap without any drift (a few abstracts do not reproduce a topic's top-10 words), so this
+/// is what a batch's Jaccard is compared with.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct JaccardNull {
+    /// Mean Jaccard without drift.
+    pub mean: f64,
+    /// Its standard deviation.
+    pub sd: f64,
+}
+
+/// What the scored topics' weighted mean Jaccard would be without drift (from their
+/// [`JaccardNull`]s).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct KeywordNull {
+    /// Expected weighted mean: `Σ wₜ · meanₜ`.
+    pub expected: f64,
+    /// Its standard deviation `sqrt(Σ wₜ² · sdₜ²)` (topics resampled independently).
+    pub sd: f64,
+    /// One-sided normal p-value of the observed mean: `Φ((observed − expected) / sd)`.
+    pub p_value: f64,
+    /// `observed / expected`: 1 without drift; the seed's 0.6 / 0.4 apply to this ratio.
+    pub relative: f64,
 }
 
 /// Jaccard of one scored topic.
@@ -67,6 +97,9 @@ pub enum NotScoredReason {
     OutlierTopic,
     /// Both word lists are empty.
     NoWords,
+    /// Other topics have a null but this one has none (too few training documents to
+    /// resample at this size), so its Jaccard cannot be judged.
+    NoNull,
 }
 
 /// A topic left out of the keyword mean.
@@ -94,6 +127,9 @@ pub struct KeywordDrift {
     pub scored: Vec<TopicJaccard>,
     /// Topics not scored, by id.
     pub not_scored: Vec<NotScored>,
+    /// The no-drift expectation the thresholds came from; `None` with fixed thresholds.
+    #[serde(default)]
+    pub null: Option<KeywordNull>,
 }
 
 impl KeywordDrift {
@@ -101,11 +137,18 @@ impl KeywordDrift {
     pub fn reasons(&self) -> Vec<String> {
         self.mean_jaccard
             .and_then(|c| c.describe("weighted mean keyword Jaccard"))
-            .map(|d| {
-                format!(
+            .map(|d| match &self.null {
+                Some(n) => format!(
+                    "topic drift: {d} (re-represented top words, {} topic(s) scored; {} expected \
+                     without drift at these sizes, p = {})",
+                    self.scored.len(),
+                    crate::level::num(n.expected),
+                    crate::level::num(n.p_value)
+                ),
+                None => format!(
                     "topic drift: {d} (re-represented top words, {} topic(s) scored)",
                     self.scored.len()
-                )
+                ),
             })
             .into_iter()
             .collect()
@@ -130,6 +173,17 @@ impl KeywordDrift {
                 self.min_docs_per_topic
             ));
         }
+        let no_null = self
+            .not_scored
+            .iter()
+            .filter(|t| t.reason == NotScoredReason::NoNull)
+            .count();
+        if no_null > 0 {
+            notes.push(format!(
+                "topic drift: {no_null} topic(s) without a no-drift baseline at their batch size \
+                 (too few training documents to resample) not scored"
+            ));
+        }
         notes
     }
 }
@@ -140,8 +194,19 @@ impl KeywordDrift {
 ///
 /// Topics with fewer than `config.topic.min_docs_per_topic` batch documents, the outlier topic
 /// (`config.outlier_topic`) and topics with no words on either side are listed in
-/// [`KeywordDrift::not_scored`]. Levels: mean `< config.topic.high_below` is HIGH, `<
-/// medium_below` MEDIUM.
+/// [`KeywordDrift::not_scored`].
+///
+/// **Fixed thresholds** (no topic has a [`JaccardNull`]): mean `< config.topic.high_below` is
+/// HIGH, `< medium_below` MEDIUM. These assume that a batch without drift reproduces the
+/// training words (Jaccard near 1); a batch with tens of documents per topic does not.
+///
+/// **Size-aware thresholds** (topics carry a [`JaccardNull`] for their batch count; topics
+/// without one are then not scored, [`NotScoredReason::NoNull`]). Without drift the weighted
+/// mean is about normal with mean `E = Σ wₜ meanₜ` and deviation `S = sqrt(Σ wₜ² sdₜ²)`. A level
+/// needs the mean to be both **significant**, below `E − z(p_medium) · S` (one-sided normal
+/// p-value at most `p_medium`; `p_high` for HIGH), and **large**, below `medium_below · E`
+/// (`high_below · E`): the seed's thresholds applied to the overlap relative to what the batch
+/// could show without drift. The reported thresholds are the lower of the two.
 ///
 /// # Errors
 /// Empty topic list, duplicate topic ids, no batch document in any topic, invalid config.
@@ -170,7 +235,28 @@ pub fn keyword_drift(topics: &[TopicKeywords], config: &DriftConfig) -> Result<K
         });
     }
 
+    let null_mode = sorted
+        .iter()
+        .any(|t| t.null.is_some() && config.outlier_topic != Some(t.topic));
+    for t in &sorted {
+        if let Some(n) = &t.null {
+            if !(n.mean.is_finite()
+                && n.sd.is_finite()
+                && (0.0..=1.0).contains(&n.mean)
+                && n.sd >= 0.0)
+            {
+                return Err(DriftError::OutOfRange {
+                    what: format!("the no-drift Jaccard of topic {}", t.topic),
+                    problem: format!(
+                        "mean {} and sd {}; the mean must be in [0, 1] and the sd finite and >= 0",
+                        n.mean, n.sd
+                    ),
+                });
+            }
+        }
+    }
     let mut scored = Vec::new();
+    let mut nulls = Vec::new();
     let mut not_scored = Vec::new();
     for t in sorted {
         let skip = |reason| NotScored {
@@ -182,7 +268,10 @@ pub fn keyword_drift(topics: &[TopicKeywords], config: &DriftConfig) -> Result<K
             not_scored.push(skip(NotScoredReason::OutlierTopic));
         } else if t.batch_docs < cfg.min_docs_per_topic {
             not_scored.push(skip(NotScoredReason::TooFewDocs));
+        } else if null_mode && t.null.is_none() {
+            not_scored.push(skip(NotScoredReason::NoNull));
         } else if let Some(j) = jaccard(&t.training_words, &t.batch_words) {
+            nulls.push(t.null);
             scored.push(TopicJaccard {
                 topic: t.topic,
                 jaccard: j,
@@ -200,15 +289,81 @@ pub fn keyword_drift(topics: &[TopicKeywords], config: &DriftConfig) -> Result<K
         t.weight = t.batch_docs as f64 / total as f64;
         mean += t.weight * t.jaccard;
     }
-    let mean_jaccard =
-        (!scored.is_empty()).then(|| Check::below(mean, cfg.medium_below, cfg.high_below));
+    let mut null = None;
+    let mean_jaccard = (!scored.is_empty()).then(|| {
+        if !null_mode {
+            return Check::below(mean, cfg.medium_below, cfg.high_below);
+        }
+        let (mut expected, mut var) = (0.0f64, 0.0f64);
+        for (t, n) in scored.iter().zip(&nulls) {
+            let n = n.expect("null mode scores only topics with a null");
+            expected += t.weight * n.mean;
+            var += t.weight * t.weight * n.sd * n.sd;
+        }
+        let sd = var.sqrt();
+        let p_value = if sd > 0.0 {
+            normal_cdf((mean - expected) / sd)
+        } else if mean < expected {
+            0.0
+        } else {
+            1.0
+        };
+        null = Some(KeywordNull {
+            expected,
+            sd,
+            p_value,
+            relative: if expected > 0.0 { mean / expected } else { 1.0 },
+        });
+        let threshold = |relative: f64, p: f64| {
+            (expected - normal_quantile(1.0 - p) * sd).min(relative * expected)
+        };
+        Check::below(
+            mean,
+            threshold(cfg.medium_below, cfg.p_medium),
+            threshold(cfg.high_below, cfg.p_high),
+        )
+    });
     Ok(KeywordDrift {
         level: mean_jaccard.map_or(Level::Low, |c| c.level),
         mean_jaccard,
         min_docs_per_topic: cfg.min_docs_per_topic,
         scored,
         not_scored,
+        null,
     })
+}
+
+/// Standard normal CDF, `Φ(x) = erfc(−x / √2) / 2`, with erfc from the Chebyshev fit of
+/// Numerical Recipes (`erfcc`, relative error below 1.2e-7 everywhere), ample for a p-value.
+pub(crate) fn normal_cdf(x: f64) -> f64 {
+    let z = -x / std::f64::consts::SQRT_2;
+    let a = z.abs();
+    let t = 1.0 / (1.0 + 0.5 * a);
+    let poly = -a * a - 1.265_512_23
+        + t * (1.000_023_68
+            + t * (0.374_091_96
+                + t * (0.096_784_18
+                    + t * (-0.186_288_06
+                        + t * (0.278_868_07
+                            + t * (-1.135_203_98
+                                + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77))))))));
+    let erfc = t * poly.exp();
+    0.5 * if z >= 0.0 { erfc } else { 2.0 - erfc }
+}
+
+/// `Φ⁻¹(q)` for `q` in `(0, 1)`, by bisection on [`normal_cdf`] (thresholds are computed once
+/// per report, so 100 halvings cost nothing).
+pub(crate) fn normal_quantile(q: f64) -> f64 {
+    let (mut lo, mut hi) = (-40.0f64, 40.0f64);
+    for _ in 0..100 {
+        let mid = 0.5 * (lo + hi);
+        if normal_cdf(mid) < q {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    0.5 * (lo + hi)
 }
 
 /// One topic of a topic set in matching mode.
@@ -542,7 +697,94 @@ mod tests {
             training_words: words(train),
             batch_words: words(batch),
             batch_docs: docs,
+            null: None,
         }
+    }
+
+    fn with_null(mut k: TopicKeywords, mean: f64, sd: f64) -> TopicKeywords {
+        k.null = Some(JaccardNull { mean, sd });
+        k
+    }
+
+    #[test]
+    fn normal_cdf_and_quantile_hand_values() {
+        assert!((normal_cdf(0.0) - 0.5).abs() < 1e-7);
+        // Φ(1.959964) = 0.975, Φ(−2.326348) = 0.01, Φ(3.090232) = 0.999 (tables).
+        assert!((normal_cdf(1.959_964) - 0.975).abs() < 1e-6);
+        assert!((normal_cdf(-2.326_348) - 0.01).abs() < 1e-7);
+        assert!((normal_quantile(0.99) - 2.326_348).abs() < 1e-4);
+        assert!((normal_quantile(0.999) - 3.090_232).abs() < 1e-4);
+        assert!((normal_quantile(0.5)).abs() < 1e-6);
+    }
+
+    #[test]
+    fn null_mode_judges_the_mean_against_what_no_drift_gives() {
+        let c = config(10);
+        // Topic 0: J = 1/7 (a b c d vs a e f g), null 0.3 ± 0.05; topic 1: J = 2/6 = 1/3,
+        // null 0.35 ± 0.05. Weights 0.5 / 0.5: mean 0.238095, E = 0.325,
+        // S = sqrt(0.25·0.0025 + 0.25·0.0025) = 0.0353553, z = −2.45902, p = 0.006965.
+        let topics = vec![
+            with_null(kw(0, "a b c d", "a e f g", 20), 0.3, 0.05),
+            with_null(kw(1, "p q r s", "p q t u", 20), 0.35, 0.05),
+        ];
+        let k = keyword_drift(&topics, &c).unwrap();
+        let n = k.null.unwrap();
+        assert!((n.expected - 0.325).abs() < 1e-12);
+        assert!((n.sd - 0.035_355_34).abs() < 1e-8);
+        assert!((n.p_value - 0.006_965).abs() < 2e-5, "{}", n.p_value);
+        assert!((n.relative - 0.238_095_2 / 0.325).abs() < 1e-6);
+        let m = k.mean_jaccard.unwrap();
+        // MEDIUM threshold: min(0.325 − 2.326348 · 0.0353553, 0.6 · 0.325) = min(0.242751, 0.195)
+        // = 0.195: the mean 0.238 is significant (p < 0.01) but not a 40% drop: LOW.
+        assert!((m.medium - 0.195).abs() < 1e-9, "{}", m.medium);
+        assert!((m.high - 0.13).abs() < 1e-9, "{}", m.high);
+        assert_eq!(k.level, Level::Low);
+        // The same Jaccards with the fixed seed thresholds are HIGH (< 0.4).
+        let fixed = keyword_drift(
+            &[
+                kw(0, "a b c d", "a e f g", 20),
+                kw(1, "p q r s", "p q t u", 20),
+            ],
+            &c,
+        )
+        .unwrap();
+        assert_eq!(fixed.level, Level::High);
+        assert!(fixed.null.is_none());
+
+        // Both topics lost every word: mean 0, p ≈ 0 and 0 < 0.4 · E: HIGH, with the expectation
+        // in the reason.
+        let gone = vec![
+            with_null(kw(0, "a b c d", "w x y z", 20), 0.3, 0.05),
+            with_null(kw(1, "p q r s", "k l m n", 20), 0.35, 0.05),
+        ];
+        let k = keyword_drift(&gone, &c).unwrap();
+        assert_eq!(k.level, Level::High);
+        assert!(
+            k.reasons()[0].contains("0.325 expected without drift"),
+            "{:?}",
+            k.reasons()
+        );
+    }
+
+    #[test]
+    fn null_mode_leaves_out_topics_without_a_null() {
+        let topics = vec![
+            with_null(kw(0, "a b", "a b", 20), 0.5, 0.1),
+            kw(1, "c d", "e f", 30),
+        ];
+        let k = keyword_drift(&topics, &config(10)).unwrap();
+        assert_eq!(k.scored.len(), 1);
+        assert_eq!(k.not_scored[0].reason, NotScoredReason::NoNull);
+        assert_eq!(k.level, Level::Low);
+        assert!(k
+            .notes()
+            .iter()
+            .any(|n| n.contains("without a no-drift baseline")));
+        let bad = vec![with_null(kw(0, "a", "a", 20), f64::NAN, 0.1)];
+        assert!(matches!(
+            keyword_drift(&bad, &config(10)),
+            Err(DriftError::OutOfRange { .. })
+        ));
     }
 
     fn config(min_docs: usize) -> DriftConfig {

@@ -441,6 +441,7 @@ impl TopicModel {
                 training_words,
                 batch_words: words_of(top_terms(&bi, &bv, n)),
                 batch_docs: batch_docs.len(),
+                null: None,
             });
         }
         Ok(out)
