@@ -72,6 +72,9 @@ pub(crate) enum Command {
     /// Inspect the local model registry (models registered with `train --register NAME`).
     #[command(subcommand)]
     Registry(RegistryCommand),
+    /// MLflow experiment tracking: upload a saved model folder as a run.
+    #[command(subcommand)]
+    Track(TrackCommand),
     /// Print the crate version, git commit and model format version.
     Version,
 }
@@ -87,6 +90,43 @@ pub(crate) enum RegistryCommand {
     /// Register an already saved model folder as the next version of NAME.
     #[command(after_help = "Example:\n  bertopic registry register papers --model runs/papers")]
     Register(RegisterArgs),
+}
+
+#[derive(Subcommand)]
+pub(crate) enum TrackCommand {
+    /// Log a saved model folder (written by `bertopic train`) as a new MLflow run: what
+    /// `train --tracking-uri` does, for a run whose tracking failed.
+    #[command(
+        after_help = "Example:\n  bertopic track upload runs/papers --tracking-uri http://127.0.0.1:5000 --register papers"
+    )]
+    Upload(UploadArgs),
+}
+
+#[derive(Args)]
+pub(crate) struct UploadArgs {
+    /// The model folder.
+    pub(crate) dir: PathBuf,
+    #[command(flatten)]
+    pub(crate) tracking: TrackingArgs,
+    /// Also create the next version of this registered model in MLflow (MLflow servers only).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) register: Option<String>,
+}
+
+/// Where training runs are tracked (MLflow).
+#[derive(Args)]
+pub(crate) struct TrackingArgs {
+    /// Track the run in MLflow: an MLflow server (http://host:port) or an mlruns folder
+    /// [default: $MLFLOW_TRACKING_URI, else ./mlruns when --experiment is given; without
+    /// either, train tracks nothing].
+    #[arg(long, value_name = "URI")]
+    pub(crate) tracking_uri: Option<String>,
+    /// MLflow experiment name [default: BERTopic-Analysis].
+    #[arg(long, value_name = "NAME")]
+    pub(crate) experiment: Option<String>,
+    /// MLflow run name [default: the output folder's name].
+    #[arg(long, value_name = "NAME")]
+    pub(crate) run_name: Option<String>,
 }
 
 #[derive(Args)]
@@ -198,6 +238,8 @@ pub(crate) struct TrainArgs {
     pub(crate) register: Option<String>,
     #[command(flatten)]
     pub(crate) registry: RegistryArg,
+    #[command(flatten)]
+    pub(crate) tracking: TrackingArgs,
     /// Do not read or write the embedding cache.
     #[arg(long)]
     pub(crate) no_cache: bool,

@@ -16,6 +16,9 @@ pub enum BertopicError {
     Represent(#[from] crate::represent::RepresentError),
     #[error(transparent)]
     Coherence(#[from] crate::coherence::CoherenceError),
+    /// Experiment tracking or MLflow's registry failed (the model itself is saved).
+    #[error(transparent)]
+    Track(#[from] crate::tracking::TrackError),
     /// A drift signal could not be computed (`bertopic monitor`); the message says what to do.
     #[error(transparent)]
     Drift(#[from] crate::drift::DriftError),

@@ -76,6 +76,7 @@ pub use bertopic_preprocess as preprocess;
 pub use bertopic_reduce as reduce;
 pub use bertopic_registry as registry;
 pub use bertopic_represent as represent;
+pub use bertopic_track as tracking;
 
 mod error;
 mod io;
@@ -85,6 +86,7 @@ pub mod monitor;
 mod params;
 mod pipeline;
 pub mod report;
+pub mod track;
 pub mod tune;
 
 pub use error::{BertopicError, Result};

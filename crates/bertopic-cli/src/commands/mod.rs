@@ -5,6 +5,7 @@ mod monitor;
 mod predict;
 mod registry;
 mod topics;
+mod track;
 mod train;
 
 use std::path::{Path, PathBuf};
@@ -13,7 +14,7 @@ use std::process::ExitCode;
 use bertopic::preprocess::ReadOptions;
 use bertopic::registry::{ModelUri, Registry};
 
-use crate::args::{Cli, Command, InputArgs, RegistryArg, RegistryCommand};
+use crate::args::{Cli, Command, InputArgs, RegistryArg, RegistryCommand, TrackCommand};
 use crate::out::{self, CliResult, Out};
 
 /// Runs the parsed command line and returns the process exit code.
@@ -23,7 +24,7 @@ pub(crate) fn run(cli: Cli) -> ExitCode {
         verbose: cli.verbose,
     };
     let result = match cli.command {
-        Command::Train(a) => train::run(*a, o),
+        Command::Train(a) => return train::run(*a, o),
         Command::Predict(a) => predict::run(a, o),
         Command::Monitor(a) => return monitor::run(a, o),
         Command::Embed(a) => embed::run(a, o),
@@ -32,6 +33,7 @@ pub(crate) fn run(cli: Cli) -> ExitCode {
         Command::FetchModel(a) => embed::fetch(a, o),
         Command::Registry(RegistryCommand::List(a)) => registry::list(a),
         Command::Registry(RegistryCommand::Register(a)) => registry::register(a, o),
+        Command::Track(TrackCommand::Upload(a)) => track::upload(a, o),
         Command::Version => version(),
     };
     match result {

@@ -8,10 +8,25 @@ use bertopic::{report, BERTopicParams, Representation};
 
 use bertopic::represent::LlmParams;
 
+use std::process::ExitCode;
+
+use bertopic::track::TrackingSession;
+use bertopic::tracking::RunStatus;
+
 use crate::args::{Format, LabelsArg, RepresentationArg, TrainArgs};
+use crate::commands::track;
 use crate::out::{self, CliResult, Out};
 
-pub(crate) fn run(a: TrainArgs, o: Out) -> CliResult {
+/// Exit status: 0, 1 (error: nothing tracked as finished), or [`track::TRACKING_FAILED_STATUS`]
+/// (the model is saved but MLflow did not get the run).
+pub(crate) fn run(a: TrainArgs, o: Out) -> ExitCode {
+    match train(a, o) {
+        Ok(code) => code,
+        Err(e) => ExitCode::from(out::report(e.as_ref())),
+    }
+}
+
+fn train(a: TrainArgs, o: Out) -> CliResult<ExitCode> {
     // Everything that can be checked without reading the corpus is checked first.
     let representation = representation(&a)?;
     representation.validate()?;
@@ -58,7 +73,24 @@ pub(crate) fn run(a: TrainArgs, o: Out) -> CliResult {
     job.progress = !o.quiet;
     job.llm_labels = llm_params(&a)?;
 
-    let outcome = jobs::train(&job, &mut |ev| match ev {
+    // The MLflow run is opened first (its duration covers the job; a failed job marks it
+    // FAILED); a server that cannot be reached now is tried again after the model is saved.
+    let mut session = match track::options(&a.tracking, &a.output, a.register.as_deref())? {
+        Some(opts) => Some(TrackingSession::begin(opts)?),
+        None => None,
+    };
+    if let Some(e) = session.as_ref().and_then(|s| s.start_error()) {
+        out::warn(format!(
+            "tracking: {e}; training goes on and the upload is tried again at the end"
+        ));
+    }
+    // Ctrl-C marks the run KILLED instead of leaving it RUNNING forever.
+    let _interrupt = session
+        .as_ref()
+        .and_then(|s| s.handle())
+        .map(|(t, id)| bertopic::track::kill_run_on_interrupt(t, id));
+
+    let trained = jobs::train(&job, &mut |ev| match ev {
         TrainEvent::Read(summary) => o.info(format!("{summary}")),
         TrainEvent::LoadingModel { model, documents } => o.info(if documents {
             format!("embedding documents with {model}")
@@ -92,7 +124,16 @@ pub(crate) fn run(a: TrainArgs, o: Out) -> CliResult {
             }
         }
         _ => {}
-    })?;
+    });
+    let outcome = match trained {
+        Ok(outcome) => outcome,
+        Err(e) => {
+            if let Some(s) = session {
+                s.abort(RunStatus::Failed);
+            }
+            return Err(e.into());
+        }
+    };
     let model = &outcome.model;
     if let Some(exp) = &outcome.experiment {
         o.info(report::experiment_table(exp));
@@ -120,7 +161,21 @@ pub(crate) fn run(a: TrainArgs, o: Out) -> CliResult {
         100.0 * model.outlier_fraction(),
         a.output.display(),
     ));
-    Ok(())
+    if let Some(mut s) = session.take() {
+        if a.input.input != std::path::Path::new("-") {
+            s.options_mut()
+                .corpus(&a.input.input, outcome.summary.records_read);
+        }
+        let hint = track::failure_hint(&a.output, s.options());
+        match s.finish(&a.output) {
+            Ok(t) => track::report(o, &t),
+            Err(e) => {
+                out::warn(format!("tracking failed: {e}\n{hint}"));
+                return Ok(ExitCode::from(track::TRACKING_FAILED_STATUS));
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// LLM settings for `--labels llm`; the key is read from the environment, never from a flag

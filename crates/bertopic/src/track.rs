@@ -1,0 +1,591 @@
+//! Training runs in MLflow: what `bertopic train --tracking-uri` and `bertopic track upload`
+//! log, built on [`crate::tracking`] (the `bertopic-track` crate).
+//!
+//! One parent run per training job (parameters, final metrics, provenance tags, artifacts, the
+//! model folder under `model/` with an `MLmodel` file whose `python_function` flavor runs the
+//! `bertopic` binary) and one child run per tuning trial (its parameters and coherence
+//! metrics, tagged `mlflow.parentRunId`). Everything is logged from the saved model folder, so
+//! a run whose tracking failed can be uploaded later from the same folder
+//! ([`upload_model_dir`]).
+//!
+//! The model is always saved before anything is sent: a tracking failure never loses it.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::error::{BertopicError, Result};
+use crate::tracking::{
+    self, Metric, MlflowRest, ModelVersionInfo, Param, RunInfo, RunStatus, Tag, TrackError,
+    Tracker, TrackingUri,
+};
+use crate::tune::Experiment;
+use crate::{report, TopicModel, MODEL_FOLDER_FILES};
+
+/// The artifact folder holding the model.
+pub const MODEL_ARTIFACT: &str = "model";
+/// The Python module of the `python_function` flavor (shipped as model code).
+pub const PYFUNC_MODULE: &str = "bertopic_pyfunc";
+/// Artifact listing the sha256 of every model file, checked after a download.
+pub const MANIFEST_FILE: &str = "MANIFEST.sha256";
+/// The environment variable the Python loader reads for the `bertopic` binary (else `PATH`).
+pub const BIN_ENV: &str = "BERTOPIC_BIN";
+
+/// The files logged at the run's artifact root, when the model folder has them.
+const ROOT_ARTIFACTS: &[&str] = &[
+    "topic_info.csv",
+    "document_topics.csv",
+    "experiment.json",
+    "coherence_curve.csv",
+    "coherence_curve.svg",
+];
+
+const PYFUNC_SOURCE: &str = include_str!("bertopic_pyfunc.py");
+
+/// Where and how to track.
+#[derive(Debug, Clone)]
+pub struct TrackOptions {
+    /// The tracking URI (see [`TrackingUri::resolve`]).
+    pub uri: TrackingUri,
+    /// The experiment's name (default [`tracking::DEFAULT_EXPERIMENT`]).
+    pub experiment: String,
+    /// The parent run's name (default: the model folder's name).
+    pub run_name: Option<String>,
+    /// Also create this registered model's next version in MLflow (MLflow servers only).
+    pub register: Option<String>,
+    /// Tags added to the parent run (provenance: git commit, corpus fingerprint, …).
+    pub tags: Vec<Tag>,
+}
+
+impl TrackOptions {
+    /// Options for `uri` and the default experiment.
+    pub fn new(uri: TrackingUri) -> TrackOptions {
+        TrackOptions {
+            uri,
+            experiment: tracking::DEFAULT_EXPERIMENT.to_string(),
+            run_name: None,
+            register: None,
+            tags: Vec::new(),
+        }
+    }
+
+    /// Adds the corpus fingerprint tags: sha256 of the file and its record count.
+    pub fn corpus(&mut self, path: &Path, records: usize) {
+        if let Ok(bytes) = std::fs::read(path) {
+            self.tags.push(Tag::new(
+                "bertopic.corpus.sha256",
+                tracking::sha256_hex(&bytes),
+            ));
+        }
+        self.tags
+            .push(Tag::new("bertopic.corpus.path", path.display().to_string()));
+        self.tags
+            .push(Tag::new("bertopic.corpus.rows", records.to_string()));
+    }
+}
+
+/// What was tracked.
+#[derive(Debug, Clone)]
+pub struct TrackedRun {
+    /// Where (server URL or mlruns folder).
+    pub location: String,
+    /// The experiment's id.
+    pub experiment_id: String,
+    /// The parent run.
+    pub run: RunInfo,
+    /// Child runs logged (one per trial).
+    pub trials: usize,
+    /// The MLflow model version created for [`TrackOptions::register`].
+    pub model_version: Option<ModelVersionInfo>,
+}
+
+/// A parent run opened before training, so that its duration covers the job and a failed job
+/// is marked `FAILED`. Opening it never fails the job: an error is kept and the whole upload
+/// is tried again by [`finish`](Self::finish).
+pub struct TrackingSession {
+    opts: TrackOptions,
+    tracker: Arc<dyn Tracker>,
+    run: Option<(String, RunInfo)>,
+    start_error: Option<TrackError>,
+}
+
+impl TrackingSession {
+    /// Opens the tracker and starts the parent run (status RUNNING).
+    pub fn begin(opts: TrackOptions) -> Result<TrackingSession> {
+        let tracker: Arc<dyn Tracker> = Arc::from(opts.uri.open()?);
+        let started = tracker.experiment(&opts.experiment).and_then(|exp| {
+            let run = tracker.start_run(&exp, opts.run_name.as_deref(), None, &[])?;
+            Ok((exp, run))
+        });
+        let (run, start_error) = match started {
+            Ok(r) => (Some(r), None),
+            Err(e) => (None, Some(e)),
+        };
+        Ok(TrackingSession {
+            opts,
+            tracker,
+            run,
+            start_error,
+        })
+    }
+
+    /// The options (to add tags known only after training, like the corpus fingerprint).
+    pub fn options_mut(&mut self) -> &mut TrackOptions {
+        &mut self.opts
+    }
+
+    /// The options.
+    pub fn options(&self) -> &TrackOptions {
+        &self.opts
+    }
+
+    /// Why the run could not be started (it is tried again at the end).
+    pub fn start_error(&self) -> Option<&TrackError> {
+        self.start_error.as_ref()
+    }
+
+    /// The parent run, once started.
+    pub fn run(&self) -> Option<&RunInfo> {
+        self.run.as_ref().map(|(_, r)| r)
+    }
+
+    /// The tracker and run id, for marking the run `KILLED` from a signal handler.
+    pub fn handle(&self) -> Option<(Arc<dyn Tracker>, String)> {
+        self.run
+            .as_ref()
+            .map(|(_, r)| (self.tracker.clone(), r.run_id.clone()))
+    }
+
+    /// Ends the run with `status` (`FAILED` after a failed job); best effort.
+    pub fn abort(self, status: RunStatus) {
+        if let Some((_, run)) = &self.run {
+            let _ = self.tracker.end_run(&run.run_id, status);
+        }
+    }
+
+    /// Logs the saved model folder `dir` into the run and ends it `FINISHED`. When the run
+    /// could not be started, the upload is tried once more from scratch. A failure part-way
+    /// marks the run `FAILED` (best effort); the folder can be uploaded again later with
+    /// [`upload_model_dir`].
+    pub fn finish(self, dir: &Path) -> Result<TrackedRun> {
+        let (exp, run) = match self.run {
+            Some(r) => r,
+            None => {
+                let exp = self.tracker.experiment(&self.opts.experiment)?;
+                let run = self
+                    .tracker
+                    .start_run(&exp, self.opts.run_name.as_deref(), None, &[])?;
+                (exp, run)
+            }
+        };
+        let res = log_model_dir(self.tracker.as_ref(), &self.opts, &exp, &run, dir);
+        let status = if res.is_ok() {
+            RunStatus::Finished
+        } else {
+            RunStatus::Failed
+        };
+        let ended = self.tracker.end_run(&run.run_id, status);
+        let tracked = res?;
+        ended?;
+        Ok(tracked)
+    }
+}
+
+/// Logs a saved model folder as a new run: what `bertopic track upload DIR` does.
+pub fn upload_model_dir(opts: &TrackOptions, dir: &Path) -> Result<TrackedRun> {
+    // Fail on an unreadable folder before anything is created in MLflow.
+    TopicModel::load(dir)?;
+    let session = TrackingSession::begin(opts.clone())?;
+    if let Some(e) = session.start_error {
+        return Err(e.into());
+    }
+    session.finish(dir)
+}
+
+/// While the returned guard lives, Ctrl-C (SIGINT) or SIGTERM marks run `run_id` `KILLED`
+/// and ends the process with status 130 (the model folder, written atomically, is left as it
+/// was before the job). Dropping the guard restores the default handlers.
+pub fn kill_run_on_interrupt(tracker: Arc<dyn Tracker>, run_id: String) -> InterruptGuard {
+    interrupt::install(tracker, run_id)
+}
+
+pub use interrupt::InterruptGuard;
+
+mod interrupt {
+    //! A self-pipe: the signal handler only writes one byte (async-signal-safe); a thread
+    //! waiting on the pipe makes the HTTP call and exits.
+
+    use std::sync::atomic::{AtomicI32, Ordering};
+    use std::sync::Arc;
+
+    use crate::tracking::{RunStatus, Tracker};
+
+    static PIPE_WRITE: AtomicI32 = AtomicI32::new(-1);
+
+    /// Restores the default Ctrl-C behaviour when dropped.
+    pub struct InterruptGuard {
+        write_fd: i32,
+    }
+
+    extern "C" fn on_signal(_: libc::c_int) {
+        let fd = PIPE_WRITE.load(Ordering::SeqCst);
+        if fd >= 0 {
+            let b = 1u8;
+            // SAFETY: write(2) is async-signal-safe; the buffer is a live local byte.
+            unsafe { libc::write(fd, &b as *const u8 as *const libc::c_void, 1) };
+        }
+    }
+
+    pub(super) fn install(tracker: Arc<dyn Tracker>, run_id: String) -> InterruptGuard {
+        let mut fds = [-1i32; 2];
+        // SAFETY: fds is a valid array of two ints for pipe(2) to fill.
+        if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
+            return InterruptGuard { write_fd: -1 };
+        }
+        let (read_fd, write_fd) = (fds[0], fds[1]);
+        PIPE_WRITE.store(write_fd, Ordering::SeqCst);
+        std::thread::spawn(move || {
+            let mut b = 0u8;
+            // SAFETY: reading one byte into a live local from our own pipe.
+            let n = unsafe { libc::read(read_fd, &mut b as *mut u8 as *mut libc::c_void, 1) };
+            // SAFETY: closing our own descriptor once.
+            unsafe { libc::close(read_fd) };
+            if n == 1 && b == 1 {
+                let _ = tracker.end_run(&run_id, RunStatus::Killed);
+                eprintln!("interrupted: MLflow run {run_id} marked KILLED");
+                std::process::exit(130);
+            }
+        });
+        let handler = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
+        // SAFETY: installing a handler that only calls write(2).
+        unsafe {
+            libc::signal(libc::SIGINT, handler);
+            libc::signal(libc::SIGTERM, handler);
+        }
+        InterruptGuard { write_fd }
+    }
+
+    impl Drop for InterruptGuard {
+        fn drop(&mut self) {
+            if self.write_fd < 0 {
+                return;
+            }
+            // SAFETY: restoring the default dispositions, then waking the waiting thread with
+            // a 0 byte (stop) and closing our end of the pipe.
+            unsafe {
+                libc::signal(libc::SIGINT, libc::SIG_DFL);
+                libc::signal(libc::SIGTERM, libc::SIG_DFL);
+                PIPE_WRITE.store(-1, Ordering::SeqCst);
+                let b = 0u8;
+                libc::write(self.write_fd, &b as *const u8 as *const libc::c_void, 1);
+                libc::close(self.write_fd);
+            }
+        }
+    }
+}
+
+fn log_model_dir(
+    tracker: &dyn Tracker,
+    opts: &TrackOptions,
+    exp_id: &str,
+    run: &RunInfo,
+    dir: &Path,
+) -> Result<TrackedRun> {
+    let model = TopicModel::load(dir)?;
+    let experiment: Option<Experiment> = match std::fs::read(dir.join("experiment.json")) {
+        Ok(bytes) => Some(serde_json::from_slice(&bytes).map_err(|e| {
+            BertopicError::Mismatch(format!("{}: {e}", dir.join("experiment.json").display()))
+        })?),
+        Err(_) => None,
+    };
+
+    // Parameters: the model's (flattened: umap.n_neighbors, …) and the search's.
+    let mut params = Vec::new();
+    flatten(
+        "",
+        &serde_json::to_value(model.params()).unwrap_or(Value::Null),
+        &mut params,
+    );
+    if let Some(exp) = &experiment {
+        flatten(
+            "tune.",
+            &serde_json::to_value(&exp.tune_params).unwrap_or(Value::Null),
+            &mut params,
+        );
+        params.push(Param::new("tune.n_trials", exp.trials.len()));
+    }
+    // Final metrics at step 0, and each trial's scores as a history (step = trial id), which
+    // the MLflow UI draws as the coherence curve.
+    let now = tracking::now_ms();
+    let mut metrics: Vec<Metric> = report::model_metrics(&model, experiment.as_ref())
+        .into_iter()
+        .filter(|(_, v)| v.is_finite())
+        .map(|(k, v)| Metric {
+            key: k,
+            value: v,
+            timestamp_ms: now,
+            step: 0,
+        })
+        .collect();
+    if let Some(exp) = &experiment {
+        for t in &exp.trials {
+            for (k, v) in trial_metrics(t) {
+                metrics.push(Metric {
+                    key: format!("trial.{k}"),
+                    value: v,
+                    timestamp_ms: now,
+                    step: t.id as i64,
+                });
+            }
+        }
+    }
+    let mut tags = vec![
+        Tag::new("bertopic.version", crate::VERSION),
+        Tag::new("bertopic.model_format", crate::FORMAT_VERSION.to_string()),
+        Tag::new("bertopic.model_folder", absolute(dir).display().to_string()),
+        Tag::new("mlflow.source.name", "bertopic train"),
+    ];
+    if let Some(e) = model.embedding_info() {
+        tags.push(Tag::new("bertopic.embedding.model", e.model_id.clone()));
+        tags.push(Tag::new(
+            "bertopic.embedding.fingerprint",
+            e.fingerprint.clone(),
+        ));
+        let sha = e.fingerprint.split('+').next().unwrap_or_default();
+        if sha.len() == 64 && sha.chars().all(|c| c.is_ascii_hexdigit()) {
+            tags.push(Tag::new("bertopic.embedding.weights_sha256", sha));
+        }
+    }
+    tags.extend(opts.tags.iter().cloned());
+    tracker.log_batch(&run.run_id, &metrics, &params, &tags)?;
+
+    // One child run per trial.
+    let mut trials = 0;
+    if let Some(exp) = &experiment {
+        for t in &exp.trials {
+            let mut ctags = vec![Tag::new("bertopic.trial", t.id.to_string())];
+            if exp.best_trial == Some(t.id) {
+                ctags.push(Tag::new("bertopic.best_trial", "true"));
+            }
+            if let Some(why) = &t.invalid_reason {
+                ctags.push(Tag::new("bertopic.invalid_reason", why.clone()));
+            }
+            let child = tracker.start_run(
+                exp_id,
+                Some(&format!("trial-{}", t.id)),
+                Some(&run.run_id),
+                &ctags,
+            )?;
+            let cparams = [
+                Param::new("min_cluster_size", t.params.min_cluster_size),
+                Param::new("n_neighbors", t.params.n_neighbors),
+                Param::new("n_components", t.params.n_components),
+                Param::new("objective", exp.objective),
+            ];
+            let cmetrics: Vec<Metric> = trial_metrics(t)
+                .into_iter()
+                .map(|(k, v)| Metric {
+                    key: k.to_string(),
+                    value: v,
+                    timestamp_ms: now,
+                    step: 0,
+                })
+                .collect();
+            tracker.log_batch(&child.run_id, &cmetrics, &cparams, &[])?;
+            tracker.end_run(&child.run_id, RunStatus::Finished)?;
+            trials += 1;
+        }
+    }
+
+    // Artifacts: the reports at the root, the whole model folder under model/.
+    for name in ROOT_ARTIFACTS {
+        let p = dir.join(name);
+        if p.is_file() {
+            tracker.log_artifact(run, &p, name)?;
+        }
+    }
+    let mut manifest = String::new();
+    for name in MODEL_FOLDER_FILES {
+        let p = dir.join(name);
+        if !p.is_file() {
+            continue;
+        }
+        let bytes = std::fs::read(&p).map_err(|e| BertopicError::io(&p, e))?;
+        manifest.push_str(&format!("{}  {name}\n", tracking::sha256_hex(&bytes)));
+        tracker.put_artifact(run, &format!("{MODEL_ARTIFACT}/{name}"), &bytes)?;
+    }
+    tracker.put_artifact(
+        run,
+        &format!("{MODEL_ARTIFACT}/code/{PYFUNC_MODULE}.py"),
+        PYFUNC_SOURCE.as_bytes(),
+    )?;
+    tracker.put_artifact(
+        run,
+        &format!("{MODEL_ARTIFACT}/{MANIFEST_FILE}"),
+        manifest.as_bytes(),
+    )?;
+    tracker.put_artifact(
+        run,
+        &format!("{MODEL_ARTIFACT}/MLmodel"),
+        mlmodel(&run.run_id).as_bytes(),
+    )?;
+    tracker.put_artifact(
+        run,
+        &format!("{MODEL_ARTIFACT}/requirements.txt"),
+        b"mlflow\npandas\n",
+    )?;
+
+    let model_version = match (&opts.register, &opts.uri) {
+        (Some(name), TrackingUri::Rest(url)) => {
+            let client = MlflowRest::from_env(url)?;
+            client.create_registered_model(name, "BERTopic topic model (bertopic)")?;
+            let mtags: Vec<Tag> = report::model_metrics(&model, experiment.as_ref())
+                .into_iter()
+                .map(|(k, v)| Tag::new(k, v.to_string()))
+                .collect();
+            Some(client.create_model_version(
+                name,
+                &format!(
+                    "{}/{MODEL_ARTIFACT}",
+                    run.artifact_uri.trim_end_matches('/')
+                ),
+                &run.run_id,
+                &mtags,
+            )?)
+        }
+        _ => None,
+    };
+    Ok(TrackedRun {
+        location: tracker.location(),
+        experiment_id: exp_id.to_string(),
+        run: run.clone(),
+        trials,
+        model_version,
+    })
+}
+
+/// A trial's scores and timings (absent scores are left out).
+fn trial_metrics(t: &crate::tune::Trial) -> Vec<(&'static str, f64)> {
+    let m = &t.metrics;
+    let mut out: Vec<(&'static str, f64)> = [
+        ("c_v", m.c_v),
+        ("c_npmi", m.c_npmi),
+        ("u_mass", m.u_mass),
+        ("topic_diversity", m.diversity),
+        ("objective", t.objective),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| v.map(|v| (k, v)))
+    .collect();
+    out.extend([
+        ("n_topics", m.n_topics as f64),
+        ("outlier_fraction", m.outlier_fraction),
+        ("dropped_words", m.dropped_words as f64),
+        ("cluster_seconds", t.timings.cluster_s),
+        ("coherence_seconds", t.timings.coherence_s),
+    ]);
+    out.retain(|(_, v)| v.is_finite());
+    out
+}
+
+/// `{"umap": {"n_neighbors": 15}}` → `umap.n_neighbors = 15`; lists stay JSON text.
+fn flatten(prefix: &str, v: &Value, out: &mut Vec<Param>) {
+    match v {
+        Value::Object(map) => {
+            for (k, v) in map {
+                flatten(&format!("{prefix}{k}."), v, out);
+            }
+        }
+        _ if prefix.is_empty() => {}
+        other => {
+            let key = prefix.trim_end_matches('.').to_string();
+            let value = match other {
+                Value::String(s) => s.clone(),
+                Value::Null => "None".into(),
+                v => v.to_string(),
+            };
+            out.push(Param { key, value });
+        }
+    }
+}
+
+/// The `MLmodel` file: a `python_function` flavor whose loader module (under `code/`) runs the
+/// `bertopic` binary; the model files sit beside it.
+fn mlmodel(run_id: &str) -> String {
+    format!(
+        "artifact_path: {MODEL_ARTIFACT}\n\
+         flavors:\n  \
+           bertopic:\n    \
+             bertopic_version: {ver}\n    \
+             model_format: {fmt}\n  \
+           python_function:\n    \
+             code: code\n    \
+             loader_module: {PYFUNC_MODULE}\n    \
+             predict_fn: predict\n\
+         model_uuid: {uuid}\n\
+         run_id: {run_id}\n\
+         utc_time_created: '{time}'\n",
+        ver = crate::VERSION,
+        fmt = crate::FORMAT_VERSION,
+        uuid = tracking::new_run_id(),
+        time = crate::registry::rfc3339(tracking::now_ms() / 1000),
+    )
+}
+
+fn absolute(p: &Path) -> PathBuf {
+    std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
+/// Checks downloaded model files against the run's [`MANIFEST_FILE`]: every listed file must
+/// be present with its sha256.
+pub fn verify_manifest(dir: &Path) -> Result<()> {
+    let path = dir.join(MANIFEST_FILE);
+    let text = std::fs::read_to_string(&path).map_err(|e| BertopicError::io(&path, e))?;
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let (sum, name) = line
+            .split_once("  ")
+            .ok_or_else(|| BertopicError::ModelFormat {
+                path: path.clone(),
+                reason: format!("bad manifest line {line:?}"),
+            })?;
+        if name.contains('/') || name.contains("..") {
+            return Err(BertopicError::ModelFormat {
+                path: path.clone(),
+                reason: format!("manifest names a file outside the model: {name:?}"),
+            });
+        }
+        let f = dir.join(name);
+        let bytes = std::fs::read(&f).map_err(|e| BertopicError::io(&f, e))?;
+        if tracking::sha256_hex(&bytes) != sum {
+            return Err(BertopicError::ModelFormat {
+                path: f,
+                reason: "sha256 differs from the run's manifest: the download is damaged; \
+                         remove the cache folder and try again"
+                    .into(),
+            });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn params_flatten_with_dotted_keys() {
+        let mut out = Vec::new();
+        flatten(
+            "",
+            &serde_json::json!({"seed": 42, "umap": {"n_neighbors": 15}, "model": "m", "x": null,
+                "l": [1, 2]}),
+            &mut out,
+        );
+        let got: Vec<(String, String)> = out.into_iter().map(|p| (p.key, p.value)).collect();
+        assert!(got.contains(&("umap.n_neighbors".into(), "15".into())));
+        assert!(got.contains(&("model".into(), "m".into())));
+        assert!(got.contains(&("x".into(), "None".into())));
+        assert!(got.contains(&("l".into(), "[1,2]".into())));
+    }
+}
