@@ -21,6 +21,34 @@ pub enum RegistryError {
         /// What is wrong with it.
         reason: &'static str,
     },
+    /// An alias the registry (and MLflow) does not accept.
+    #[error("invalid alias `{alias}`: {reason}")]
+    InvalidAlias {
+        /// The alias given.
+        alias: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// No version of the model carries that alias.
+    #[error("model `{name}` has no alias `{alias}` (aliases: {known}); set one with `bertopic registry promote {name} VERSION --alias {alias}`")]
+    UnknownAlias {
+        /// The name asked for.
+        name: String,
+        /// The alias asked for.
+        alias: String,
+        /// The model's aliases, comma-separated (or "none").
+        known: String,
+    },
+    /// Deleting a version that an alias points at, without `force`.
+    #[error("model `{name}` version {version} is aliased as {aliases}: move the alias first (`bertopic registry promote`) or delete with --force, which removes the alias too")]
+    Aliased {
+        /// The name.
+        name: String,
+        /// The version.
+        version: u64,
+        /// Its aliases, comma-separated.
+        aliases: String,
+    },
     /// A string that is not a model URI of an accepted form.
     #[error("malformed model URI `{uri}`: {reason}; expected {URI_FORMS}")]
     MalformedUri {

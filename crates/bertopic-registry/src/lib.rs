@@ -3,7 +3,8 @@
 //! A registry is a folder (the *root*). Registering a saved model folder under a name copies it
 //! to `<root>/<NAME>/<version>/`, versions counting 1, 2, 3, … per name, together with a small
 //! metadata file ([`METADATA_FILE`]: version, creation time, source path, metrics). Models are
-//! then addressed by URI: `models:/NAME/latest` or `models:/NAME/<version>`.
+//! then addressed by URI: `models:/NAME/latest`, `models:/NAME/<version>` or, after
+//! [`Registry::set_alias`], `models:/NAME@alias` (MLflow's aliases, which replaced stages).
 //!
 //! Writes are atomic: the copy is made in a temporary folder beside the versions and renamed
 //! into place, so readers never see half a model. Version numbers are claimed with
@@ -39,7 +40,7 @@ mod uri;
 
 pub use error::{KnownNames, KnownVersions, RegistryError, Result};
 pub use store::{
-    rfc3339, BrokenVersion, ModelVersion, Registry, VersionMetadata, METADATA_FILE,
+    rfc3339, BrokenVersion, ModelVersion, Registry, VersionMetadata, ALIASES_FILE, METADATA_FILE,
     METADATA_FORMAT, REGISTRY_ENV,
 };
-pub use uri::{validate_name, ModelUri, VersionSpec, URI_SCHEME};
+pub use uri::{validate_alias, validate_name, ModelUri, VersionSpec, URI_SCHEME};

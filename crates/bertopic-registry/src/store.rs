@@ -11,11 +11,14 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{io, KnownNames, KnownVersions, RegistryError, Result};
-use crate::uri::{validate_name, ModelUri, VersionSpec};
+use crate::uri::{validate_alias, validate_name, ModelUri, VersionSpec};
 
 /// Name of the metadata file written into every version folder. A version folder without it
 /// is incomplete (a registration that crashed) and is ignored.
 pub const METADATA_FILE: &str = "registry.json";
+
+/// Name of the file holding a model's aliases (`{"champion": 3}`), beside its versions.
+pub const ALIASES_FILE: &str = "aliases.json";
 
 /// Environment variable that overrides the default registry root.
 pub const REGISTRY_ENV: &str = "BERTOPIC_REGISTRY";
@@ -341,15 +344,125 @@ impl Registry {
 
     /// The version a URI points at.
     pub fn resolve(&self, uri: &ModelUri) -> Result<ModelVersion> {
-        match uri.version {
+        match &uri.version {
             VersionSpec::Latest => self.latest(&uri.name),
-            VersionSpec::Number(n) => self.version(&uri.name, n),
+            VersionSpec::Number(n) => self.version(&uri.name, *n),
+            VersionSpec::Alias(a) => {
+                let aliases = self.aliases(&uri.name)?;
+                match aliases.get(a) {
+                    Some(&v) => self.version(&uri.name, v),
+                    None => Err(RegistryError::UnknownAlias {
+                        name: uri.name.clone(),
+                        alias: a.clone(),
+                        known: alias_list(aliases.keys()),
+                    }),
+                }
+            }
         }
+    }
+
+    /// The aliases of `name` (alias → version), empty when none was set.
+    pub fn aliases(&self, name: &str) -> Result<BTreeMap<String, u64>> {
+        validate_name(name)?;
+        let path = self.root.join(name).join(ALIASES_FILE);
+        match fs::read(&path) {
+            Ok(raw) => serde_json::from_slice(&raw).map_err(|e| RegistryError::Metadata {
+                path,
+                reason: e.to_string(),
+            }),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(BTreeMap::new()),
+            Err(e) => Err(io(&path, e)),
+        }
+    }
+
+    /// Points `alias` of `name` at `version` (which must exist), moving it from another
+    /// version if needed; returns the version it pointed at before.
+    pub fn set_alias(&self, name: &str, alias: &str, version: u64) -> Result<Option<u64>> {
+        validate_alias(alias)?;
+        self.version(name, version)?;
+        self.edit_aliases(name, |a| a.insert(alias.to_string(), version))
+    }
+
+    /// Removes `alias` of `name`; returns the version it pointed at.
+    pub fn remove_alias(&self, name: &str, alias: &str) -> Result<Option<u64>> {
+        self.edit_aliases(name, |a| a.remove(alias))
+    }
+
+    /// Deletes version `version` of `name`. A version an alias points at is refused unless
+    /// `force`, which removes those aliases too; returns the aliases removed. The folder is
+    /// first renamed away (readers never see a half-deleted model), then removed.
+    pub fn delete_version(&self, name: &str, version: u64, force: bool) -> Result<Vec<String>> {
+        let v = self.version(name, version)?;
+        let pointing: Vec<String> = self
+            .aliases(name)?
+            .into_iter()
+            .filter(|(_, n)| *n == version)
+            .map(|(a, _)| a)
+            .collect();
+        if !pointing.is_empty() && !force {
+            return Err(RegistryError::Aliased {
+                name: name.to_string(),
+                version,
+                aliases: alias_list(pointing.iter()),
+            });
+        }
+        if !pointing.is_empty() {
+            self.edit_aliases(name, |a| {
+                a.retain(|_, n| *n != version);
+            })?;
+        }
+        let dir = self.root.join(name);
+        let staging = bertopic_fs::StagingDir::new(&dir, "deleted")?;
+        let gone = staging.path().join("v");
+        fs::rename(&v.path, &gone).map_err(|e| io(&v.path, e))?;
+        drop(staging);
+        Ok(pointing)
+    }
+
+    /// Read-modify-write of the aliases file under the name's lock (concurrent promotions
+    /// wait for each other instead of losing one).
+    fn edit_aliases<T>(
+        &self,
+        name: &str,
+        f: impl FnOnce(&mut BTreeMap<String, u64>) -> T,
+    ) -> Result<T> {
+        validate_name(name)?;
+        let dir = self.root.join(name);
+        let path = dir.join(ALIASES_FILE);
+        let start = std::time::Instant::now();
+        let _lock = loop {
+            match bertopic_fs::OutputLock::acquire(&path, &dir, ALIASES_FILE) {
+                Ok(l) => break l,
+                Err(bertopic_fs::FsError::Locked { .. })
+                    if start.elapsed() < std::time::Duration::from_secs(10) =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        };
+        let mut aliases = self.aliases(name)?;
+        let out = f(&mut aliases);
+        let json = serde_json::to_vec_pretty(&aliases).map_err(|e| RegistryError::Metadata {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
+        bertopic_fs::write_file(&path, &json)?;
+        Ok(out)
     }
 
     /// Parses `uri` ([`ModelUri`]) and returns the folder of the version it points at.
     pub fn resolve_str(&self, uri: &str) -> Result<PathBuf> {
         Ok(self.resolve(&uri.parse()?)?.path)
+    }
+}
+
+fn alias_list<'a>(aliases: impl Iterator<Item = &'a String>) -> String {
+    let v: Vec<&str> = aliases.map(String::as_str).collect();
+    if v.is_empty() {
+        "none".into()
+    } else {
+        v.join(", ")
     }
 }
 

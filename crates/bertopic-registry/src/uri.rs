@@ -1,5 +1,6 @@
-//! Model URIs (`models:/NAME/latest`, `models:/NAME/<version>`): [`ModelUri`], [`VersionSpec`],
-//! their parsing and display, and the name rules ([`validate_name`]).
+//! Model URIs (`models:/NAME/latest`, `models:/NAME/<version>`, `models:/NAME@alias`):
+//! [`ModelUri`], [`VersionSpec`], their parsing and display, and the name rules
+//! ([`validate_name`], [`validate_alias`]).
 
 use std::fmt;
 use std::str::FromStr;
@@ -13,7 +14,7 @@ pub const URI_SCHEME: &str = "models:/";
 
 /// The accepted URI forms, quoted in errors.
 pub(crate) const URI_FORMS: &str =
-    "models:/NAME/latest or models:/NAME/<version> (version 1, 2, …)";
+    "models:/NAME/latest, models:/NAME/<version> (version 1, 2, …) or models:/NAME@alias";
 
 /// Checks a model name: 1–128 of `[A-Za-z0-9._-]`, not starting with `.` (hidden and
 /// temporary folders start with `.`).
@@ -42,16 +43,46 @@ pub fn validate_name(name: &str) -> Result<()> {
     Ok(())
 }
 
+/// Checks an alias the way MLflow does: 1–255 of `[A-Za-z0-9_-]`, not `latest` and not of the
+/// form `v<number>` (both would read as version references).
+pub fn validate_alias(alias: &str) -> Result<()> {
+    let bad = |reason| {
+        Err(RegistryError::InvalidAlias {
+            alias: alias.to_string(),
+            reason,
+        })
+    };
+    if alias.is_empty() || alias.len() > 255 {
+        return bad("it must be 1 to 255 characters long");
+    }
+    if !alias
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
+    {
+        return bad("it contains a character other than letters, digits, `_`, `-`");
+    }
+    let lower = alias.to_ascii_lowercase();
+    if lower == "latest" {
+        return bad("`latest` is reserved for the newest version");
+    }
+    if lower.len() > 1 && lower.starts_with('v') && lower[1..].bytes().all(|b| b.is_ascii_digit()) {
+        return bad("`v<number>` is reserved for version numbers");
+    }
+    Ok(())
+}
+
 /// Which version a [`ModelUri`] asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum VersionSpec {
     /// The highest registered version.
     Latest,
     /// One version number (from 1).
     Number(u64),
+    /// The version an alias (`champion`, …) points at.
+    Alias(String),
 }
 
-/// A parsed model URI: `models:/NAME/latest` or `models:/NAME/<version>`.
+/// A parsed model URI: `models:/NAME/latest`, `models:/NAME/<version>` or `models:/NAME@alias`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModelUri {
     /// The registered name.
@@ -79,6 +110,14 @@ impl FromStr for ModelUri {
         let rest = s
             .strip_prefix(URI_SCHEME)
             .ok_or_else(|| bad("it does not start with `models:/`"))?;
+        if let Some((name, alias)) = rest.split_once('@') {
+            validate_name(name).map_err(|e| bad(&e.to_string()))?;
+            validate_alias(alias).map_err(|e| bad(&e.to_string()))?;
+            return Ok(ModelUri {
+                name: name.to_string(),
+                version: VersionSpec::Alias(alias.to_string()),
+            });
+        }
         let mut parts = rest.split('/');
         let (name, version) = match (parts.next(), parts.next(), parts.next()) {
             (Some(n), Some(v), None) => (n, v),
@@ -108,9 +147,10 @@ impl FromStr for ModelUri {
 
 impl fmt::Display for ModelUri {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.version {
+        match &self.version {
             VersionSpec::Latest => write!(f, "{URI_SCHEME}{}/latest", self.name),
             VersionSpec::Number(n) => write!(f, "{URI_SCHEME}{}/{n}", self.name),
+            VersionSpec::Alias(a) => write!(f, "{URI_SCHEME}{}@{a}", self.name),
         }
     }
 }
@@ -126,7 +166,7 @@ mod tests {
         assert_eq!(u.to_string(), "models:/papers/latest");
         let u: ModelUri = "models:/p.v2/12".parse().unwrap();
         assert_eq!(
-            (u.name.as_str(), u.version),
+            (u.name.as_str(), u.version.clone()),
             ("p.v2", VersionSpec::Number(12))
         );
         assert_eq!(u.to_string(), "models:/p.v2/12");
@@ -142,6 +182,11 @@ mod tests {
             "models:/papers/1/extra",
             "models://1",
             "models:/.x/1",
+            "models:/papers@",
+            "models:/papers@latest",
+            "models:/papers@v3",
+            "models:/papers@a/b",
+            "models:/@champion",
         ] {
             let e = bad.parse::<ModelUri>().unwrap_err();
             assert!(
@@ -154,6 +199,9 @@ mod tests {
                 "{msg}"
             );
         }
+        let u: ModelUri = "models:/papers@champion".parse().unwrap();
+        assert_eq!(u.version, VersionSpec::Alias("champion".into()));
+        assert_eq!(u.to_string(), "models:/papers@champion");
         assert!(ModelUri::is_uri("models:/x/1"));
         assert!(!ModelUri::is_uri("runs/x"));
     }
