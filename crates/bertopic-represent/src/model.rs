@@ -240,6 +240,37 @@ impl TopicRepresentation {
             .collect()
     }
 
+    /// Term counts of new `texts` over the fitted vocabulary (sklearn's
+    /// `CountVectorizer.transform`), one sparse row per text. With `clean`, each text is first
+    /// cleaned as the fit cleaned its class documents ([`preprocess_text`](crate::preprocess_text)),
+    /// which is what BERTopic's `_c_tf_idf(fit=False)` does for per-time or per-class documents.
+    /// Weigh the rows with [`weigh_row`](crate::weigh_row) and [`idf`](Self::idf) for c-TF-IDF.
+    pub fn transform_counts(
+        &self,
+        texts: &[String],
+        terms: &TermStream<'_>,
+        clean: bool,
+    ) -> CsrMatrix {
+        let index = self.term_index();
+        let rows: Vec<Vec<(usize, f64)>> = texts
+            .par_iter()
+            .map(|t| {
+                let cleaned;
+                let text = if clean {
+                    cleaned = crate::preprocess_text(t, self.params.strip_non_alphanumeric);
+                    cleaned.as_str()
+                } else {
+                    t.as_str()
+                };
+                transform_counts(text, terms, &index)
+                    .into_iter()
+                    .map(|(i, c)| (i, c as f64))
+                    .collect()
+            })
+            .collect();
+        to_csr(&rows, self.vocabulary.len())
+    }
+
     /// Dense c-TF-IDF matrix (topics × vocabulary).
     pub fn dense_ctfidf(&self) -> Array2<f64> {
         self.ctfidf.to_dense()

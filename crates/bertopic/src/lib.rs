@@ -78,6 +78,7 @@ pub use bertopic_registry as registry;
 pub use bertopic_represent as represent;
 pub use bertopic_track as tracking;
 
+pub mod analysis;
 mod error;
 mod io;
 pub mod jobs;
@@ -89,6 +90,10 @@ pub mod report;
 pub mod track;
 pub mod tune;
 
+pub use analysis::{
+    DistributionParams, OverTimeParams, SimilarityBasis, Timestamp, TopicDistribution,
+    TopicHierarchy,
+};
 pub use error::{BertopicError, Result};
 pub use io::{FORMAT_VERSION, MODEL_FILES, MODEL_FOLDER_FILES};
 pub use model::{DocumentInfo, EmbeddingInfo, OutlierStrategy, Topic, TopicInfo, TopicModel};
