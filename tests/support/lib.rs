@@ -3,6 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod predict;
+
 /// The `shared/` folder beside the repository (corpora, reference values), or `$BERTOPIC_SHARED`;
 /// a missing folder fails the caller with one line naming `BERTOPIC_SHARED`.
 pub use bertopic_testdata::shared_dir;

@@ -300,6 +300,17 @@ pub(crate) struct PredictArgs {
     pub(crate) embeddings: Option<PathBuf>,
     #[arg(long)]
     pub(crate) no_cache: bool,
+    /// How documents that were not training documents get a topic: knn (similarity-weighted
+    /// vote of the nearest training documents) or umap (UMAP transform + HDBSCAN approximate
+    /// predict, as Python BERTopic). Training documents keep their fitted topic either way.
+    #[arg(long, value_enum, default_value = "knn")]
+    pub(crate) strategy: StrategyArg,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub(crate) enum StrategyArg {
+    Knn,
+    Umap,
 }
 
 const MONITOR_HELP: &str = "Examples:\n  \

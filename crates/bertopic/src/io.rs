@@ -26,6 +26,8 @@ pub const FORMAT_VERSION: u32 = 1;
 
 const JSON: &str = "model.json";
 const TENSORS: &str = "model.safetensors";
+/// Tensor of the training documents' text hashes ([`crate::predict`]); absent in older models.
+const TEXT_HASHES: &str = "doc_text_hashes";
 
 /// The files of a saved model.
 pub const MODEL_FILES: &[&str] = &[JSON, TENSORS];
@@ -134,6 +136,17 @@ impl TopicModel {
                 self.topic_embeddings.iter().copied().collect(),
             ),
         ));
+        if !self.doc_text_hashes.is_empty() {
+            // Optional (models saved before it load without it); bit-cast: safetensors has no U64
+            // in the dtypes every reader supports.
+            arrays.push((
+                TEXT_HASHES.into(),
+                Arr::I64(
+                    vec![self.doc_text_hashes.len()],
+                    self.doc_text_hashes.iter().map(|&h| h as i64).collect(),
+                ),
+            ));
+        }
         let rs = self.reducer.save_state();
         let mut reducer_names = Vec::new();
         for a in rs.arrays {
@@ -290,6 +303,20 @@ impl TopicModel {
                 .map_err(|e| format_err(dir, format!("tensor {name}: {e}")))
         };
         let embeddings = to_array2("embeddings")?;
+        let doc_text_hashes = if st.names().contains(&TEXT_HASHES) {
+            let (shape, dt, data) = get(TEXT_HASHES)?;
+            if dt != Dtype::I64 || shape.len() != 1 {
+                return Err(format_err(
+                    dir,
+                    format!("tensor {TEXT_HASHES} is not a 1-d I64 array"),
+                ));
+            }
+            data.chunks_exact(8)
+                .map(|c| u64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
+                .collect()
+        } else {
+            Vec::new()
+        };
         let topic_embeddings = to_array2("topic_embeddings")?;
         let mut rarrays = Vec::new();
         for name in &json.reducer.arrays {
@@ -355,6 +382,8 @@ impl TopicModel {
             embeddings,
             word_embedder: None,
             monitor_baseline: json.monitor_baseline,
+            doc_text_hashes,
+            known: std::sync::OnceLock::new(),
         };
         model.check_consistency().map_err(|reason| {
             format_err(
@@ -398,6 +427,12 @@ impl TopicModel {
         }
         if let Some(p) = self.doc_probs.iter().find(|p| !(0.0..=1.0).contains(*p)) {
             return Err(format!("document probability {p} is outside [0, 1]"));
+        }
+        if self.doc_text_hashes.len() > n.min(crate::predict::MAX_TEXT_HASHES) {
+            return Err(format!(
+                "{} text hashes for {n} documents",
+                self.doc_text_hashes.len()
+            ));
         }
         if self.embeddings.nrows() != n {
             return Err(format!(

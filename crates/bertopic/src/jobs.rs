@@ -412,6 +412,9 @@ pub struct PredictJob {
     pub cache: bool,
     /// Show progress bars while embedding.
     pub progress: bool,
+    /// How documents that are not training documents are assigned (training documents keep
+    /// their fitted topic either way).
+    pub strategy: crate::PredictStrategy,
 }
 
 /// What [`predict`] produced.
@@ -442,13 +445,16 @@ pub fn predict(job: &PredictJob) -> Result<Predictions> {
     };
     let corpus = Corpus::read(&job.input, &read)?;
     let texts = corpus.texts();
+    let options = crate::PredictOptions::with_strategy(job.strategy);
     let (topics, probs) = match &job.embeddings {
-        Some(p) => model.transform_embeddings(&texts, &load_embeddings(p, &corpus)?)?,
+        Some(p) => {
+            model.transform_embeddings_with(&texts, &load_embeddings(p, &corpus)?, &options)?
+        }
         None => {
             let e = embedder(&model.params().embedding_model, job.cache, job.progress)?;
             let m = e.embed(&texts)?;
             check_embeddings(&m, &corpus.rows(), &model.params().embedding_model)?;
-            model.transform_embeddings(&texts, &m)?
+            model.transform_embeddings_with(&texts, &m, &options)?
         }
     };
     let assignments =

@@ -86,6 +86,7 @@ mod model;
 pub mod monitor;
 mod params;
 mod pipeline;
+pub mod predict;
 pub mod report;
 pub mod track;
 pub mod tune;
@@ -99,6 +100,7 @@ pub use io::{FORMAT_VERSION, MODEL_FILES, MODEL_FOLDER_FILES};
 pub use model::{DocumentInfo, EmbeddingInfo, OutlierStrategy, Topic, TopicInfo, TopicModel};
 pub use params::{BERTopicParams, KeyBertParams, MmrParams, Representation};
 pub use pipeline::{load_embedder, BERTopic, BERTopicBuilder, StageTimings};
+pub use predict::{KnnParams, PredictOptions, PredictStrategy};
 
 // Types that appear in this crate's public signatures and fields, so a user needs no direct
 // dependency on the stage crates (or on a matching `ndarray`) to name them.

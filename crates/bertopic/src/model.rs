@@ -1,5 +1,5 @@
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use ndarray::{Array2, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
@@ -10,6 +10,7 @@ use crate::embed::Embedder;
 use crate::error::{BertopicError, Result};
 use crate::params::{BERTopicParams, KeyBertParams, Representation};
 use crate::pipeline::{check_inputs, StageTimings};
+use crate::predict::{self, KnownIndex, PredictOptions, PredictStrategy};
 use crate::preprocess::{Language, Tokenizer};
 use crate::reduce::FittedReducer;
 use crate::represent::{self, RepresentParams, TopicRepresentation};
@@ -86,6 +87,11 @@ pub struct TopicModel {
     /// Training-corpus figures drift monitoring compares a batch with (`None` for models
     /// saved before they were recorded); see [`crate::monitor`].
     pub(crate) monitor_baseline: Option<crate::monitor::TrainingBaseline>,
+    /// Hash of each training document's normalised text, so `transform` recognises training
+    /// documents (see [`crate::predict`]); empty for models saved before it was stored.
+    pub(crate) doc_text_hashes: Vec<u64>,
+    /// Lookups for prediction, built from the fields above on first use.
+    pub(crate) known: OnceLock<KnownIndex>,
 }
 
 impl std::fmt::Debug for TopicModel {
@@ -140,6 +146,8 @@ impl TopicModel {
             embeddings,
             word_embedder: embedder,
             monitor_baseline: None,
+            doc_text_hashes: predict::training_text_hashes(docs),
+            known: OnceLock::new(),
         };
         model.refresh_topics(docs)?;
         Ok(model)
@@ -389,11 +397,24 @@ impl TopicModel {
         self.topic_embeddings.view()
     }
 
-    /// Topics and probabilities of new documents, embedding them with `embedder`.
+    /// Topics and probabilities of new documents, embedding them with `embedder`, with the
+    /// default [`PredictOptions`] (training documents keep their fitted topic, others follow
+    /// the k-NN vote).
     pub fn transform(
         &self,
         docs: &[String],
         embedder: &dyn Embedder,
+    ) -> Result<(Vec<i64>, Vec<f64>)> {
+        self.transform_with(docs, embedder, &PredictOptions::default())
+    }
+
+    /// [`transform`](Self::transform) with explicit [`PredictOptions`] (for example
+    /// [`PredictStrategy::Umap`], Python BERTopic's UMAP + HDBSCAN path).
+    pub fn transform_with(
+        &self,
+        docs: &[String],
+        embedder: &dyn Embedder,
+        options: &PredictOptions,
     ) -> Result<(Vec<i64>, Vec<f64>)> {
         if let Some(info) = &self.embedding {
             if info.fingerprint != embedder.fingerprint() {
@@ -408,15 +429,29 @@ impl TopicModel {
             }
         }
         let embeddings = embedder.embed(docs)?;
-        self.transform_embeddings(docs, &embeddings)
+        self.transform_embeddings_with(docs, &embeddings, options)
     }
 
-    /// Topics and probabilities of new documents from their precomputed embeddings:
-    /// UMAP transform, then HDBSCAN approximate prediction.
+    /// Topics and probabilities of new documents from their precomputed embeddings, with the
+    /// default [`PredictOptions`].
     pub fn transform_embeddings(
         &self,
         docs: &[String],
         embeddings: &Array2<f32>,
+    ) -> Result<(Vec<i64>, Vec<f64>)> {
+        self.transform_embeddings_with(docs, embeddings, &PredictOptions::default())
+    }
+
+    /// Topics and probabilities of new documents from their precomputed embeddings. A
+    /// training document (same embedding bits, or same text up to whitespace) gets its fitted
+    /// topic and probability when `options.keep_known`; the others follow `options.strategy`
+    /// (see [`crate::predict`]). `docs` may be empty strings when only embeddings are known.
+    /// Deterministic on any thread count.
+    pub fn transform_embeddings_with(
+        &self,
+        docs: &[String],
+        embeddings: &Array2<f32>,
+        options: &PredictOptions,
     ) -> Result<(Vec<i64>, Vec<f64>)> {
         check_inputs(docs, embeddings)?;
         if embeddings.ncols() != self.embeddings.ncols() {
@@ -426,15 +461,60 @@ impl TopicModel {
                 self.embeddings.ncols()
             )));
         }
+        options.knn.validate()?;
         if docs.is_empty() {
             return Ok((Vec::new(), Vec::new()));
         }
-        let reduced = self.reducer.transform(embeddings.view())?;
-        let (labels, probs) = self.clusterer.predict(reduced.mapv(f64::from).view())?;
-        let topics = labels
-            .iter()
-            .map(|l| self.cluster_to_topic.get(l).copied().unwrap_or(-1))
-            .collect();
+        let index = self
+            .known
+            .get_or_init(|| KnownIndex::build(&self.embeddings, &self.doc_text_hashes));
+        let mut topics = vec![-1i64; docs.len()];
+        let mut probs = vec![0.0f64; docs.len()];
+        let mut rest: Vec<usize> = Vec::with_capacity(docs.len());
+        for (i, doc) in docs.iter().enumerate() {
+            let known = options
+                .keep_known
+                .then(|| index.find(&self.embeddings, embeddings.row(i), doc))
+                .flatten();
+            match known {
+                Some(j) => {
+                    topics[i] = self.doc_topics[j];
+                    probs[i] = self.doc_probs[j];
+                }
+                None => rest.push(i),
+            }
+        }
+        if rest.is_empty() {
+            return Ok((topics, probs));
+        }
+        let selected;
+        let new = if rest.len() == docs.len() {
+            embeddings.view()
+        } else {
+            selected = embeddings.select(Axis(0), &rest);
+            selected.view()
+        };
+        let (t, p) = match options.strategy {
+            PredictStrategy::Knn => {
+                let nbrs = predict::nearest(&self.embeddings, &index.inv_norms, new, options.knn.k);
+                nbrs.iter()
+                    .map(|n| predict::vote(n, &self.doc_topics, &self.doc_probs, &options.knn))
+                    .unzip()
+            }
+            PredictStrategy::Umap => {
+                let reduced = self.reducer.transform(new)?;
+                let (labels, probs) = self.clusterer.predict(reduced.mapv(f64::from).view())?;
+                let topics: Vec<i64> = labels
+                    .iter()
+                    .map(|l| self.cluster_to_topic.get(l).copied().unwrap_or(-1))
+                    .collect();
+                (topics, probs)
+            }
+        };
+        for ((&i, t), p) in rest.iter().zip(t).zip(p) {
+            topics[i] = t;
+            probs[i] = p;
+        }
         Ok((topics, probs))
     }
 

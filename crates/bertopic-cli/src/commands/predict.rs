@@ -1,8 +1,9 @@
 //! `bertopic predict`.
 
 use bertopic::jobs::{self, PredictJob};
+use bertopic::PredictStrategy;
 
-use crate::args::PredictArgs;
+use crate::args::{PredictArgs, StrategyArg};
 use crate::commands::is_stdout;
 use crate::out::{self, CliResult, Out};
 
@@ -17,6 +18,10 @@ pub(crate) fn run(a: PredictArgs, o: Out) -> CliResult {
         output: a.output.clone(),
         cache: !a.no_cache,
         progress: !o.quiet,
+        strategy: match a.strategy {
+            StrategyArg::Knn => PredictStrategy::Knn,
+            StrategyArg::Umap => PredictStrategy::Umap,
+        },
     };
     let p = jobs::predict(&job)?;
     o.info(format!("{}", p.summary));
