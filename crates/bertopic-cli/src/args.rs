@@ -75,6 +75,10 @@ pub(crate) enum Command {
     /// MLflow experiment tracking: upload a saved model folder as a run.
     #[command(subcommand)]
     Track(TrackCommand),
+    /// Analyse a saved model with its training corpus: topics over time, per class, the topic
+    /// hierarchy, topic search, topic distributions per document (CSV or JSON).
+    #[command(subcommand)]
+    Analyze(AnalyzeCommand),
     /// Print the crate version, git commit and model format version.
     Version,
 }
@@ -452,4 +456,129 @@ fn finite_f32(s: &str) -> Result<f32, String> {
         return Err(format!("`{s}` is out of range"));
     }
     Ok(v as f32)
+}
+
+#[derive(Subcommand)]
+pub(crate) enum AnalyzeCommand {
+    /// Topic frequencies and words per time bin (BERTopic topics_over_time; Date column).
+    #[command(
+        name = "over-time",
+        after_help = "Example:\n  bertopic analyze over-time --model runs/sotu --input sotu.csv --nr-bins 20"
+    )]
+    OverTime(OverTimeArgs),
+    /// Topic frequencies and words per class (BERTopic topics_per_class; Label column).
+    #[command(
+        name = "per-class",
+        after_help = "Example:\n  bertopic analyze per-class --model runs/sotu --input sotu.csv --format json"
+    )]
+    PerClass(PerClassArgs),
+    /// The topic merge tree (Ward on c-TF-IDF; BERTopic hierarchical_topics / get_topic_tree).
+    #[command(after_help = "Example:\n  bertopic analyze hierarchy --model runs/sotu --tree")]
+    Hierarchy(HierarchyArgs),
+    /// Topics most similar to a query (BERTopic find_topics; embeds it with the model's encoder).
+    #[command(
+        after_help = "Example:\n  bertopic analyze search --model runs/sotu --query \"health insurance\""
+    )]
+    Search(SearchArgs),
+    /// Topic distribution of each document from sliding token windows (BERTopic
+    /// approximate_distribution); works on any documents.
+    #[command(
+        after_help = "Example:\n  bertopic analyze distribution --model runs/sotu --input new.csv --output distr.csv"
+    )]
+    Distribution(DistributionArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub(crate) enum AnalyzeFormat {
+    Csv,
+    Json,
+}
+
+/// Model, output file and format of an analyze verb.
+#[derive(Args)]
+pub(crate) struct AnalyzeCommon {
+    /// Folder of a saved model, or a registered one: models:/NAME/latest, models:/NAME/<version>.
+    #[arg(long, short)]
+    pub(crate) model: String,
+    #[command(flatten)]
+    pub(crate) registry: RegistryArg,
+    /// Output file; standard output when absent or `-`.
+    #[arg(long, short)]
+    pub(crate) output: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "csv")]
+    pub(crate) format: AnalyzeFormat,
+}
+
+#[derive(Args)]
+pub(crate) struct OverTimeArgs {
+    #[command(flatten)]
+    pub(crate) common: AnalyzeCommon,
+    /// The training corpus (read as `train` read it), with a Date column.
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+    /// Cut the time span into N equal bins (pandas cut) instead of every distinct date.
+    #[arg(long)]
+    pub(crate) nr_bins: Option<usize>,
+    /// Do not average per-time words with the topic's global words.
+    #[arg(long)]
+    pub(crate) no_global_tuning: bool,
+    /// Do not average per-time words with the previous time's (BERTopic 0.17.4's output).
+    #[arg(long)]
+    pub(crate) no_evolution_tuning: bool,
+}
+
+#[derive(Args)]
+pub(crate) struct PerClassArgs {
+    #[command(flatten)]
+    pub(crate) common: AnalyzeCommon,
+    /// The training corpus (read as `train` read it), with a Label column.
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+    /// Do not average per-class words with the topic's global words.
+    #[arg(long)]
+    pub(crate) no_global_tuning: bool,
+}
+
+#[derive(Args)]
+pub(crate) struct HierarchyArgs {
+    #[command(flatten)]
+    pub(crate) common: AnalyzeCommon,
+    /// Print the indented text tree instead of the merge table.
+    #[arg(long)]
+    pub(crate) tree: bool,
+}
+
+#[derive(Args)]
+pub(crate) struct SearchArgs {
+    #[command(flatten)]
+    pub(crate) common: AnalyzeCommon,
+    /// What to look for (a few words or a sentence).
+    #[arg(long, short)]
+    pub(crate) query: String,
+    /// How many topics to return.
+    #[arg(long, default_value_t = 5)]
+    pub(crate) top_n: usize,
+    #[arg(long)]
+    pub(crate) no_cache: bool,
+}
+
+#[derive(Args)]
+pub(crate) struct DistributionArgs {
+    #[command(flatten)]
+    pub(crate) common: AnalyzeCommon,
+    /// Documents (any corpus; every record is kept).
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+    /// Tokens per window.
+    #[arg(long, default_value_t = 4)]
+    pub(crate) window: usize,
+    /// Tokens between window starts.
+    #[arg(long, default_value_t = 1)]
+    pub(crate) stride: usize,
+    /// Window-topic similarities below this count as 0.
+    #[arg(long, default_value_t = 0.1, value_parser = finite_f64)]
+    pub(crate) min_similarity: f64,
+    /// Also use the shorter windows at the start and end of each document.
+    #[arg(long)]
+    pub(crate) padding: bool,
 }

@@ -1,5 +1,6 @@
 //! One module per command: each turns its arguments into a facade call and prints the result.
 
+mod analyze;
 mod embed;
 mod monitor;
 mod predict;
@@ -34,6 +35,7 @@ pub(crate) fn run(cli: Cli) -> ExitCode {
         Command::Registry(RegistryCommand::List(a)) => registry::list(a),
         Command::Registry(RegistryCommand::Register(a)) => registry::register(a, o),
         Command::Track(TrackCommand::Upload(a)) => track::upload(a, o),
+        Command::Analyze(a) => analyze::run(a, o),
         Command::Version => version(),
     };
     match result {

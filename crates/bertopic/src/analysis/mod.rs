@@ -8,6 +8,7 @@
 //! need the training documents take them (the model keeps no texts) and check that they are
 //! the training corpus.
 
+mod corpus;
 mod distribution;
 mod hierarchy;
 mod labels;
@@ -19,13 +20,14 @@ mod time;
 
 use std::collections::BTreeMap;
 
+pub use corpus::{corpus_classes, corpus_timestamps};
 pub use distribution::{
     distribution_csv, DistributionParams, TokenDistribution, TopicDistribution,
 };
 pub use hierarchy::{HierarchyNode, TopicHierarchy};
 pub use over_time::{over_time_csv, OverTimeParams, TopicTimeRow};
 pub use per_class::{per_class_csv, TopicClassRow};
-pub use search::TopicMatch;
+pub use search::{search_csv, TopicMatch};
 pub use similarity::{SimilarityBasis, TopicSimilarity};
 pub use time::Timestamp;
 
@@ -66,6 +68,7 @@ impl TopicModel {
                         docs.len()
                     )));
                 }
+                self.check_training_docs(what, docs)?;
                 &self.doc_topics
             }
         };
@@ -82,6 +85,29 @@ impl TopicModel {
             }
         }
         Ok(topics)
+    }
+
+    /// The model keeps no training texts, but it keeps each topic's representative documents:
+    /// all of them must be among `docs`, which catches another corpus of the same length.
+    fn check_training_docs(&self, what: &str, docs: &[String]) -> Result<()> {
+        let given: std::collections::HashSet<&str> = docs.iter().map(String::as_str).collect();
+        for t in &self.topics {
+            if let Some(missing) = t
+                .representative_docs
+                .iter()
+                .find(|d| !given.contains(d.as_str()))
+            {
+                let shown: String = missing.chars().take(60).collect();
+                return Err(BertopicError::Mismatch(format!(
+                    "{what} needs the training documents of this model: these {} documents are \
+                     not them (topic {}'s representative document \"{shown}…\" is missing); pass \
+                     the corpus the model was trained on, read with the same options",
+                    docs.len(),
+                    t.id
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// The pipeline's tokenizer (stop words, n-grams) as built at fit time.

@@ -102,3 +102,17 @@ impl TopicModel {
         Ok(out)
     }
 }
+
+/// `Topic,Similarity,Name` rows of [`TopicModel::find_topics`] results.
+pub fn search_csv(model: &TopicModel, found: &[TopicMatch]) -> Result<Vec<u8>> {
+    super::csv_bytes(
+        &["Topic", "Similarity", "Name"],
+        found.iter().map(|m| {
+            vec![
+                m.topic.to_string(),
+                format!("{:.6}", m.similarity),
+                model.topic_label(m.topic).unwrap_or("").to_string(),
+            ]
+        }),
+    )
+}
