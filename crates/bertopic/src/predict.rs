@@ -1,4 +1,5 @@
-//! Assigning documents to a fitted model's topics ([`TopicModel::transform_embeddings_with`]).
+//! Assigning documents to a fitted model's topics
+//! ([`TopicModel::transform_embeddings_with`](crate::TopicModel::transform_embeddings_with)).
 //!
 //! Two steps, each document on its own:
 //!
