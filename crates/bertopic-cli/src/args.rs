@@ -79,6 +79,9 @@ pub(crate) enum Command {
     /// hierarchy, topic search, topic distributions per document (CSV or JSON).
     #[command(subcommand)]
     Analyze(AnalyzeCommand),
+    /// Write one self-contained HTML report of a saved model (inline SVG charts, no network).
+    #[command(after_help = REPORT_HELP)]
+    Report(ReportArgs),
     /// Print the crate version, git commit and model format version.
     Version,
 }
@@ -581,4 +584,34 @@ pub(crate) struct DistributionArgs {
     /// Also use the shorter windows at the start and end of each document.
     #[arg(long)]
     pub(crate) padding: bool,
+}
+
+const REPORT_HELP: &str = "Examples:\n  \
+    bertopic report --model runs/sotu --input sotu.csv --output sotu-report.html\n  \
+    bertopic report --model models:/papers/latest\n\n\
+Charts: topic table, intertopic distance map, top words, hierarchy, similarity heatmap, document \
+map; with --input (the training corpus) also document texts on hover, topics over time (Date \
+column) and per class (Label column); the tuning curve (experiment.json) and drift history (monitoring.jsonl) when the model \
+folder has them.";
+
+#[derive(Args)]
+pub(crate) struct ReportArgs {
+    /// Folder of a saved model, or a registered one: models:/NAME/latest, models:/NAME/<version>.
+    #[arg(long, short)]
+    pub(crate) model: String,
+    #[command(flatten)]
+    pub(crate) registry: RegistryArg,
+    /// The training corpus (read as `train` read it): adds document texts and the time and
+    /// class charts.
+    #[arg(long, short)]
+    pub(crate) input: Option<PathBuf>,
+    /// Text columns joined into the document (CSV / JSON Lines).
+    #[arg(long, value_delimiter = ',', default_value = "Title,Abstract")]
+    pub(crate) text_columns: Vec<String>,
+    /// The HTML file to write.
+    #[arg(long, short, default_value = "report.html")]
+    pub(crate) output: PathBuf,
+    /// Time bins of the topics-over-time chart.
+    #[arg(long, default_value_t = 20)]
+    pub(crate) nr_bins: usize,
 }

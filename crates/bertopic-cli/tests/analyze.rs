@@ -159,3 +159,52 @@ fn analyze_refuses_another_corpus_and_missing_dates() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("record 3 has no date"), "{err}");
 }
+
+#[test]
+fn report_is_one_self_contained_html_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (model_dir, input) = train(tmp.path());
+    let out = tmp.path().join("report.html");
+    ok(&[
+        "report",
+        "-q",
+        "-m",
+        &model_dir,
+        "-i",
+        &input,
+        "--nr-bins",
+        "6",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    let html = std::fs::read_to_string(&out).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>") && html.trim_end().ends_with("</html>"));
+    // No script and nothing fetched: the only URL is the SVG namespace.
+    assert!(!html.contains("<script"));
+    let urls = html.matches("http").count();
+    assert_eq!(urls, html.matches("http://www.w3.org/2000/svg").count());
+    for id in [
+        "overview",
+        "distance-map",
+        "words",
+        "hierarchy",
+        "similarity",
+        "documents",
+        "over-time",
+        "per-class",
+    ] {
+        assert!(html.contains(&format!("<section id=\"{id}\">")), "{id}");
+    }
+    assert_eq!(html.matches("<svg").count(), html.matches("</svg>").count());
+    // One hoverable point per training document on the document map (200 < the sample bound).
+    let model = TopicModel::load(model_dir.as_ref()).unwrap();
+    let map = &html[html.find("<section id=\"documents\">").unwrap()..];
+    let map = &map[..map.find("</section>").unwrap()];
+    assert_eq!(
+        map.matches("<circle").count(),
+        model.document_topics().len()
+    );
+    // The model folder is not a report target: refused before anything is written.
+    let bad = bertopic(&["report", "-m", &model_dir, "-o", &model_dir]);
+    assert!(!bad.status.success());
+}

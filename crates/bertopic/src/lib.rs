@@ -90,6 +90,7 @@ pub mod predict;
 pub mod report;
 pub mod track;
 pub mod tune;
+pub mod viz;
 
 pub use analysis::{
     DistributionParams, OverTimeParams, SimilarityBasis, Timestamp, TopicDistribution,

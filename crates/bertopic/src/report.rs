@@ -1,6 +1,9 @@
 //! Files a training or prediction run writes for people and spreadsheets: `topic_info.csv`,
-//! `document_topics.csv`, the experiment record and its coherence curve (CSV + SVG).
+//! `document_topics.csv`, the experiment record and its coherence curve (CSV + SVG); [`html`]
+//! builds the one-file HTML report of a model (`bertopic report`).
 //! Every file is written to a temporary sibling and renamed into place.
+
+pub mod html;
 
 use std::fmt::Write as _;
 use std::path::Path;

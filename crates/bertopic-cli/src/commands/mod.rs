@@ -5,6 +5,7 @@ mod embed;
 mod monitor;
 mod predict;
 mod registry;
+mod report;
 mod topics;
 mod track;
 mod train;
@@ -36,6 +37,7 @@ pub(crate) fn run(cli: Cli) -> ExitCode {
         Command::Registry(RegistryCommand::Register(a)) => registry::register(a, o),
         Command::Track(TrackCommand::Upload(a)) => track::upload(a, o),
         Command::Analyze(a) => analyze::run(a, o),
+        Command::Report(a) => report::run(a, o),
         Command::Version => version(),
     };
     match result {
