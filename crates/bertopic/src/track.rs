@@ -16,6 +16,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::error::{BertopicError, Result};
+use crate::registry::{ModelUri, VersionSpec};
 use crate::tracking::{
     self, Metric, MlflowRest, ModelVersionInfo, Param, RunInfo, RunStatus, Tag, TrackError,
     Tracker, TrackingUri,
@@ -346,8 +347,13 @@ fn log_model_dir(
         Tag::new("bertopic.model_folder", absolute(dir).display().to_string()),
         Tag::new("mlflow.source.name", "bertopic train"),
     ];
+    // The embedding model's id is a parameter; its weights' hash is known when the model
+    // embedded (not for precomputed embeddings with c-TF-IDF words).
+    tags.push(Tag::new(
+        "bertopic.embedding.model",
+        model.params().embedding_model.clone(),
+    ));
     if let Some(e) = model.embedding_info() {
-        tags.push(Tag::new("bertopic.embedding.model", e.model_id.clone()));
         tags.push(Tag::new(
             "bertopic.embedding.fingerprint",
             e.fingerprint.clone(),
@@ -535,6 +541,84 @@ fn mlmodel(run_id: &str) -> String {
 
 fn absolute(p: &Path) -> PathBuf {
     std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
+/// Where models downloaded from MLflow are kept: `$XDG_CACHE_HOME/bertopic/mlflow-models`, else
+/// `~/.cache/bertopic/mlflow-models`.
+pub fn default_model_cache() -> PathBuf {
+    let env = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    match (env("XDG_CACHE_HOME"), env("HOME")) {
+        (Some(c), _) => c.join("bertopic/mlflow-models"),
+        (None, Some(h)) => h.join(".cache/bertopic/mlflow-models"),
+        (None, None) => PathBuf::from(".bertopic-mlflow-models"),
+    }
+}
+
+/// The MLflow model version a `models:/NAME/latest|N|@alias` URI points at.
+pub fn mlflow_version(client: &MlflowRest, uri: &ModelUri) -> Result<ModelVersionInfo> {
+    Ok(match &uri.version {
+        VersionSpec::Number(n) => client.model_version(&uri.name, &n.to_string())?,
+        VersionSpec::Alias(a) => client.model_version_by_alias(&uri.name, a)?,
+        VersionSpec::Latest => client.model_versions(&uri.name)?.pop().ok_or_else(|| {
+            BertopicError::Mismatch(format!(
+                "MLflow at {} has no versions of model {:?}: register one with \
+                     `bertopic train ... --register {} --tracking-uri {}`",
+                client.base(),
+                uri.name,
+                uri.name,
+                client.base()
+            ))
+        })?,
+    })
+}
+
+/// Resolves a model URI against MLflow's registry at `url`: the version's files are downloaded
+/// once into `cache` (`<cache>/<server>/<name>/<version>/`, checked against the run's sha256
+/// manifest, renamed into place whole) and that folder is returned. A cached copy is checked
+/// again before it is used.
+pub fn resolve_mlflow_model(url: &str, uri: &ModelUri, cache: &Path) -> Result<PathBuf> {
+    let client = MlflowRest::from_env(url)?;
+    let v = mlflow_version(&client, uri)?;
+    let server: String = url
+        .split("://")
+        .nth(1)
+        .unwrap_or(url)
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let parent = cache.join(server).join(&v.name);
+    let dir = parent.join(&v.version);
+    if dir.is_dir() && verify_manifest(&dir).is_ok() {
+        return Ok(dir);
+    }
+    let staging = crate::fs::StagingDir::new(&parent, &v.version)?;
+    client.download_artifacts(&v.source, staging.path())?;
+    verify_manifest(staging.path())?;
+    if dir.is_dir() {
+        // A damaged copy (or one another process just finished): replace only a bad one.
+        if verify_manifest(&dir).is_ok() {
+            return Ok(dir);
+        }
+        std::fs::remove_dir_all(&dir).map_err(|e| BertopicError::io(&dir, e))?;
+    }
+    match std::fs::rename(staging.path(), &dir) {
+        Ok(()) => {
+            staging.keep();
+        }
+        Err(_) if dir.is_dir() && verify_manifest(&dir).is_ok() => {}
+        Err(e) => return Err(BertopicError::io(&dir, e)),
+    }
+    Ok(dir)
 }
 
 /// Checks downloaded model files against the run's [`MANIFEST_FILE`]: every listed file must

@@ -35,6 +35,9 @@ pub(crate) fn run(cli: Cli) -> ExitCode {
         Command::FetchModel(a) => embed::fetch(a, o),
         Command::Registry(RegistryCommand::List(a)) => registry::list(a),
         Command::Registry(RegistryCommand::Register(a)) => registry::register(a, o),
+        Command::Registry(RegistryCommand::Promote(a)) => registry::promote(a, o),
+        Command::Registry(RegistryCommand::Show(a)) => registry::show(a),
+        Command::Registry(RegistryCommand::Delete(a)) => registry::delete(a, o),
         Command::Track(TrackCommand::Upload(a)) => track::upload(a, o),
         Command::Analyze(a) => analyze::run(a, o),
         Command::Report(a) => report::run(a, o),
@@ -71,13 +74,22 @@ impl RegistryArg {
         Registry::open(self.dir.as_deref())
     }
 
-    /// A model folder, or the folder a `models:/NAME/<version>|latest` URI points at.
+    /// A model folder, or the folder a `models:/NAME/<version>|latest|@alias` URI points at:
+    /// in MLflow's registry (downloaded into a local cache) when `MLFLOW_TRACKING_URI` is an
+    /// MLflow server, else in the local registry.
     pub(crate) fn model_dir(&self, model: &str) -> CliResult<PathBuf> {
-        if ModelUri::is_uri(model) {
-            Ok(self.open().resolve_str(model)?)
-        } else {
-            Ok(PathBuf::from(model))
+        if !ModelUri::is_uri(model) {
+            return Ok(PathBuf::from(model));
         }
+        if let Some(url) = registry::mlflow_server(None)? {
+            let uri: ModelUri = model.parse()?;
+            return Ok(bertopic::track::resolve_mlflow_model(
+                &url,
+                &uri,
+                &bertopic::track::default_model_cache(),
+            )?);
+        }
+        Ok(self.open().resolve_str(model)?)
     }
 }
 

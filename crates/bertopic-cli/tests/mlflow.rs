@@ -1,0 +1,655 @@
+//! MLflow tracking and registry against the real thing: a `mlflow server` started here (SQLite
+//! backend, proxied artifacts) and MLflow's own Python client reading back what `bertopic`
+//! logged. The Python comes from the throw-away venv `cargo xtask mlflow-venv` makes
+//! (`cargo xtask test` makes it and sets `BERTOPIC_MLFLOW_PYTHON`).
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// The venv's python; a missing venv fails the test with how to make it.
+fn python() -> PathBuf {
+    let default = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/mlflow-venv/bin/python");
+    let p = std::env::var_os("BERTOPIC_MLFLOW_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or(default);
+    let ok = Command::new(&p)
+        .args(["-c", "import mlflow"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        ok,
+        "no Python with mlflow at {} : run `cargo xtask mlflow-venv` (or `cargo xtask test`, \
+         which makes it and sets BERTOPIC_MLFLOW_PYTHON)",
+        p.display()
+    );
+    p
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A real `mlflow server` in a temporary folder; its process group is killed on drop.
+struct Server {
+    child: Child,
+    url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Server {
+    fn start() -> Server {
+        let py = python();
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let log = std::fs::File::create(dir.path().join("server.log")).unwrap();
+        let child = Command::new(&py)
+            .args([
+                "-m",
+                "mlflow",
+                "server",
+                "--host",
+                "127.0.0.1",
+                "--workers",
+                "1",
+            ])
+            .arg("--port")
+            .arg(port.to_string())
+            .arg("--backend-store-uri")
+            .arg(format!("sqlite:///{}/mlflow.db", dir.path().display()))
+            .arg("--artifacts-destination")
+            .arg(dir.path().join("artifacts"))
+            .current_dir(dir.path())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .process_group(0)
+            .spawn()
+            .expect("mlflow server starts");
+        let url = format!("http://127.0.0.1:{port}");
+        let server = Server {
+            child,
+            url,
+            _dir: dir,
+        };
+        let t = Instant::now();
+        loop {
+            let up = Command::new(&py)
+                .args([
+                    "-c",
+                    "import sys, urllib.request; urllib.request.urlopen(sys.argv[1] + '/health', timeout=2)",
+                ])
+                .arg(&server.url)
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success());
+            if up {
+                return server;
+            }
+            assert!(
+                t.elapsed() < Duration::from_secs(180),
+                "mlflow server did not come up: {}",
+                std::fs::read_to_string(server._dir.path().join("server.log")).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(500));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        // The server forks workers: end the whole group we started.
+        let _ = Command::new("kill")
+            .args(["-TERM", "--", &format!("-{}", self.child.id())])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `code` with MLflow's Python client (argv[1:] = `args`) and parses its last stdout line
+/// as JSON.
+fn py_json(code: &str, args: &[&str], env: &[(&str, &str)]) -> Value {
+    let out = Command::new(python())
+        .arg("-c")
+        .arg(code)
+        .args(args)
+        .envs(env.iter().copied())
+        .env("BERTOPIC_BIN", env!("CARGO_BIN_EXE_bertopic"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "python failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(text.lines().last().unwrap_or(""))
+        .unwrap_or_else(|e| panic!("python printed no JSON ({e}):\n{text}"))
+}
+
+/// What MLflow holds about an experiment's runs, read with its Python client.
+const READ_RUNS: &str = r#"
+import json, sys, mlflow
+from mlflow import MlflowClient
+mlflow.set_tracking_uri(sys.argv[1])
+c = MlflowClient()
+exp = c.get_experiment_by_name(sys.argv[2])
+df = mlflow.search_runs([exp.experiment_id])
+runs = []
+for rid in df["run_id"]:
+    r = c.get_run(rid)
+    hist = {k: [[m.step, m.value] for m in c.get_metric_history(rid, k)] for k in r.data.metrics}
+    def walk(path=None):
+        out = []
+        for a in c.list_artifacts(rid, path):
+            out.extend(walk(a.path) if a.is_dir else [a.path])
+        return out
+    runs.append({"run_id": rid, "status": r.info.status, "params": r.data.params,
+                 "metrics": r.data.metrics, "tags": r.data.tags, "history": hist,
+                 "artifacts": walk()})
+print(json.dumps(runs))
+"#;
+
+/// The SOTU 200-row sample and its rows of the corpus' precomputed MiniLM embeddings (matched
+/// by title and text), so training needs no model.
+fn sotu_sample(dir: &Path) -> (PathBuf, PathBuf) {
+    let data = common::shared().join("data");
+    let mut full = csv::Reader::from_path(data.join("sotu-chunks.csv")).expect("corpus");
+    let index: BTreeMap<(String, String), usize> = full
+        .records()
+        .enumerate()
+        .map(|(i, r)| {
+            let r = r.expect("record");
+            ((r[0].to_string(), r[1].to_string()), i)
+        })
+        .collect();
+    let sample = data.join("sotu-chunks-200.csv");
+    let rows: Vec<usize> = csv::Reader::from_path(&sample)
+        .expect("sample")
+        .records()
+        .map(|r| {
+            let r = r.expect("record");
+            index[&(r[0].to_string(), r[1].to_string())]
+        })
+        .collect();
+    let all = bertopic::embed::read_npy(&data.join("sotu-chunks.minilm.npy")).expect("npy");
+    let npy = dir.join("sotu200.npy");
+    bertopic::embed::write_npy(&npy, &all.select(ndarray::Axis(0), &rows)).expect("write npy");
+    (sample, npy)
+}
+
+fn run_bertopic(args: &[&str], env: &[(&str, &str)]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_bertopic"))
+        .args(args)
+        .envs(env.iter().copied())
+        .env_remove("MLFLOW_TRACKING_URI")
+        .output()
+        .unwrap()
+}
+
+fn train_args<'a>(sample: &'a str, npy: &'a str, out: &'a str, reg: &'a str) -> Vec<&'a str> {
+    vec![
+        "train",
+        "--input",
+        sample,
+        "--embeddings",
+        npy,
+        "--output",
+        out,
+        "--registry",
+        reg,
+        "--format",
+        "json",
+    ]
+}
+
+fn experiment_json(dir: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(dir.join("experiment.json")).unwrap()).unwrap()
+}
+
+/// Checks the parent and child runs of a `train --trials N` against its experiment.json.
+fn check_runs(runs: &[Value], model_dir: &Path, n_trials: usize) -> Value {
+    let exp = experiment_json(model_dir);
+    let trials = exp["trials"].as_array().unwrap();
+    assert_eq!(trials.len(), n_trials);
+    let parents: Vec<&Value> = runs
+        .iter()
+        .filter(|r| r["tags"].get("mlflow.parentRunId").is_none())
+        .collect();
+    assert_eq!(parents.len(), 1, "{runs:#?}");
+    let parent = parents[0].clone();
+    let pid = parent["run_id"].as_str().unwrap();
+    assert_eq!(parent["status"], "FINISHED");
+    assert_eq!(runs.len(), n_trials + 1);
+
+    // Parameters and provenance.
+    assert_eq!(parent["params"]["seed"], "42");
+    assert_eq!(parent["params"]["tune.n_trials"], n_trials.to_string());
+    let tags = &parent["tags"];
+    assert_eq!(tags["bertopic.version"], bertopic::VERSION);
+    assert_eq!(tags["bertopic.corpus.rows"], "200");
+    let corpus = std::fs::read(common::shared().join("data/sotu-chunks-200.csv")).unwrap();
+    assert_eq!(
+        tags["bertopic.corpus.sha256"],
+        bertopic::tracking::sha256_hex(&corpus)
+    );
+    let model: Value =
+        serde_json::from_slice(&std::fs::read(model_dir.join("model.json")).unwrap()).unwrap();
+    assert_eq!(
+        tags["bertopic.embedding.model"],
+        model["params"]["embedding_model"]
+    );
+
+    // Final metrics = the best trial's; the per-trial history has one point per trial.
+    let best = exp["best_trial"].as_u64().unwrap();
+    let best_trial = trials.iter().find(|t| t["id"] == best).unwrap();
+    let c_v = best_trial["metrics"]["c_v"].as_f64().unwrap();
+    assert!((parent["metrics"]["c_v"].as_f64().unwrap() - c_v).abs() < 1e-12);
+    let hist = parent["history"]["trial.c_v"].as_array().unwrap();
+    let mut got: Vec<(u64, f64)> = hist
+        .iter()
+        .map(|p| (p[0].as_u64().unwrap(), p[1].as_f64().unwrap()))
+        .collect();
+    got.sort_by_key(|p| p.0);
+    let want: Vec<(u64, f64)> = trials
+        .iter()
+        .filter_map(|t| Some((t["id"].as_u64()?, t["metrics"]["c_v"].as_f64()?)))
+        .collect();
+    assert_eq!(got, want);
+
+    // One finished child per trial, with its parameters and scores.
+    for t in trials {
+        let id = t["id"].to_string();
+        let child = runs
+            .iter()
+            .find(|r| r["tags"]["bertopic.trial"].as_str() == Some(id.as_str()))
+            .unwrap_or_else(|| panic!("no child run for trial {}", t["id"]));
+        assert_eq!(child["tags"]["mlflow.parentRunId"], pid);
+        assert_eq!(child["status"], "FINISHED");
+        assert_eq!(
+            child["params"]["min_cluster_size"],
+            t["params"]["min_cluster_size"].to_string()
+        );
+        assert_eq!(
+            child["metrics"]["n_topics"].as_f64().unwrap(),
+            t["metrics"]["n_topics"].as_f64().unwrap()
+        );
+        if let Some(v) = t["metrics"]["c_v"].as_f64() {
+            assert!((child["metrics"]["c_v"].as_f64().unwrap() - v).abs() < 1e-12);
+        }
+    }
+
+    // Artifacts: the reports and the model folder with its MLmodel and loader.
+    let arts: Vec<&str> = parent["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    for a in [
+        "topic_info.csv",
+        "document_topics.csv",
+        "experiment.json",
+        "coherence_curve.svg",
+        "coherence_curve.csv",
+        "model/model.json",
+        "model/model.safetensors",
+        "model/MLmodel",
+        "model/MANIFEST.sha256",
+        "model/code/bertopic_pyfunc.py",
+    ] {
+        assert!(arts.contains(&a), "{a} missing from {arts:?}");
+    }
+    parent
+}
+
+#[test]
+fn server_run_registry_and_pyfunc_match_what_train_logged() {
+    let server = Server::start();
+    let d = tempfile::tempdir().unwrap();
+    let (sample, npy) = sotu_sample(d.path());
+    let out = d.path().join("m");
+    let reg = d.path().join("reg");
+    let (s, n, o, r) = (
+        sample.to_str().unwrap(),
+        npy.to_str().unwrap(),
+        out.to_str().unwrap(),
+        reg.to_str().unwrap(),
+    );
+    let mut args = train_args(s, n, o, r);
+    args.extend([
+        "--trials",
+        "5",
+        "--register",
+        "M",
+        "--tracking-uri",
+        &server.url,
+    ]);
+    let res = run_bertopic(&args, &[]);
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+
+    let runs = py_json(READ_RUNS, &[&server.url, "BERTopic-Analysis"], &[]);
+    let parent = check_runs(runs.as_array().unwrap(), &out, 5);
+    let pid = parent["run_id"].as_str().unwrap();
+
+    // The registered model version points at the run's model artifact, metrics as tags.
+    let code = r#"
+import json, sys, mlflow
+from mlflow import MlflowClient
+mlflow.set_tracking_uri(sys.argv[1])
+vs = MlflowClient().search_model_versions("name='M'")
+print(json.dumps([{"version": v.version, "run_id": v.run_id, "source": v.source,
+                   "tags": v.tags, "status": v.status} for v in vs]))
+"#;
+    let versions = py_json(code, &[&server.url], &[]);
+    let v = &versions.as_array().unwrap()[0];
+    assert_eq!(versions.as_array().unwrap().len(), 1);
+    assert_eq!(v["version"], "1");
+    assert_eq!(v["run_id"], pid);
+    assert_eq!(v["status"], "READY");
+    assert!(v["source"].as_str().unwrap().ends_with("/artifacts/model"));
+    assert_eq!(
+        v["tags"]["n_topics"],
+        parent["metrics"]["n_topics"].as_f64().unwrap().to_string()
+    );
+
+    // mlflow.pyfunc.load_model(...).predict(df) runs our binary: same answer as `bertopic
+    // predict` on the same rows.
+    let first = d.path().join("first5.csv");
+    let mut w = csv::Writer::from_path(&first).unwrap();
+    let mut rd = csv::Reader::from_path(&sample).unwrap();
+    w.write_record(["Title", "Abstract"]).unwrap();
+    for rec in rd.records().take(5) {
+        let rec = rec.unwrap();
+        w.write_record([&rec[0], &rec[1]]).unwrap();
+    }
+    w.flush().unwrap();
+    let code = r#"
+import json, sys, mlflow, pandas as pd
+mlflow.set_tracking_uri(sys.argv[1])
+m = mlflow.pyfunc.load_model("models:/M/1")
+p = m.predict(pd.read_csv(sys.argv[2]))
+print(json.dumps({"topic": [int(x) for x in p["topic"]], "probability": [float(x) for x in p["probability"]]}))
+"#;
+    let got = py_json(code, &[&server.url, first.to_str().unwrap()], &[]);
+    let direct = run_bertopic(
+        &["predict", "--model", o, "--input", first.to_str().unwrap()],
+        &[],
+    );
+    assert!(
+        direct.status.success(),
+        "{}",
+        String::from_utf8_lossy(&direct.stderr)
+    );
+    let mut rd = csv::Reader::from_reader(direct.stdout.as_slice());
+    let want: Vec<i64> = rd
+        .records()
+        .map(|r| r.unwrap()[1].parse().unwrap())
+        .collect();
+    let got_topics: Vec<i64> = got["topic"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_i64().unwrap())
+        .collect();
+    assert_eq!(got_topics, want);
+}
+
+#[test]
+fn four_concurrent_registrations_get_four_versions() {
+    let server = Server::start();
+    let d = tempfile::tempdir().unwrap();
+    let (sample, npy) = sotu_sample(d.path());
+    let reg = d.path().join("reg");
+    let children: Vec<Child> = (0..4)
+        .map(|i| {
+            let out = d.path().join(format!("m{i}"));
+            Command::new(env!("CARGO_BIN_EXE_bertopic"))
+                .args(train_args(
+                    sample.to_str().unwrap(),
+                    npy.to_str().unwrap(),
+                    out.to_str().unwrap(),
+                    reg.to_str().unwrap(),
+                ))
+                .args(["--register", "same-name", "--tracking-uri", &server.url])
+                .env_remove("MLFLOW_TRACKING_URI")
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for c in children {
+        let o = c.wait_with_output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let code = r#"
+import json, sys, mlflow
+from mlflow import MlflowClient
+mlflow.set_tracking_uri(sys.argv[1])
+c = MlflowClient()
+vs = c.search_model_versions("name='same-name'")
+exp = c.get_experiment_by_name("BERTopic-Analysis")
+runs = mlflow.search_runs([exp.experiment_id])
+print(json.dumps({"versions": sorted(int(v.version) for v in vs),
+                  "run_ids": sorted(v.run_id for v in vs),
+                  "runs": sorted(runs["run_id"]), "status": sorted(set(runs["status"]))}))
+"#;
+    let got = py_json(code, &[&server.url], &[]);
+    assert_eq!(got["versions"], serde_json::json!([1, 2, 3, 4]));
+    assert_eq!(got["runs"], got["run_ids"], "every run has its own version");
+    assert_eq!(got["status"], serde_json::json!(["FINISHED"]));
+}
+
+#[test]
+fn file_store_is_read_by_mlflow() {
+    let d = tempfile::tempdir().unwrap();
+    let (sample, npy) = sotu_sample(d.path());
+    let out = d.path().join("m");
+    let mlruns = d.path().join("mlruns");
+    let mut args = train_args(
+        sample.to_str().unwrap(),
+        npy.to_str().unwrap(),
+        out.to_str().unwrap(),
+        "unused-registry",
+    );
+    args.extend(["--trials", "4", "--tracking-uri", mlruns.to_str().unwrap()]);
+    args.extend(["--experiment", "SOTU"]);
+    let res = run_bertopic(&args, &[]);
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    let uri = format!("file://{}", mlruns.display());
+    let runs = py_json(
+        READ_RUNS,
+        &[&uri, "SOTU"],
+        &[("MLFLOW_ALLOW_FILE_STORE", "true")],
+    );
+    check_runs(runs.as_array().unwrap(), &out, 4);
+    // The artifacts are the saved files, byte for byte.
+    let parent = runs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["tags"].get("mlflow.parentRunId").is_none())
+        .unwrap();
+    let code = r#"
+import sys, mlflow
+mlflow.set_tracking_uri(sys.argv[1])
+p = mlflow.artifacts.download_artifacts(run_id=sys.argv[2], artifact_path="model/model.json", dst_path=sys.argv[3])
+print('"' + p + '"')
+"#;
+    let dst = d.path().join("dl");
+    let p = py_json(
+        code,
+        &[
+            &uri,
+            parent["run_id"].as_str().unwrap(),
+            dst.to_str().unwrap(),
+        ],
+        &[("MLFLOW_ALLOW_FILE_STORE", "true")],
+    );
+    assert_eq!(
+        std::fs::read(p.as_str().unwrap()).unwrap(),
+        std::fs::read(out.join("model.json")).unwrap()
+    );
+}
+
+#[test]
+fn server_down_keeps_the_model_warns_and_upload_works_later() {
+    let d = tempfile::tempdir().unwrap();
+    let (sample, npy) = sotu_sample(d.path());
+    let out = d.path().join("m");
+    let url = format!("http://127.0.0.1:{}", free_port());
+    let reg = d.path().join("reg");
+    let mut args = train_args(
+        sample.to_str().unwrap(),
+        npy.to_str().unwrap(),
+        out.to_str().unwrap(),
+        reg.to_str().unwrap(),
+    );
+    args.extend(["--trials", "3", "--tracking-uri", &url]);
+    let res = run_bertopic(&args, &[]);
+    let stderr = String::from_utf8_lossy(&res.stderr);
+    assert_eq!(res.status.code(), Some(4), "{stderr}");
+    assert!(out.join("model.json").is_file() && out.join("document_topics.csv").is_file());
+    assert!(stderr.contains("bertopic track upload"), "{stderr}");
+
+    // The command the warning names uploads the saved run once a server is there.
+    let server = Server::start();
+    let up = run_bertopic(
+        &[
+            "track",
+            "upload",
+            out.to_str().unwrap(),
+            "--tracking-uri",
+            &server.url,
+        ],
+        &[],
+    );
+    assert!(
+        up.status.success(),
+        "{}",
+        String::from_utf8_lossy(&up.stderr)
+    );
+    let runs = py_json(READ_RUNS, &[&server.url, "BERTopic-Analysis"], &[]);
+    let runs = runs.as_array().unwrap();
+    assert_eq!(runs.len(), 4, "parent + 3 trials");
+}
+
+#[test]
+fn oversized_batches_are_split_not_lost() {
+    use bertopic::tracking::{Auth, Metric, MlflowRest, Param, Tag, Tracker};
+    let server = Server::start();
+    let c = MlflowRest::new(&server.url, Auth::None);
+    let exp = c.experiment("batches").unwrap();
+    let run = c.start_run(&exp, Some("big"), None, &[]).unwrap();
+    // 2,500 metric points, 230 params, 150 tags: over every per-request limit.
+    let metrics: Vec<Metric> = (0..2500)
+        .map(|i| Metric {
+            key: format!("m{}", i % 5),
+            value: i as f64,
+            timestamp_ms: 1,
+            step: i,
+        })
+        .collect();
+    let params: Vec<Param> = (0..230).map(|i| Param::new(format!("p{i}"), i)).collect();
+    let tags: Vec<Tag> = (0..150)
+        .map(|i| Tag::new(format!("t{i}"), "x".repeat(5000)))
+        .collect();
+    c.log_batch(&run.run_id, &metrics, &params, &tags).unwrap();
+    let code = r#"
+import json, sys, mlflow
+from mlflow import MlflowClient
+mlflow.set_tracking_uri(sys.argv[1])
+c = MlflowClient()
+r = c.get_run(sys.argv[2])
+n = sum(len(c.get_metric_history(sys.argv[2], k)) for k in r.data.metrics)
+print(json.dumps({"points": n, "params": len(r.data.params),
+                  "tags": len([t for t in r.data.tags if t.startswith("t")]),
+                  "long": len(r.data.tags["t149"])}))
+"#;
+    let got = py_json(code, &[&server.url, &run.run_id], &[]);
+    assert_eq!(
+        got,
+        serde_json::json!({"points": 2500, "params": 230, "tags": 150, "long": 5000})
+    );
+}
+
+#[test]
+fn ctrl_c_marks_the_run_killed() {
+    let server = Server::start();
+    let d = tempfile::tempdir().unwrap();
+    // The full corpus with its embeddings: long enough to interrupt.
+    let data = common::shared().join("data");
+    let out = d.path().join("m");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bertopic"))
+        .args(["train", "--input"])
+        .arg(data.join("sotu-chunks.csv"))
+        .arg("--embeddings")
+        .arg(data.join("sotu-chunks.minilm.npy"))
+        .arg("--output")
+        .arg(&out)
+        .args(["--trials", "10", "--tracking-uri", &server.url])
+        .env_remove("MLFLOW_TRACKING_URI")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the run exists (RUNNING), then interrupt.
+    let code = r#"
+import json, sys, time, mlflow
+mlflow.set_tracking_uri(sys.argv[1])
+for _ in range(600):
+    e = mlflow.get_experiment_by_name("BERTopic-Analysis")
+    if e is not None:
+        df = mlflow.search_runs([e.experiment_id])
+        if len(df):
+            print(json.dumps(list(df["status"])))
+            break
+    time.sleep(0.2)
+"#;
+    let seen = py_json(code, &[&server.url], &[]);
+    assert_eq!(seen, serde_json::json!(["RUNNING"]));
+    let _ = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let t = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(60),
+            "train ignored Ctrl-C"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(status.code(), Some(130));
+    let code = r#"
+import json, sys, mlflow
+mlflow.set_tracking_uri(sys.argv[1])
+e = mlflow.get_experiment_by_name("BERTopic-Analysis")
+print(json.dumps(list(mlflow.search_runs([e.experiment_id])["status"])))
+"#;
+    assert_eq!(
+        py_json(code, &[&server.url], &[]),
+        serde_json::json!(["KILLED"])
+    );
+}
