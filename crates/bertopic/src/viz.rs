@@ -269,8 +269,8 @@ pub fn dendrogram(
     let dmax = merges.iter().map(|m| m.2).fold(0.0, f64::max).max(1e-12);
     let plot = width - label_w - r;
     let sx = |d: f64| label_w + d / dmax * plot;
-    for i in 0..n {
-        x[i] = sx(0.0);
+    for xi in x.iter_mut().take(n) {
+        *xi = sx(0.0);
     }
     for (k, &(a, b, d)) in merges.iter().enumerate() {
         let id = n + k;
@@ -595,6 +595,8 @@ mod tests {
             600.0,
         );
         assert_eq!(svg.matches("<path").count(), 3);
-        assert_eq!(svg.matches(">t").count(), 4);
+        for leaf in &leaves {
+            assert!(svg.contains(&format!(">{leaf}<title>{leaf}</title>")), "{leaf}");
+        }
     }
 }

@@ -138,8 +138,7 @@ impl TopicModel {
                 }
                 if let Some(out) = tokens_out.as_mut() {
                     let mut values = Array2::<f64>::zeros((toks.len(), k));
-                    for w in lo..hi {
-                        let (start, len) = spans[w];
+                    for (w, &(start, len)) in spans.iter().enumerate().take(hi).skip(lo) {
                         for t in start..start + len {
                             let mut r = values.row_mut(t);
                             r += &sims.row(w);

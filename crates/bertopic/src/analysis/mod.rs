@@ -1,4 +1,4 @@
-//! BERTopic's analysis toolkit on a fitted [`TopicModel`](crate::TopicModel): topics over time,
+//! BERTopic's analysis toolkit on a fitted [`TopicModel`]: topics over time,
 //! topics per class, the topic hierarchy and its text tree, topic search, approximate topic
 //! distributions per document (and per token), the topic similarity matrix and user labels.
 //!

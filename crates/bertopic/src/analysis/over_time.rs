@@ -180,13 +180,13 @@ mod tests {
     #[test]
     fn bins_like_pandas_cut() {
         let ts: Vec<Timestamp> = [0i64, 10, 20, 30, 40].map(Timestamp).to_vec();
-        // Edges: -0.04 → trunc 0 … : 0, 20, 40 with the first lowered by trunc(0.04) = 0.
+        // Edges 0, 20, 40 (the first lowered by trunc(0.04) = 0); intervals closed on the right.
         let b = bin_left_edges(&ts, 2);
         assert_eq!(b, [0, 0, 0, 20, 20].map(Timestamp).to_vec());
         let ts: Vec<Timestamp> = [1000i64, 2000, 3000].map(Timestamp).to_vec();
         let b = bin_left_edges(&ts, 2);
-        // Edges 999 (1000 − 1), 2000, 3000; 2000 lies in (999, 2000].
-        assert_eq!(b, [999, 999, 2000].map(Timestamp).to_vec());
+        // Edges 998 (1000 − 0.1 % of the span), 2000, 3000; 2000 lies in (998, 2000].
+        assert_eq!(b, [998, 998, 2000].map(Timestamp).to_vec());
         let same = bin_left_edges(&[Timestamp(5000); 3], 4);
         assert!(same.iter().all(|&t| t == same[0]));
     }

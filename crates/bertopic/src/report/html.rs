@@ -111,9 +111,9 @@ struct Builder {
 
 impl Builder {
     fn section(&mut self, id: &str, title: &str, note: &str, content: &str) {
-        let _ = write!(
+        let _ = writeln!(
             self.body,
-            "<section id=\"{id}\"><h2>{}</h2><p class=\"note\">{}</p>{content}</section>\n",
+            "<section id=\"{id}\"><h2>{}</h2><p class=\"note\">{}</p>{content}</section>",
             esc(title),
             esc(note)
         );
