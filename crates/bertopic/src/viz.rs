@@ -596,7 +596,10 @@ mod tests {
         );
         assert_eq!(svg.matches("<path").count(), 3);
         for leaf in &leaves {
-            assert!(svg.contains(&format!(">{leaf}<title>{leaf}</title>")), "{leaf}");
+            assert!(
+                svg.contains(&format!(">{leaf}<title>{leaf}</title>")),
+                "{leaf}"
+            );
         }
     }
 }
