@@ -255,7 +255,9 @@ pub struct EmbeddingDriftConfig {
     pub n_permutations: usize,
     /// Seed of the subsample and of the permutations. Default `42`.
     pub seed: u64,
-    /// p-value below this is MEDIUM. Default `0.05`.
+    /// p-value below this is MEDIUM. Default `0.01`, like the other signals with a null: five
+    /// signals vote, and at 0.05 this one alone raised about one false alarm in 20
+    /// same-distribution batches.
     pub p_medium: f64,
     /// p-value below this is HIGH, if MMD² also reaches `high_min_mmd2`. Default `0.01`.
     pub p_high: f64,
@@ -273,7 +275,7 @@ impl Default for EmbeddingDriftConfig {
             max_rows_per_side: 2000,
             n_permutations: 200,
             seed: 42,
-            p_medium: 0.05,
+            p_medium: 0.01,
             p_high: 0.01,
             high_min_mmd2: 0.001,
         }
@@ -381,6 +383,12 @@ pub struct QualityDriftConfig {
     pub npmi_drop_medium: f64,
     /// NPMI drop at or above this is HIGH. Default `0.06`.
     pub npmi_drop_high: f64,
+    /// With the training spread given ([`crate::QualityInputs::training_c_v_sd`]): a drop is
+    /// MEDIUM only if also at least `z(1 − p_medium)` standard deviations. Default `0.01`.
+    pub p_medium: f64,
+    /// With the spread: HIGH only if at least `z(1 − p_high)` standard deviations. Default
+    /// `0.001`.
+    pub p_high: f64,
 }
 
 impl Default for QualityDriftConfig {
@@ -390,6 +398,8 @@ impl Default for QualityDriftConfig {
             c_v_drop_high: 0.10,
             npmi_drop_medium: 0.03,
             npmi_drop_high: 0.06,
+            p_medium: 0.01,
+            p_high: 0.001,
         }
     }
 }
@@ -408,7 +418,8 @@ impl QualityDriftConfig {
             self.npmi_drop_medium,
             "quality.npmi_drop_high",
             self.npmi_drop_high,
-        )
+        )?;
+        p_pair("quality", 0, self.p_medium, self.p_high)
     }
 }
 
@@ -515,6 +526,7 @@ fn p_pair(section: &'static str, permutations: usize, p_medium: f64, p_high: f64
             "distribution.p_high",
             "distribution.n_permutations",
         ),
+        "quality" => ("quality.p_medium", "quality.p_high", "quality.p_high"),
         _ => ("topic.p_medium", "topic.p_high", "topic.p_high"),
     };
     in_range_open_low(pm, p_medium, 0.0, 1.0)?;

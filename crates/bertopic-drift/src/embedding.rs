@@ -642,7 +642,12 @@ mod tests {
         let y = sample(60, 8, 1.0, 6);
         let e = embedding_drift(x.view(), y.view(), &config(99)).unwrap();
         assert_eq!(e.p_value.value, 1.0 / 100.0);
-        // p = 0.01 is not < 0.01: MEDIUM. With 199 permutations it reaches HIGH.
+        // p = 0.01 is not < 0.01: LOW by default, MEDIUM with p_medium 0.05. With 199
+        // permutations it reaches HIGH.
+        assert_eq!(e.level, Level::Low);
+        let mut c = config(99);
+        c.embedding.p_medium = 0.05;
+        let e = embedding_drift(x.view(), y.view(), &c).unwrap();
         assert_eq!(e.level, Level::Medium);
         let e = embedding_drift(x.view(), y.view(), &config(199)).unwrap();
         assert_eq!(e.p_value.value, 1.0 / 200.0);

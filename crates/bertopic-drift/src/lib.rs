@@ -12,9 +12,9 @@
 //! | topic drift, re-represent | [`keyword_drift`] | batch-share-weighted mean Jaccard of top words | `< 0.6` MEDIUM, `< 0.4` HIGH; with a [`JaccardNull`]: of the no-drift expectation, and p `≤ 0.01`/`0.001` |
 //! | topic drift, refit | [`match_topics`] | optimal one-to-one matching, share-weighted similarity | Jaccard as above; cosine `< 0.8` / `< 0.6` |
 //! | topic distribution | [`topic_distribution_drift`] | JS distance, PSI, outlier share rise | JS `≥ 0.13`/`0.21`, PSI `≥ 0.1`/`0.25`, rise `≥ 5`/`15` points, each beyond the permutation noise and with p `≤ 0.01`/`0.001` |
-//! | embeddings | [`embedding_drift`] | unbiased MMD², permutation p-value | `p < 0.05` MEDIUM, `p < 0.01` and MMD² `≥ 0.001` HIGH |
+//! | embeddings | [`embedding_drift`] | unbiased MMD², permutation p-value | `p < 0.01` MEDIUM, and MMD² `≥ 0.001` HIGH |
 //! | vocabulary | [`vocabulary_drift`] | OOV token rate (or its rise over a baseline) | `≥ 10%`/`25%` (rise `≥ 5`/`15` points) |
-//! | quality | [`quality_drift`] | c_v / NPMI drop, seconds per document | c_v drop `≥ 0.05`/`0.10`, NPMI `≥ 0.03`/`0.06` |
+//! | quality | [`quality_drift`] | c_v / NPMI drop, seconds per document | c_v drop `≥ 0.05`/`0.10`, NPMI `≥ 0.03`/`0.06`; with the training spread at the batch size, also p `≤ 0.01`/`0.001` |
 //!
 //! The overall level is the highest level of the signals that vote ([`Voting`], all by
 //! default), and `reasons` say which checks fired, e.g.
@@ -65,9 +65,15 @@
 //! about 0.7 s on two cores. Results are identical for any number of rayon threads. With thousands of rows a harmless shift is already
 //! significant, so HIGH also asks for MMD² of at least `high_min_mmd2`.
 //!
-//! A domain-classifier AUC (cross-validated logistic regression between the two samples) is
-//! **not** included: on 4,000 × 384 it would cost more than the whole MMD test, needs an
-//! optimiser and regularisation choices, and mostly repeats what MMD already says.
+//! A domain-classifier AUC (the default of the most used drift library) is **not** a signal
+//! here, because it was measured and added nothing (`tests/drift.rs`: a seeded 5-fold,
+//! class-balanced, L2 logistic regression on the raw embeddings, up to 2,000 training rows
+//! against the batch, out-of-fold AUC with a Mann–Whitney p-value). On the arXiv cases it
+//! flagged the same batches as MMD: unseen same-category papers AUC 0.49; never-seen
+//! categories 0.83 (MMD p at its floor 0.005 too); 500-paper mixes first significant at 15–20%
+//! foreign papers like MMD (10%: AUC 0.50, p = 0.47); and it raised a false alarm at p < 0.01
+//! in 1 of 20 same-distribution batches. It cost 2.5–6 s per batch on two cores, against
+//! 0.1–0.3 s for the MMD test on the same rows.
 //!
 //! # Determinism and errors
 //!

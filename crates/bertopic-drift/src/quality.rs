@@ -18,6 +18,12 @@ pub struct QualityInputs {
     pub batch_npmi: Option<f64>,
     /// Mean NPMI on the training texts.
     pub training_npmi: Option<f64>,
+    /// Standard deviation of c_v over samples of training texts of the batch's size, when
+    /// known: how much c_v moves without drift. The drop thresholds then rise to the
+    /// `p_medium` / `p_high` normal quantiles of this spread when those are larger.
+    pub training_c_v_sd: Option<f64>,
+    /// Standard deviation of NPMI over samples of training texts of the batch's size.
+    pub training_npmi_sd: Option<f64>,
     /// Seconds spent assigning topics to the batch (embedding included, as the caller sees fit).
     pub inference_seconds: Option<f64>,
     /// Batch documents, to turn `inference_seconds` into seconds per document.
@@ -75,7 +81,11 @@ impl QualityDrift {
 /// thresholds since they live on different scales) and inference time per document.
 ///
 /// A training value without the batch value is ignored (nothing to compare). Coherence on a
-/// small batch is noisier than on the training corpus; prefer batches of hundreds of documents.
+/// small batch is noisier than on the training corpus, so compare with training coherence at
+/// the batch's size, and pass its spread (`training_c_v_sd`, `training_npmi_sd`): a drop then
+/// needs to reach both the fixed threshold and `z(1 − p_medium)` (`z(1 − p_high)` for HIGH)
+/// standard deviations, i.e. to be unlikely for a batch without drift. NPMI of 200–500
+/// documents moves by a few hundredths between samples, the size of the fixed 0.03.
 ///
 /// # Errors
 /// NaN or infinite values, negative seconds, invalid config.
@@ -100,22 +110,47 @@ pub fn quality_drift(inputs: &QualityInputs, config: &DriftConfig) -> Result<Qua
             problem: format!("is {s}; pass the elapsed time, >= 0"),
         });
     }
-    let change = |batch: Option<f64>, training: Option<f64>, medium, high| {
-        batch.map(|b| CoherenceChange {
-            batch: b,
-            training,
-            drop: training.map(|t| Check::above(t - b, medium, high)),
-        })
-    };
+    for (what, x) in [
+        ("training c_v sd", inputs.training_c_v_sd),
+        ("training NPMI sd", inputs.training_npmi_sd),
+    ] {
+        if let Some(x) = x {
+            finite(x, what, "quality inputs")?;
+            if x < 0.0 {
+                return Err(DriftError::OutOfRange {
+                    what: what.into(),
+                    problem: format!("is {x}; a standard deviation is >= 0"),
+                });
+            }
+        }
+    }
+    let (z_medium, z_high) = (
+        crate::topic::normal_quantile(1.0 - cfg.p_medium),
+        crate::topic::normal_quantile(1.0 - cfg.p_high),
+    );
+    let change =
+        |batch: Option<f64>, training: Option<f64>, sd: Option<f64>, medium: f64, high: f64| {
+            let (medium, high) = match sd {
+                Some(sd) => (medium.max(z_medium * sd), high.max(z_high * sd)),
+                None => (medium, high),
+            };
+            batch.map(|b| CoherenceChange {
+                batch: b,
+                training,
+                drop: training.map(|t| Check::above(t - b, medium, high)),
+            })
+        };
     let c_v = change(
         inputs.batch_c_v,
         inputs.training_c_v,
+        inputs.training_c_v_sd,
         cfg.c_v_drop_medium,
         cfg.c_v_drop_high,
     );
     let npmi = change(
         inputs.batch_npmi,
         inputs.training_npmi,
+        inputs.training_npmi_sd,
         cfg.npmi_drop_medium,
         cfg.npmi_drop_high,
     );
@@ -142,6 +177,31 @@ mod tests {
     use super::*;
 
     #[test]
+    fn spread_raises_the_drop_thresholds() {
+        // NPMI drop 0.04 ≥ 0.03 is MEDIUM with fixed thresholds; with a spread of 0.02 the
+        // MEDIUM threshold is max(0.03, 2.326348 · 0.02) = 0.0465270 and the drop is LOW.
+        let mut inputs = QualityInputs {
+            batch_npmi: Some(0.06),
+            training_npmi: Some(0.10),
+            ..Default::default()
+        };
+        let c = DriftConfig::default();
+        assert_eq!(quality_drift(&inputs, &c).unwrap().level, Level::Medium);
+        inputs.training_npmi_sd = Some(0.02);
+        let q = quality_drift(&inputs, &c).unwrap();
+        assert_eq!(q.level, Level::Low);
+        let d = q.npmi.unwrap().drop.unwrap();
+        assert!((d.medium - 0.046_527).abs() < 1e-5, "{}", d.medium);
+        // HIGH: max(0.06, 3.090232 · 0.02) = 0.0618046.
+        assert!((d.high - 0.061_805).abs() < 1e-5, "{}", d.high);
+        // A big drop stays HIGH.
+        inputs.batch_npmi = Some(0.0);
+        assert_eq!(quality_drift(&inputs, &c).unwrap().level, Level::High);
+        inputs.training_npmi_sd = Some(-1.0);
+        assert!(quality_drift(&inputs, &c).is_err());
+    }
+
+    #[test]
     fn drops_by_hand() {
         let inputs = QualityInputs {
             batch_c_v: Some(0.50),
@@ -150,6 +210,7 @@ mod tests {
             training_npmi: Some(0.10), // drop 0.02 -> LOW
             inference_seconds: Some(2.0),
             batch_docs: Some(400),
+            ..Default::default()
         };
         let q = quality_drift(&inputs, &DriftConfig::default()).unwrap();
         let c_v = q.c_v.as_ref().unwrap().drop.unwrap();
