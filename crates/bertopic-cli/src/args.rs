@@ -158,7 +158,6 @@ pub(crate) struct DeleteArgs {
     pub(crate) target: RegistryTarget,
 }
 
-
 #[derive(Subcommand)]
 pub(crate) enum TrackCommand {
     /// Log a saved model folder (written by `bertopic train`) as a new MLflow run: what
@@ -383,10 +382,12 @@ pub(crate) enum StrategyArg {
 const MONITOR_HELP: &str = "Examples:\n  \
     bertopic monitor --input june.csv --model runs/papers --output june-drift.json\n  \
     bertopic monitor --input june.csv --model models:/papers/latest --fail-on high\n  \
+    bertopic monitor --input june.csv --model runs/papers --config thresholds.json\n  \
     bertopic monitor --history --model runs/papers\n\n\
 Signals: topic keywords (Jaccard of re-represented topic words), topic distribution (JS \
 distance, PSI, outlier share), embeddings (MMD permutation test), vocabulary (OOV rate), \
-quality (c_v / NPMI drop); the level is the highest of them. Each run is appended to \
+quality (c_v / NPMI drop), each against what a batch of this size shows without drift; the \
+level is the highest of them. Each run is appended to \
 monitoring.jsonl in the model folder.\n\n\
 Exit status:\n  0  the batch was monitored (any level without --fail-on)\n  \
 1  error (bad input, unreadable model, ...): nothing is appended to the history\n  \
@@ -418,16 +419,20 @@ pub(crate) struct MonitorArgs {
     /// Exit with status 3 when the level is at least this.
     #[arg(long, value_enum)]
     pub(crate) fail_on: Option<FailOn>,
-    /// Seed of the embedding sample and permutation test.
-    #[arg(long, default_value_t = 42)]
-    pub(crate) seed: u64,
+    /// Seed of the embedding sample and the permutation tests [default: the config's, 42].
+    #[arg(long)]
+    pub(crate) seed: Option<u64>,
+    /// Thresholds, sample sizes and voting from a JSON file (every key optional; see the
+    /// README's Monitoring section).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
     /// Precomputed embeddings of the input (.npy) instead of embedding with the model's encoder.
     #[arg(long)]
     pub(crate) embeddings: Option<PathBuf>,
     #[arg(long)]
     pub(crate) no_cache: bool,
     /// Print the monitoring history of the model instead of monitoring a batch.
-    #[arg(long, conflicts_with_all = ["input", "output", "fail_on", "embeddings"])]
+    #[arg(long, conflicts_with_all = ["input", "output", "fail_on", "embeddings", "config"])]
     pub(crate) history: bool,
     /// table: a summary (or the history table); json: the whole report (or history records).
     #[arg(long, value_enum, default_value = "table")]

@@ -240,6 +240,88 @@ fn monitor_reports_history_fail_on_and_bad_inputs() {
     ]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("384"), "names both dimensions: {err}");
+
+    // --config: a typo or a bad value is refused naming the key and the file, before any
+    // work; a valid file changes thresholds and voting.
+    let bad_configs = [
+        (r#"{"distribution": {"js_mediun": 0.2}}"#, "js_mediun"),
+        (
+            r#"{"distribution": {"js_medium": 0.5, "js_high": 0.2}}"#,
+            "distribution.js_medium",
+        ),
+        (
+            r#"{"distribution": {"n_permutations": 50}}"#,
+            "distribution.n_permutations",
+        ),
+        ("{not json", "thresholds.json"),
+    ];
+    let config = d.join("thresholds.json");
+    for (text, needle) in bad_configs {
+        std::fs::write(&config, text).expect("write");
+        let out = bertopic(&[
+            "monitor",
+            "--input",
+            s(&same_csv),
+            "--embeddings",
+            s(&same_npy),
+            "--model",
+            s(&model),
+            "--config",
+            s(&config),
+        ]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{text}: {err}");
+        assert!(
+            err.contains(needle) && err.contains("thresholds.json"),
+            "{text}: {err}"
+        );
+        assert_eq!(history_lines(&model), 3, "{text} appended to the history");
+    }
+    std::fs::write(
+        &config,
+        r#"{"voting": {"embedding": false}, "distribution": {"js_medium": 0.2, "js_high": 0.3}}"#,
+    )
+    .expect("write");
+    let json: serde_json::Value = serde_json::from_str(&ok(&[
+        "monitor",
+        "--input",
+        s(&foreign_csv),
+        "--embeddings",
+        s(&foreign_npy),
+        "--model",
+        s(&model),
+        "--config",
+        s(&config),
+        "--format",
+        "json",
+        "--quiet",
+    ]))
+    .expect("json");
+    let voting: Vec<&str> = json["voting"]
+        .as_array()
+        .expect("voting")
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect();
+    assert!(
+        !voting.contains(&"embedding") && voting.contains(&"topic"),
+        "{voting:?}"
+    );
+    assert!(
+        json["distribution_drift"]["js_distance"]["medium"]
+            .as_f64()
+            .unwrap()
+            >= 0.2,
+        "{}",
+        json["distribution_drift"]["js_distance"]
+    );
+    assert_eq!(history_lines(&model), 4);
+    assert!(
+        saved["monitor_baseline"]["keywords"]
+            .as_array()
+            .is_some_and(|k| !k.is_empty()),
+        "train records the keyword baseline"
+    );
 }
 
 #[test]

@@ -43,9 +43,15 @@ fn check(a: &MonitorArgs, o: Out) -> CliResult<ExitCode> {
     if let Some(out) = output {
         let inputs: Vec<&Path> = std::iter::once(input)
             .chain(a.embeddings.as_deref())
+            .chain(a.config.as_deref())
             .collect();
         bertopic::fs::check_output_file(out, &inputs)?;
     }
+    // Read before the model and the batch, so a bad file fails fast.
+    let config = match &a.config {
+        Some(p) => monitor::read_config(p)?,
+        None => Default::default(),
+    };
     let dir = a.registry.model_dir(&a.model)?;
     o.detail(format!("model {}", dir.display()));
     let model = TopicModel::load(&dir)?;
@@ -71,9 +77,9 @@ fn check(a: &MonitorArgs, o: Out) -> CliResult<ExitCode> {
         }
     };
     let opts = MonitorOptions {
-        seed: Some(a.seed),
+        config,
+        seed: a.seed,
         source: Some(input.display().to_string()),
-        ..MonitorOptions::default()
     };
     let report = monitor::monitor(&model, &texts, &embeddings, &opts)?;
     let json = serde_json::to_string_pretty(&report)?;
