@@ -50,7 +50,7 @@ fn check(a: &MonitorArgs, o: Out) -> CliResult<ExitCode> {
     // Read before the model and the batch, so a bad file fails fast.
     let config = match &a.config {
         Some(p) => monitor::read_config(p)?,
-        None => Default::default(),
+        None => monitor::monitor_config(),
     };
     let dir = a.registry.model_dir(&a.model)?;
     o.detail(format!("model {}", dir.display()));
