@@ -720,3 +720,38 @@ fn sotu(strict: bool) {
     );
     assert!(failures.is_empty(), "{failures:#?}");
 }
+
+/// The README's `--config` example lists every key with the monitor's defaults.
+#[test]
+fn readme_config_example_is_the_default() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    let start = readme
+        .find("```json\n{\n  \"outlier_topic\"")
+        .expect("README has the config example")
+        + "```json\n".len();
+    let len = readme[start..].find("```").expect("closing fence");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("thresholds.json");
+    std::fs::write(&path, &readme[start..start + len]).expect("write");
+    assert_eq!(
+        monitor::read_config(&path).expect("README config parses"),
+        monitor::monitor_config()
+    );
+    // Every key is there: the example serialises back to the same keys as the defaults.
+    let example: serde_json::Value =
+        serde_json::from_str(&readme[start..start + len]).expect("json");
+    let defaults = serde_json::to_value(monitor::monitor_config()).expect("json");
+    let keys = |v: &serde_json::Value| -> Vec<String> {
+        let mut out = Vec::new();
+        for (k, x) in v.as_object().expect("object") {
+            match x.as_object() {
+                Some(o) => out.extend(o.keys().map(|kk| format!("{k}.{kk}"))),
+                None => out.push(k.clone()),
+            }
+        }
+        out.sort();
+        out
+    };
+    assert_eq!(keys(&example), keys(&defaults));
+}
