@@ -190,115 +190,70 @@ pub fn curve_csv(exp: &Experiment) -> Result<Vec<u8>> {
     )
 }
 
-/// The objective against `min_cluster_size` as a small standalone SVG line chart (one line per
-/// UMAP setting; the best trial circled).
+/// The objective against `min_cluster_size` as a standalone SVG line chart (one line per UMAP
+/// setting; hover a point for its trial, the best one marked), drawn with [`crate::viz`] like
+/// the HTML report's charts.
 pub fn curve_svg(exp: &Experiment) -> String {
-    let (w, h, pad) = (640.0, 360.0, 50.0);
-    let pts: Vec<(f64, f64, &crate::tune::Trial)> = exp
-        .trials
-        .iter()
-        .filter_map(|t| {
-            t.objective
-                .map(|o| (t.params.min_cluster_size as f64, o, t))
-        })
-        .collect();
-    let mut s = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"12\">\n\
-         <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
-         <text x=\"{}\" y=\"20\" text-anchor=\"middle\" font-size=\"14\">{} vs min_cluster_size</text>\n",
-        w / 2.0,
-        exp.objective
-    );
-    if pts.is_empty() {
-        s.push_str("<text x=\"50\" y=\"180\">no valid trial</text>\n</svg>\n");
-        return s;
-    }
-    let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
-    for &(x, y, _) in &pts {
-        x0 = x0.min(x);
-        x1 = x1.max(x);
-        y0 = y0.min(y);
-        y1 = y1.max(y);
-    }
-    if x1 == x0 {
-        x1 = x0 + 1.0;
-    }
-    if y1 == y0 {
-        y1 = y0 + 1e-3;
-    }
-    let sx = |x: f64| pad + (x - x0) / (x1 - x0) * (w - 2.0 * pad);
-    let sy = |y: f64| h - pad - (y - y0) / (y1 - y0) * (h - 2.0 * pad);
-    let _ = writeln!(
-        s,
-        "<line x1=\"{pad}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"black\"/><line x1=\"{pad}\" y1=\"{pad}\" x2=\"{pad}\" y2=\"{}\" stroke=\"black\"/>",
-        h - pad,
-        w - pad,
-        h - pad,
-        h - pad
-    );
-    let _ = writeln!(
-        s,
-        "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">min_cluster_size ({x0} … {x1})</text>",
-        w / 2.0,
-        h - 12.0
-    );
-    let _ = writeln!(
-        s,
-        "<text x=\"8\" y=\"{}\">{y1:.3}</text><text x=\"8\" y=\"{}\">{y0:.3}</text>",
-        pad,
-        h - pad
-    );
     let mut settings: Vec<(usize, usize)> = Vec::new();
-    for (_, _, t) in &pts {
+    for t in &exp.trials {
         let k = (t.params.n_neighbors, t.params.n_components);
         if !settings.contains(&k) {
             settings.push(k);
         }
     }
-    let colors = [
-        "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b",
-    ];
-    for (ci, k) in settings.iter().enumerate() {
-        let mut line: Vec<(f64, f64)> = pts
-            .iter()
-            .filter(|(_, _, t)| (t.params.n_neighbors, t.params.n_components) == *k)
-            .map(|&(x, y, _)| (sx(x), sy(y)))
-            .collect();
-        line.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let path: Vec<String> = line.iter().map(|(x, y)| format!("{x:.1},{y:.1}")).collect();
-        let c = colors[ci % colors.len()];
-        let _ = writeln!(
-            s,
-            "<polyline fill=\"none\" stroke=\"{c}\" stroke-width=\"2\" points=\"{}\"/>",
-            path.join(" ")
-        );
-        for (x, y) in &line {
-            let _ = writeln!(
-                s,
-                "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"3\" fill=\"{c}\"/>"
-            );
-        }
-        let _ = writeln!(
-            s,
-            "<text x=\"{}\" y=\"{}\" fill=\"{c}\">n_neighbors={} n_components={}</text>",
-            w - 220.0,
-            40.0 + 14.0 * ci as f64,
-            k.0,
-            k.1
-        );
-    }
-    if let Some(best) = exp.best() {
-        if let Some(o) = best.objective {
-            let _ = writeln!(
-                s,
-                "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"7\" fill=\"none\" stroke=\"black\"/>",
-                sx(best.params.min_cluster_size as f64),
-                sy(o)
-            );
-        }
-    }
-    s.push_str("</svg>\n");
-    s
+    let series: Vec<crate::viz::Series> = settings
+        .iter()
+        .enumerate()
+        .map(|(i, &(nn, nc))| {
+            let mut points: Vec<(f64, f64, String)> = exp
+                .trials
+                .iter()
+                .filter(|t| (t.params.n_neighbors, t.params.n_components) == (nn, nc))
+                .filter_map(|t| {
+                    t.objective.map(|o| {
+                        (
+                            t.params.min_cluster_size as f64,
+                            o,
+                            format!(
+                                "trial {}: min_cluster_size {} → {} {o:.4}, {} topics{}",
+                                t.id,
+                                t.params.min_cluster_size,
+                                exp.objective,
+                                t.metrics.n_topics,
+                                if exp.best_trial == Some(t.id) {
+                                    " (best)"
+                                } else {
+                                    ""
+                                }
+                            ),
+                        )
+                    })
+                })
+                .collect();
+            points.sort_by(|a, b| a.0.total_cmp(&b.0));
+            crate::viz::Series {
+                name: format!("n_neighbors={nn} n_components={nc}"),
+                color: crate::viz::color(i).to_string(),
+                points,
+            }
+        })
+        .collect();
+    let mut xs: Vec<f64> = series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.0))
+        .collect();
+    xs.sort_by(f64::total_cmp);
+    xs.dedup();
+    let ticks: Vec<(f64, String)> = xs.iter().map(|&x| (x, format!("{x}"))).collect();
+    let objective = exp.objective.to_string();
+    crate::viz::lines(
+        &format!("{objective} vs min_cluster_size"),
+        &series,
+        &ticks,
+        ("min_cluster_size", &objective),
+        1000.0,
+        420.0,
+    )
 }
 
 /// A terminal summary of an experiment: trials table, best configuration.

@@ -75,6 +75,22 @@ pub fn ticks(lo: f64, hi: f64, n: usize) -> Vec<f64> {
     out
 }
 
+/// A tick value with as many decimals as the tick step needs (0.7125 stays 0.7125).
+fn fmt_tick(v: f64, ticks: &[f64]) -> String {
+    let step = match ticks {
+        [a, b, ..] => (b - a).abs(),
+        _ => return fmt_num(v),
+    };
+    let mut decimals = 0usize;
+    while decimals < 8
+        && ((step * 10f64.powi(decimals as i32)).round() - step * 10f64.powi(decimals as i32)).abs()
+            > 1e-6
+    {
+        decimals += 1;
+    }
+    format!("{v:.decimals$}")
+}
+
 fn fmt_num(v: f64) -> String {
     if v == 0.0 {
         "0".into()
@@ -300,14 +316,15 @@ pub fn dendrogram(
         "<line x1=\"{label_w}\" y1=\"{base:.0}\" x2=\"{:.0}\" y2=\"{base:.0}\" stroke=\"#333\"/>",
         label_w + plot
     );
-    for v in ticks(0.0, dmax, 6) {
+    let dt = ticks(0.0, dmax, 6);
+    for &v in &dt {
         let _ = writeln!(
             o,
             "<line x1=\"{0:.1}\" y1=\"{base:.0}\" x2=\"{0:.1}\" y2=\"{1:.0}\" stroke=\"#333\"/><text x=\"{0:.1}\" y=\"{2:.0}\" text-anchor=\"middle\" font-size=\"10\">{3}</text>",
             sx(v),
             base + 4.0,
             base + 16.0,
-            fmt_num(v)
+            fmt_tick(v, &dt)
         );
     }
     let _ = writeln!(
@@ -438,14 +455,15 @@ pub fn lines(
     let (pw, ph) = (width - l - r, height - t - b);
     let sx = |x: f64| l + (x - x0) / (x1 - x0) * pw;
     let sy = |y: f64| t + ph - (y - y0) / (y1 - y0) * ph;
-    for v in ticks(y0, y1, 5) {
+    let yt = ticks(y0, y1, 5);
+    for &v in &yt {
         let _ = writeln!(
             o,
             "<line x1=\"{l}\" y1=\"{0:.1}\" x2=\"{1:.0}\" y2=\"{0:.1}\" stroke=\"#eee\"/><text x=\"{2:.0}\" y=\"{0:.1}\" text-anchor=\"end\" dominant-baseline=\"middle\" font-size=\"10\">{3}</text>",
             sy(v),
             l + pw,
             l - 5.0,
-            fmt_num(v)
+            fmt_tick(v, &yt)
         );
     }
     let every = (x_ticks.len() / 12).max(1);

@@ -705,65 +705,7 @@ fn tuning_curve(b: &mut Builder, dir: &Path) {
             return;
         }
     };
-    let mut settings: Vec<(usize, usize)> = Vec::new();
-    for t in &exp.trials {
-        let k = (t.params.n_neighbors, t.params.n_components);
-        if !settings.contains(&k) {
-            settings.push(k);
-        }
-    }
-    let series: Vec<Series> = settings
-        .iter()
-        .enumerate()
-        .map(|(i, &(nn, nc))| {
-            let mut points: Vec<(f64, f64, String)> = exp
-                .trials
-                .iter()
-                .filter(|t| (t.params.n_neighbors, t.params.n_components) == (nn, nc))
-                .filter_map(|t| {
-                    t.objective.map(|o| {
-                        (
-                            t.params.min_cluster_size as f64,
-                            o,
-                            format!(
-                                "trial {}: min_cluster_size {} → {} {o:.4}, {} topics{}",
-                                t.id,
-                                t.params.min_cluster_size,
-                                exp.objective,
-                                t.metrics.n_topics,
-                                if exp.best_trial == Some(t.id) {
-                                    " (best)"
-                                } else {
-                                    ""
-                                }
-                            ),
-                        )
-                    })
-                })
-                .collect();
-            points.sort_by(|a, b| a.0.total_cmp(&b.0));
-            Series {
-                name: format!("n_neighbors={nn} n_components={nc}"),
-                color: viz::color(i).to_string(),
-                points,
-            }
-        })
-        .collect();
-    let mut xs: Vec<f64> = series
-        .iter()
-        .flat_map(|s| s.points.iter().map(|p| p.0))
-        .collect();
-    xs.sort_by(f64::total_cmp);
-    xs.dedup();
-    let ticks: Vec<(f64, String)> = xs.iter().map(|&x| (x, format!("{x}"))).collect();
-    let svg = viz::lines(
-        &format!("{} vs min_cluster_size", exp.objective),
-        &series,
-        &ticks,
-        ("min_cluster_size", &exp.objective.to_string()),
-        1000.0,
-        420.0,
-    );
+    let svg = crate::report::curve_svg(&exp);
     b.section(
         "tuning",
         "Tuning curve",
@@ -798,7 +740,7 @@ fn drift_history(b: &mut Builder, dir: &Path) -> Result<()> {
         }
     };
     let mut series = vec![Series {
-        name: "overall level (0 low, 1 medium, 2 high)".into(),
+        name: "level: 0 low, 1 med, 2 high".into(),
         color: "#000000".into(),
         points: history
             .iter()
