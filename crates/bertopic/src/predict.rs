@@ -279,7 +279,13 @@ pub(crate) fn nearest(
                     row.mapv_inplace(|v| v / n);
                 }
             }
-            let sims = q.dot(&tt);
+            let sims = if q.nrows() < SMALL_BLOCK {
+                // A matrix product packs the whole training matrix first, which costs more
+                // than the few dot products themselves.
+                small_block_dots(train, &q)
+            } else {
+                q.dot(&tt)
+            };
             sims.rows()
                 .into_iter()
                 .map(|row| top_k(row, inv_norms, k))
@@ -287,6 +293,29 @@ pub(crate) fn nearest(
         })
         .collect();
     blocks.into_iter().flatten().collect()
+}
+
+/// Query blocks smaller than this are multiplied row by row ([`small_block_dots`]).
+const SMALL_BLOCK: usize = 8;
+/// Training rows per task of [`small_block_dots`].
+const CHUNK: usize = 1024;
+
+/// `q · trainᵀ` one dot product at a time, the training rows split into fixed chunks over
+/// threads: each value is computed the same way on any thread count.
+fn small_block_dots(train: &Array2<f32>, q: &Array2<f32>) -> Array2<f32> {
+    let n = train.nrows();
+    let mut out = Array2::<f32>::zeros((q.nrows(), n));
+    for (qrow, mut orow) in q.rows().into_iter().zip(out.rows_mut()) {
+        let Some(o) = orow.as_slice_mut() else {
+            unreachable!("a fresh array is contiguous")
+        };
+        o.par_chunks_mut(CHUNK).enumerate().for_each(|(c, chunk)| {
+            for (v, j) in chunk.iter_mut().zip(c * CHUNK..) {
+                *v = train.row(j).dot(&qrow);
+            }
+        });
+    }
+    out
 }
 
 fn top_k(row: ndarray::ArrayView1<f32>, inv_norms: &[f32], k: usize) -> Vec<(f32, u32)> {
@@ -363,6 +392,28 @@ mod tests {
             top_k(row.view(), &inv, 3),
             vec![(0.9, 1), (0.9, 3), (0.5, 2)]
         );
+    }
+
+    #[test]
+    fn small_and_large_blocks_find_the_same_neighbours() {
+        let train = Array2::from_shape_fn((3000, 16), |(i, j)| {
+            ((i * 2_654_435_761 + j * 40_503) % 100_003) as f32 / 100_003.0 - 0.5
+        });
+        let inv: Vec<f32> = train
+            .rows()
+            .into_iter()
+            .map(|r| 1.0 / r.dot(&r).sqrt())
+            .collect();
+        let queries = train.slice(s![..20, ..]).mapv(|v| v + 0.01);
+        let batch = nearest(&train, &inv, queries.view(), 5);
+        for i in 0..20 {
+            let one = nearest(&train, &inv, queries.slice(s![i..i + 1, ..]), 5);
+            let ids = |l: &[(f32, u32)]| l.iter().map(|&(_, j)| j).collect::<Vec<_>>();
+            assert_eq!(ids(&one[0]), ids(&batch[i]));
+            for (a, b) in one[0].iter().zip(&batch[i]) {
+                assert!((a.0 - b.0).abs() < 1e-5);
+            }
+        }
     }
 
     #[test]
