@@ -406,11 +406,11 @@ mod tests {
             .collect();
         let queries = train.slice(s![..20, ..]).mapv(|v| v + 0.01);
         let batch = nearest(&train, &inv, queries.view(), 5);
-        for i in 0..20 {
+        for (i, in_batch) in batch.iter().enumerate() {
             let one = nearest(&train, &inv, queries.slice(s![i..i + 1, ..]), 5);
             let ids = |l: &[(f32, u32)]| l.iter().map(|&(_, j)| j).collect::<Vec<_>>();
-            assert_eq!(ids(&one[0]), ids(&batch[i]));
-            for (a, b) in one[0].iter().zip(&batch[i]) {
+            assert_eq!(ids(&one[0]), ids(in_batch));
+            for (a, b) in one[0].iter().zip(in_batch) {
                 assert!((a.0 - b.0).abs() < 1e-5);
             }
         }
