@@ -99,6 +99,8 @@ pub struct TrackedRun {
     pub trials: usize,
     /// The MLflow model version created for [`TrackOptions::register`].
     pub model_version: Option<ModelVersionInfo>,
+    /// Seconds spent logging (after training).
+    pub seconds: f64,
 }
 
 /// A parent run opened before training, so that its duration covers the job and a failed job
@@ -168,8 +170,9 @@ impl TrackingSession {
     /// Logs the saved model folder `dir` into the run and ends it `FINISHED`. When the run
     /// could not be started, the upload is tried once more from scratch. A failure part-way
     /// marks the run `FAILED` (best effort); the folder can be uploaded again later with
-    /// [`upload_model_dir`].
-    pub fn finish(self, dir: &Path) -> Result<TrackedRun> {
+    /// [`upload_model_dir`]. `model` is the folder's model when the caller has it in memory
+    /// (saves reading it back).
+    pub fn finish(self, dir: &Path, model: Option<&TopicModel>) -> Result<TrackedRun> {
         let (exp, run) = match self.run {
             Some(r) => r,
             None => {
@@ -180,7 +183,13 @@ impl TrackingSession {
                 (exp, run)
             }
         };
-        let res = log_model_dir(self.tracker.as_ref(), &self.opts, &exp, &run, dir);
+        let started = std::time::Instant::now();
+        let res = log_model_dir(self.tracker.as_ref(), &self.opts, &exp, &run, dir, model).map(
+            |mut t| {
+                t.seconds = started.elapsed().as_secs_f64();
+                t
+            },
+        );
         let status = if res.is_ok() {
             RunStatus::Finished
         } else {
@@ -196,12 +205,12 @@ impl TrackingSession {
 /// Logs a saved model folder as a new run: what `bertopic track upload DIR` does.
 pub fn upload_model_dir(opts: &TrackOptions, dir: &Path) -> Result<TrackedRun> {
     // Fail on an unreadable folder before anything is created in MLflow.
-    TopicModel::load(dir)?;
+    let model = TopicModel::load(dir)?;
     let session = TrackingSession::begin(opts.clone())?;
     if let Some(e) = session.start_error {
         return Err(e.into());
     }
-    session.finish(dir)
+    session.finish(dir, Some(&model))
 }
 
 /// While the returned guard lives, Ctrl-C (SIGINT) or SIGTERM marks run `run_id` `KILLED`
@@ -292,8 +301,16 @@ fn log_model_dir(
     exp_id: &str,
     run: &RunInfo,
     dir: &Path,
+    model: Option<&TopicModel>,
 ) -> Result<TrackedRun> {
-    let model = TopicModel::load(dir)?;
+    let loaded;
+    let model = match model {
+        Some(m) => m,
+        None => {
+            loaded = TopicModel::load(dir)?;
+            &loaded
+        }
+    };
     let experiment: Option<Experiment> = match std::fs::read(dir.join("experiment.json")) {
         Ok(bytes) => Some(serde_json::from_slice(&bytes).map_err(|e| {
             BertopicError::Mismatch(format!("{}: {e}", dir.join("experiment.json").display()))
@@ -366,81 +383,18 @@ fn log_model_dir(
     tags.extend(opts.tags.iter().cloned());
     tracker.log_batch(&run.run_id, &metrics, &params, &tags)?;
 
-    // One child run per trial.
-    let mut trials = 0;
-    if let Some(exp) = &experiment {
-        for t in &exp.trials {
-            let mut ctags = vec![Tag::new("bertopic.trial", t.id.to_string())];
-            if exp.best_trial == Some(t.id) {
-                ctags.push(Tag::new("bertopic.best_trial", "true"));
-            }
-            if let Some(why) = &t.invalid_reason {
-                ctags.push(Tag::new("bertopic.invalid_reason", why.clone()));
-            }
-            let child = tracker.start_run(
-                exp_id,
-                Some(&format!("trial-{}", t.id)),
-                Some(&run.run_id),
-                &ctags,
-            )?;
-            let cparams = [
-                Param::new("min_cluster_size", t.params.min_cluster_size),
-                Param::new("n_neighbors", t.params.n_neighbors),
-                Param::new("n_components", t.params.n_components),
-                Param::new("objective", exp.objective),
-            ];
-            let cmetrics: Vec<Metric> = trial_metrics(t)
-                .into_iter()
-                .map(|(k, v)| Metric {
-                    key: k.to_string(),
-                    value: v,
-                    timestamp_ms: now,
-                    step: 0,
-                })
-                .collect();
-            tracker.log_batch(&child.run_id, &cmetrics, &cparams, &[])?;
-            tracker.end_run(&child.run_id, RunStatus::Finished)?;
-            trials += 1;
-        }
-    }
-
-    // Artifacts: the reports at the root, the whole model folder under model/.
-    for name in ROOT_ARTIFACTS {
-        let p = dir.join(name);
-        if p.is_file() {
-            tracker.log_artifact(run, &p, name)?;
-        }
-    }
-    let mut manifest = String::new();
-    for name in MODEL_FOLDER_FILES {
-        let p = dir.join(name);
-        if !p.is_file() {
-            continue;
-        }
-        let bytes = std::fs::read(&p).map_err(|e| BertopicError::io(&p, e))?;
-        manifest.push_str(&format!("{}  {name}\n", tracking::sha256_hex(&bytes)));
-        tracker.put_artifact(run, &format!("{MODEL_ARTIFACT}/{name}"), &bytes)?;
-    }
-    tracker.put_artifact(
-        run,
-        &format!("{MODEL_ARTIFACT}/code/{PYFUNC_MODULE}.py"),
-        PYFUNC_SOURCE.as_bytes(),
-    )?;
-    tracker.put_artifact(
-        run,
-        &format!("{MODEL_ARTIFACT}/{MANIFEST_FILE}"),
-        manifest.as_bytes(),
-    )?;
-    tracker.put_artifact(
-        run,
-        &format!("{MODEL_ARTIFACT}/MLmodel"),
-        mlmodel(&run.run_id).as_bytes(),
-    )?;
-    tracker.put_artifact(
-        run,
-        &format!("{MODEL_ARTIFACT}/requirements.txt"),
-        b"mlflow\npandas\n",
-    )?;
+    // The trial runs and the artifacts go up side by side (each is a chain of small requests
+    // or one large upload; the server, not our CPU, is the limit).
+    let (trials, uploaded) = std::thread::scope(|s| {
+        let children = s.spawn(|| log_trials(tracker, exp_id, run, experiment.as_ref(), now));
+        let uploaded = log_artifacts(tracker, run, dir);
+        let trials = children
+            .join()
+            .unwrap_or_else(|_| Err(BertopicError::Mismatch("trial logging panicked".into())));
+        (trials, uploaded)
+    });
+    let trials = trials?;
+    uploaded?;
 
     let model_version = match (&opts.register, &opts.uri) {
         (Some(name), TrackingUri::Rest(url)) => {
@@ -468,6 +422,141 @@ fn log_model_dir(
         run: run.clone(),
         trials,
         model_version,
+        seconds: 0.0,
+    })
+}
+
+/// One child run per trial (tag `mlflow.parentRunId`), with its parameters and scores.
+fn log_trials(
+    tracker: &dyn Tracker,
+    exp_id: &str,
+    run: &RunInfo,
+    experiment: Option<&Experiment>,
+    now: u64,
+) -> Result<usize> {
+    let Some(exp) = experiment else {
+        return Ok(0);
+    };
+    // A few trials at a time: each is three small requests, so latency, not work, dominates.
+    let per = exp.trials.len().div_ceil(4).max(1);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = exp
+            .trials
+            .chunks(per)
+            .map(|chunk| s.spawn(move || log_trial_chunk(tracker, exp_id, run, exp, chunk, now)))
+            .collect();
+        for h in handles {
+            h.join()
+                .map_err(|_| BertopicError::Mismatch("trial logging panicked".into()))??;
+        }
+        Ok(exp.trials.len())
+    })
+}
+
+fn log_trial_chunk(
+    tracker: &dyn Tracker,
+    exp_id: &str,
+    run: &RunInfo,
+    exp: &Experiment,
+    trials: &[crate::tune::Trial],
+    now: u64,
+) -> Result<()> {
+    for t in trials {
+        let mut ctags = vec![Tag::new("bertopic.trial", t.id.to_string())];
+        if exp.best_trial == Some(t.id) {
+            ctags.push(Tag::new("bertopic.best_trial", "true"));
+        }
+        if let Some(why) = &t.invalid_reason {
+            ctags.push(Tag::new("bertopic.invalid_reason", why.clone()));
+        }
+        let child = tracker.start_run(
+            exp_id,
+            Some(&format!("trial-{}", t.id)),
+            Some(&run.run_id),
+            &ctags,
+        )?;
+        let cparams = [
+            Param::new("min_cluster_size", t.params.min_cluster_size),
+            Param::new("n_neighbors", t.params.n_neighbors),
+            Param::new("n_components", t.params.n_components),
+            Param::new("objective", exp.objective),
+        ];
+        let cmetrics: Vec<Metric> = trial_metrics(t)
+            .into_iter()
+            .map(|(k, v)| Metric {
+                key: k.to_string(),
+                value: v,
+                timestamp_ms: now,
+                step: 0,
+            })
+            .collect();
+        tracker.log_batch(&child.run_id, &cmetrics, &cparams, &[])?;
+        tracker.end_run(&child.run_id, RunStatus::Finished)?;
+    }
+    Ok(())
+}
+
+/// The reports at the artifact root; the model folder under `model/` with its `MLmodel`,
+/// loader code and sha256 manifest. The two largest files go up on their own threads.
+fn log_artifacts(tracker: &dyn Tracker, run: &RunInfo, dir: &Path) -> Result<()> {
+    for name in ROOT_ARTIFACTS {
+        let p = dir.join(name);
+        if p.is_file() {
+            tracker.log_artifact(run, &p, name)?;
+        }
+    }
+    let mut files = Vec::new();
+    for name in MODEL_FOLDER_FILES {
+        let p = dir.join(name);
+        if p.is_file() {
+            let bytes = std::fs::read(&p).map_err(|e| BertopicError::io(&p, e))?;
+            files.push((*name, bytes));
+        }
+    }
+    let mut manifest = String::new();
+    for (name, bytes) in &files {
+        manifest.push_str(&format!("{}  {name}\n", tracking::sha256_hex(bytes)));
+    }
+    files.sort_by_key(|(_, b)| std::cmp::Reverse(b.len()));
+    let (big, small) = files.split_at(files.len().min(2));
+    std::thread::scope(|s| -> Result<()> {
+        let handles: Vec<_> = big
+            .iter()
+            .map(|(name, bytes)| {
+                s.spawn(move || {
+                    tracker.put_artifact(run, &format!("{MODEL_ARTIFACT}/{name}"), bytes)
+                })
+            })
+            .collect();
+        for (name, bytes) in small {
+            tracker.put_artifact(run, &format!("{MODEL_ARTIFACT}/{name}"), bytes)?;
+        }
+        tracker.put_artifact(
+            run,
+            &format!("{MODEL_ARTIFACT}/code/{PYFUNC_MODULE}.py"),
+            PYFUNC_SOURCE.as_bytes(),
+        )?;
+        tracker.put_artifact(
+            run,
+            &format!("{MODEL_ARTIFACT}/requirements.txt"),
+            b"mlflow\npandas\n",
+        )?;
+        for h in handles {
+            h.join()
+                .map_err(|_| BertopicError::Mismatch("artifact upload panicked".into()))??;
+        }
+        // The manifest and MLmodel last: a model folder with an MLmodel is complete.
+        tracker.put_artifact(
+            run,
+            &format!("{MODEL_ARTIFACT}/{MANIFEST_FILE}"),
+            manifest.as_bytes(),
+        )?;
+        tracker.put_artifact(
+            run,
+            &format!("{MODEL_ARTIFACT}/MLmodel"),
+            mlmodel(&run.run_id).as_bytes(),
+        )?;
+        Ok(())
     })
 }
 

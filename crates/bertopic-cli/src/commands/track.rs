@@ -43,8 +43,8 @@ pub(crate) fn options(
 /// The lines printed after a tracked run.
 pub(crate) fn report(o: Out, t: &TrackedRun) {
     o.info(format!(
-        "tracked in MLflow at {}: experiment {}, run {} ({} trial runs)",
-        t.location, t.experiment_id, t.run.run_id, t.trials
+        "tracked in MLflow at {}: experiment {}, run {} ({} trial runs, {:.2} s)",
+        t.location, t.experiment_id, t.run.run_id, t.trials, t.seconds
     ));
     if let Some(v) = &t.model_version {
         o.info(format!(

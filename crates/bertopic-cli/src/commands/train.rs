@@ -167,7 +167,7 @@ fn train(a: TrainArgs, o: Out) -> CliResult<ExitCode> {
                 .corpus(&a.input.input, outcome.summary.records_read);
         }
         let hint = track::failure_hint(&a.output, s.options());
-        match s.finish(&a.output) {
+        match s.finish(&a.output, Some(model)) {
             Ok(t) => track::report(o, &t),
             Err(e) => {
                 out::warn(format!("tracking failed: {e}\n{hint}"));
