@@ -3,12 +3,13 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A point in time, in whole seconds since 1970-01-01T00:00:00 UTC (negative before 1970, so
 /// the State of the Union's 1790 works). Dates are parsed as `YYYY`, `YYYY-MM` or `YYYY-MM-DD`
-/// (a missing month or day is the first), like pandas' `to_datetime` on such strings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+/// (a missing month or day is the first), like pandas' `to_datetime` on such strings. In JSON
+/// it is its [`Display`](fmt::Display) text (`1790-01-01`, `1789-10-08T15:05:45`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp(pub i64);
 
 const DAY: i64 = 86_400;
@@ -38,8 +39,43 @@ impl Timestamp {
 
 impl FromStr for Timestamp {
     type Err = String;
+    /// A date ([`Timestamp::parse`]), optionally followed by `THH:MM:SS` (what `Display` writes).
     fn from_str(s: &str) -> Result<Self, String> {
-        Timestamp::parse(s)
+        let Some((date, time)) = s.trim().split_once('T') else {
+            return Timestamp::parse(s);
+        };
+        let day = Timestamp::parse(date)?;
+        let parts: Vec<&str> = time.split(':').collect();
+        let field = |i: usize, max: i64| -> Result<i64, String> {
+            let v: i64 = parts
+                .get(i)
+                .and_then(|p| p.parse().ok())
+                .ok_or_else(|| format!("time `{time}` is not HH:MM:SS"))?;
+            if (0..max).contains(&v) {
+                Ok(v)
+            } else {
+                Err(format!("time `{time}` is out of range"))
+            }
+        };
+        if parts.len() != 3 {
+            return Err(format!("time `{time}` is not HH:MM:SS"));
+        }
+        Ok(Timestamp(
+            day.0 + field(0, 24)? * 3600 + field(1, 60)? * 60 + field(2, 60)?,
+        ))
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
     }
 }
 
@@ -99,6 +135,16 @@ mod tests {
         assert_eq!(Timestamp::parse("2024-02-29").unwrap().ymd(), (2024, 2, 29));
         assert_eq!(Timestamp(-1).to_string(), "1969-12-31T23:59:59");
         assert!(Timestamp::parse("2023-02-29").is_err());
+        for t in [
+            Timestamp(-5_687_484_854),
+            Timestamp(0),
+            Timestamp(1_700_000_000),
+        ] {
+            assert_eq!(t.to_string().parse::<Timestamp>(), Ok(t));
+            let json = serde_json::to_string(&t).unwrap();
+            assert_eq!(serde_json::from_str::<Timestamp>(&json).unwrap(), t);
+        }
+        assert!("2020-01-01T25:00:00".parse::<Timestamp>().is_err());
         for days in [-80_000i64, -1, 0, 59, 20_000, 40_000] {
             let (y, m, d) = civil_from_days(days);
             assert_eq!(days_from_civil(y, i64::from(m), i64::from(d)), days);
