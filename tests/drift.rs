@@ -207,7 +207,7 @@ fn calibrate(model: &TopicModel, data: &Data, pool: &[usize], alarms: usize) {
 /// Failures for every signal of `r` above LOW.
 fn every_signal_low(case: &str, r: &MonitorReport) -> Vec<String> {
     let voting = &r.drift.voting;
-    let mut out: Vec<String> = levels(r)
+    let out: Vec<String> = levels(r)
         .into_iter()
         .filter(|(_, l)| *l != Level::Low)
         .map(|(s, l)| format!("{case} {s} is {l}: {:?}", r.drift.reasons))
