@@ -86,7 +86,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
         let mut all: Vec<(String, PredictOptions)> = paths()
             .into_iter()
-            .filter(|(p, _)| !p.contains("known"))
+            .filter(|(p, _)| !p.contains("known") && !p.contains("only"))
             .map(|(p, o)| (p.to_string(), o))
             .collect();
         if std::env::var_os("BERTOPIC_KNN_GRID").is_some() {

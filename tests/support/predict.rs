@@ -61,8 +61,9 @@ pub fn outlier_share(topics: &[i64]) -> f64 {
     topics.iter().filter(|&&t| t == -1).count() as f64 / topics.len().max(1) as f64
 }
 
-/// The prediction paths compared: today's (UMAP + HDBSCAN, no lookup of training documents),
-/// the same with training documents recognised, and the new default (lookup + k-NN vote).
+/// The prediction paths compared: the old one (UMAP + HDBSCAN, no lookup of training
+/// documents), the same with training documents recognised, the new default (lookup + k-NN
+/// vote), and the vote without lookup or near-duplicate rule.
 pub fn paths() -> Vec<(&'static str, PredictOptions)> {
     vec![
         (
@@ -77,6 +78,18 @@ pub fn paths() -> Vec<(&'static str, PredictOptions)> {
             PredictOptions::with_strategy(PredictStrategy::Umap),
         ),
         ("knn (default)", PredictOptions::default()),
+        // The vote alone: no lookup, no near-duplicate rule (reported, not asserted).
+        (
+            "vote only",
+            PredictOptions {
+                keep_known: false,
+                knn: bertopic::KnnParams {
+                    duplicate_similarity: 2.0,
+                    ..bertopic::KnnParams::default()
+                },
+                ..PredictOptions::default()
+            },
+        ),
     ]
 }
 

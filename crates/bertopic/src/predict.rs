@@ -65,7 +65,8 @@ pub struct KnnParams {
     /// Training documents that vote (UMAP's default neighbourhood size).
     pub k: usize,
     /// Cosine similarity from which the nearest training document alone decides: a
-    /// near-duplicate or lightly edited document takes its topic (and probability).
+    /// near-duplicate or lightly edited document takes its topic (and probability). Above 1
+    /// the rule never applies.
     pub duplicate_similarity: f32,
     /// Neighbour weights are `exp((similarity - best similarity) / temperature)`: closer
     /// neighbours count more. Must be positive.
