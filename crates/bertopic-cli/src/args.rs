@@ -43,7 +43,13 @@ pub(crate) enum Command {
                       Representations (topic words; mmr and keybert embed candidate words with --model):\n  \
                             ctfidf   top c-TF-IDF words (default)\n  \
                             mmr      Maximal Marginal Relevance over the top 30 c-TF-IDF words; --diversity in [0, 1], default 0.1\n  \
-                            keybert  KeyBERT-inspired: 100 candidate words ranked by similarity to the topic's 5 most representative documents"
+                            keybert  KeyBERT-inspired: 100 candidate words ranked by similarity to the topic's 5 most representative documents\n\n\
+                      MLflow (see the README): --tracking-uri http://host:port (or MLFLOW_TRACKING_URI) logs the run, its trials and the model;\n  \
+                            with --register NAME also an MLflow model version.\n\n\
+                      Exit status:\n  \
+                            0  trained (and tracked, when asked)\n  \
+                            1  error\n  \
+                            4  the model and its CSVs are saved, but MLflow tracking failed: the warning names the `bertopic track upload` command to run later"
     )]
     Train(Box<TrainArgs>),
     /// Assign topics to new documents with a saved model.

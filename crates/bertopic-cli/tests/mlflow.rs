@@ -191,8 +191,8 @@ fn sotu_sample(dir: &Path) -> (PathBuf, PathBuf) {
 fn run_bertopic(args: &[&str], env: &[(&str, &str)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_bertopic"))
         .args(args)
-        .envs(env.iter().copied())
         .env_remove("MLFLOW_TRACKING_URI")
+        .envs(env.iter().copied())
         .output()
         .unwrap()
 }
@@ -407,6 +407,72 @@ print(json.dumps({"topic": [int(x) for x in p["topic"]], "probability": [float(x
         .map(|t| t.as_i64().unwrap())
         .collect();
     assert_eq!(got_topics, want);
+
+    // Aliases in MLflow's registry, read back by its client; models:/M@champion then resolves
+    // against MLflow (download, checksum) and predicts the same.
+    let promoted = run_bertopic(
+        &[
+            "registry",
+            "promote",
+            "M",
+            "1",
+            "--alias",
+            "champion",
+            "--tracking-uri",
+            &server.url,
+        ],
+        &[],
+    );
+    assert!(
+        promoted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&promoted.stderr)
+    );
+    let code = r#"
+import json, sys, mlflow
+from mlflow import MlflowClient
+mlflow.set_tracking_uri(sys.argv[1])
+v = MlflowClient().get_model_version_by_alias("M", "champion")
+print(json.dumps({"version": v.version, "aliases": list(v.aliases)}))
+"#;
+    assert_eq!(
+        py_json(code, &[&server.url], &[]),
+        serde_json::json!({"version": "1", "aliases": ["champion"]})
+    );
+    let cache = d.path().join("cache");
+    let via_alias = run_bertopic(
+        &[
+            "predict",
+            "--model",
+            "models:/M@champion",
+            "--input",
+            first.to_str().unwrap(),
+        ],
+        &[
+            ("MLFLOW_TRACKING_URI", server.url.as_str()),
+            ("XDG_CACHE_HOME", cache.to_str().unwrap()),
+        ],
+    );
+    assert!(
+        via_alias.status.success(),
+        "{}",
+        String::from_utf8_lossy(&via_alias.stderr)
+    );
+    assert_eq!(via_alias.stdout, direct.stdout);
+    // The aliased version is not deleted without --force.
+    let refused = run_bertopic(
+        &[
+            "registry",
+            "delete",
+            "M",
+            "1",
+            "--tracking-uri",
+            &server.url,
+        ],
+        &[],
+    );
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("champion"));
 }
 
 #[test]
