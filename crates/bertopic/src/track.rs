@@ -336,7 +336,7 @@ fn log_model_dir(
     // Final metrics at step 0, and each trial's scores as a history (step = trial id), which
     // the MLflow UI draws as the coherence curve.
     let now = tracking::now_ms();
-    let mut metrics: Vec<Metric> = report::model_metrics(&model, experiment.as_ref())
+    let mut metrics: Vec<Metric> = report::model_metrics(model, experiment.as_ref())
         .into_iter()
         .filter(|(_, v)| v.is_finite())
         .map(|(k, v)| Metric {
@@ -400,7 +400,7 @@ fn log_model_dir(
         (Some(name), TrackingUri::Rest(url)) => {
             let client = MlflowRest::from_env(url)?;
             client.create_registered_model(name, "BERTopic topic model (bertopic)")?;
-            let mtags: Vec<Tag> = report::model_metrics(&model, experiment.as_ref())
+            let mtags: Vec<Tag> = report::model_metrics(model, experiment.as_ref())
                 .into_iter()
                 .map(|(k, v)| Tag::new(k, v.to_string()))
                 .collect();
