@@ -21,6 +21,8 @@ pub struct Limits {
     pub param_len: usize,
     /// Characters of a tag value.
     pub tag_len: usize,
+    /// Bytes of one request's JSON body (the server answers 400 above it).
+    pub request_bytes: usize,
 }
 
 impl Default for Limits {
@@ -33,6 +35,8 @@ impl Default for Limits {
             key_len: 250,
             param_len: 6000,
             tag_len: 8000,
+            // MLflow's MAX_BATCH_LOG_REQUEST_SIZE is 1e6; keep a margin for the envelope.
+            request_bytes: 900_000,
         }
     }
 }
@@ -69,12 +73,39 @@ pub fn split_batch<'a>(
     let (mut mi, mut pi, mut ti) = (0, 0, 0);
     let mut out = Vec::new();
     while mi < metrics.len() || pi < params.len() || ti < tags.len() {
-        // Parameters and tags first (few, and a run's tags matter most), metrics fill the rest.
-        let np = (params.len() - pi).min(limits.params).min(limits.entities);
-        let nt = (tags.len() - ti).min(limits.tags).min(limits.entities - np);
-        let nm = (metrics.len() - mi)
-            .min(limits.metrics)
-            .min(limits.entities - np - nt);
+        // Parameters and tags first (few, and a run's tags matter most), metrics fill the rest;
+        // each request stays within the count limits and the body size.
+        let mut bytes = ENVELOPE_BYTES;
+        let (mut np, mut nt, mut nm) = (0, 0, 0);
+        let room = |n: usize, bytes: usize, add: usize| {
+            n < limits.entities && (n == 0 || bytes + add <= limits.request_bytes)
+        };
+        while pi + np < params.len() && np < limits.params {
+            let p = &params[pi + np];
+            let add = json_len(&p.key) + json_len(&p.value) + ENTITY_BYTES;
+            if !room(np + nt + nm, bytes, add) {
+                break;
+            }
+            bytes += add;
+            np += 1;
+        }
+        while ti + nt < tags.len() && nt < limits.tags {
+            let t = &tags[ti + nt];
+            let add = json_len(&t.key) + json_len(&t.value) + ENTITY_BYTES;
+            if !room(np + nt + nm, bytes, add) {
+                break;
+            }
+            bytes += add;
+            nt += 1;
+        }
+        while mi + nm < metrics.len() && nm < limits.metrics {
+            let add = json_len(&metrics[mi + nm].key) + METRIC_BYTES;
+            if !room(np + nt + nm, bytes, add) {
+                break;
+            }
+            bytes += add;
+            nm += 1;
+        }
         out.push((
             &metrics[mi..mi + nm],
             &params[pi..pi + np],
@@ -85,6 +116,25 @@ pub fn split_batch<'a>(
         ti += nt;
     }
     Ok(out)
+}
+
+/// `{"run_id": "<32 hex>", "metrics": [], "params": [], "tags": []}`.
+const ENVELOPE_BYTES: usize = 96;
+/// `{"key": , "value": },` around a parameter or tag.
+const ENTITY_BYTES: usize = 24;
+/// A metric's JSON without its key: value, timestamp and step at their longest.
+const METRIC_BYTES: usize = 100;
+
+/// Upper bound of a string's length as a JSON string (escapes counted at their longest).
+fn json_len(s: &str) -> usize {
+    2 + s
+        .chars()
+        .map(|c| match c {
+            '"' | '\\' => 2,
+            c if (c as u32) < 0x20 => 6,
+            c => c.len_utf8(),
+        })
+        .sum::<usize>()
 }
 
 fn check_key(limits: &Limits, what: &str, key: &str) -> Result<()> {
@@ -152,6 +202,37 @@ mod tests {
         }
         assert_eq!(chunks.len(), 3);
         assert_eq!((am, ap, at), (m.clone(), p.clone(), t.clone()));
+    }
+
+    #[test]
+    fn long_values_split_by_request_size() {
+        let l = Limits::default();
+        let p: Vec<Param> = (0..100)
+            .map(|i| Param::new(format!("p{i}"), "\"".repeat(6000)))
+            .collect();
+        let t: Vec<Tag> = (0..100)
+            .map(|i| Tag::new(format!("t{i}"), "é".repeat(8000)))
+            .collect();
+        let chunks = split_batch(&l, &[], &p, &t).unwrap();
+        let (mut np, mut nt) = (0, 0);
+        for (m, cp, ct) in &chunks {
+            // The body exactly as MlflowRest sends it.
+            let body = serde_json::json!({
+                "run_id": "0123456789abcdef0123456789abcdef",
+                "metrics": m.iter().map(|m| serde_json::json!({"key": m.key, "value": m.value,
+                    "timestamp": m.timestamp_ms, "step": m.step})).collect::<Vec<_>>(),
+                "params": cp.iter().map(|p| serde_json::json!({"key": p.key, "value": p.value}))
+                    .collect::<Vec<_>>(),
+                "tags": ct.iter().map(|t| serde_json::json!({"key": t.key, "value": t.value}))
+                    .collect::<Vec<_>>(),
+            });
+            let n = serde_json::to_vec(&body).unwrap().len();
+            assert!(n <= 1_000_000, "{n} bytes");
+            np += cp.len();
+            nt += ct.len();
+        }
+        assert_eq!((np, nt), (100, 100));
+        assert!(chunks.len() >= 3, "{}", chunks.len());
     }
 
     #[test]
