@@ -24,7 +24,7 @@ pub enum BertopicError {
     Drift(#[from] crate::drift::DriftError),
     /// Bad input to `bertopic monitor` (empty batch, wrong embedding width, ...).
     #[error(transparent)]
-    Monitor(#[from] crate::monitor::MonitorError),
+    Monitor(#[from] MonitorError),
     /// A parameter is out of range; the message says which and what is allowed.
     #[error("invalid parameter: {0}")]
     InvalidParams(String),
@@ -64,3 +64,56 @@ impl BertopicError {
 
 /// Result alias of this crate.
 pub type Result<T, E = BertopicError> = std::result::Result<T, E>;
+
+/// Bad input to [`monitor`](crate::monitor::monitor). Each message says what to do.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum MonitorError {
+    /// No documents.
+    #[error("the batch is empty: there are no documents to monitor; pass a batch of at least 2 documents")]
+    EmptyBatch,
+    /// Too few documents for the statistics.
+    #[error("the batch has {docs} document(s); monitoring needs at least 2 (the embedding test compares two samples): pass a larger batch")]
+    TooFewDocuments {
+        /// Documents in the batch.
+        docs: usize,
+    },
+    /// Batch embeddings of another width than the model's.
+    #[error("the batch embeddings have {batch} dimensions but the model was trained on {model}-dimensional embeddings ({model_id}): embed the batch with the model's embedding model")]
+    DimensionMismatch {
+        /// Columns of the batch embeddings.
+        batch: usize,
+        /// Columns of the training embeddings.
+        model: usize,
+        /// The model's embedding model.
+        model_id: String,
+    },
+    /// Embedding rows and documents disagree.
+    #[error(
+        "{docs} documents but {rows} embedding rows: give one embedding per document, in order"
+    )]
+    RowMismatch {
+        /// Documents.
+        docs: usize,
+        /// Embedding rows.
+        rows: usize,
+    },
+    /// A thresholds file that is not a valid [`DriftConfig`](crate::drift::DriftConfig).
+    #[error("{path}: not a valid monitoring configuration: {reason}. Every key is optional; see the README's Monitoring section for the keys and their defaults")]
+    BadConfig {
+        /// The configuration file.
+        path: PathBuf,
+        /// The parse or validation error (it names the key).
+        reason: String,
+    },
+    /// A history line that is not a [`HistoryEntry`](crate::monitor::HistoryEntry).
+    #[error("{path} line {line} is not a monitoring record ({reason}); remove or fix that line")]
+    BadHistory {
+        /// The history file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+        /// The parse error.
+        reason: String,
+    },
+}

@@ -16,9 +16,9 @@ use crate::cluster;
 use crate::error::{BertopicError, Result};
 use crate::model::{EmbeddingInfo, Topic, TopicModel};
 use crate::params::BERTopicParams;
-use crate::pipeline::StageTimings;
 use crate::reduce;
 use crate::represent::TopicRepresentation;
+use crate::stages::StageTimings;
 
 /// Version of the saved-model format. Bump on any incompatible change and keep a loader for
 /// the older versions (or a clear error naming them).
@@ -72,7 +72,7 @@ struct ModelJson {
     /// Training coherence and OOV rate for `bertopic monitor`; optional, so models saved
     /// before it existed still load (monitoring then skips the comparisons that need it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    monitor_baseline: Option<crate::monitor::TrainingBaseline>,
+    monitor_baseline: Option<crate::baseline::TrainingBaseline>,
 }
 
 /// dtype, shape and little-endian bytes of one tensor.

@@ -12,40 +12,14 @@ use std::time::Instant;
 
 use ndarray::{Array2, Axis};
 
+pub use crate::corpus::Corpus;
 use crate::embed::{self, Embedder};
 use crate::error::{BertopicError, Result};
 use crate::fs::{DirPolicy, DirWriter};
-use crate::preprocess::{self, Document, Language, ReadOptions, ReadSummary};
+use crate::preprocess::{Language, ReadOptions, ReadSummary};
 use crate::represent;
 use crate::tune::{self, Experiment, TuneParams};
 use crate::{report, BERTopic, BERTopicParams, TopicModel, MODEL_FOLDER_FILES};
-
-/// A corpus as read from a file: the kept documents and what happened to every record.
-#[derive(Debug, Clone)]
-pub struct Corpus {
-    /// Documents kept after cleaning and de-duplication, in input order.
-    pub docs: Vec<Document>,
-    /// Counts of records read, dropped and skipped.
-    pub summary: ReadSummary,
-}
-
-impl Corpus {
-    /// Reads `path` (`-` = standard input, which needs `opts.format`).
-    pub fn read(path: &Path, opts: &ReadOptions) -> Result<Corpus> {
-        let (docs, summary) = preprocess::read_corpus(path, opts)?;
-        Ok(Corpus { docs, summary })
-    }
-
-    /// The documents' texts.
-    pub fn texts(&self) -> Vec<String> {
-        self.docs.iter().map(|d| d.text.clone()).collect()
-    }
-
-    /// The input record number (1-based) of every kept document.
-    pub fn rows(&self) -> Vec<usize> {
-        self.docs.iter().map(|d| d.row).collect()
-    }
-}
 
 /// The embedding model BERTopic picks for a language when none is given.
 pub fn default_model(language: Language) -> &'static str {

