@@ -30,9 +30,11 @@ pub struct BERTopicParams {
     pub seed: u64,
     /// Embedding model id or folder.
     pub embedding_model: String,
-    /// UMAP settings (the seed above overrides `umap.seed`).
+    /// UMAP settings. `umap.seed` is set from `seed` above; [`validate`](Self::validate)
+    /// refuses another value there (other than UMAP's default, which means "not set").
     pub umap: UmapParams,
-    /// HDBSCAN settings (`min_topic_size` above overrides `min_cluster_size`).
+    /// HDBSCAN settings. `hdbscan.min_cluster_size` is set from `min_topic_size` above;
+    /// [`validate`](Self::validate) refuses another value there (other than HDBSCAN's default).
     pub hdbscan: HdbscanParams,
     /// Vocabulary settings.
     pub vectorizer: VectorizerParams,
@@ -114,6 +116,22 @@ impl BERTopicParams {
             return bad(format!(
                 "UMAP min_dist ({}) must be >= 0, spread ({}) and learning_rate ({}) > 0, all finite",
                 u.min_dist, u.spread, u.learning_rate
+            ));
+        }
+        // `seed` and `min_topic_size` set these two stage fields; a different value there would
+        // be overridden without a word, so it is refused (the stage default means "not set").
+        if u.seed != self.seed && u.seed != UmapParams::default().seed {
+            return bad(format!(
+                "umap.seed ({}) differs from seed ({}): set seed, it seeds every stage",
+                u.seed, self.seed
+            ));
+        }
+        let mcs = self.hdbscan.min_cluster_size;
+        if mcs != self.min_topic_size && mcs != HdbscanParams::default().min_cluster_size {
+            return bad(format!(
+                "hdbscan.min_cluster_size ({mcs}) differs from min_topic_size ({}): set \
+                 min_topic_size, it is HDBSCAN's min_cluster_size",
+                self.min_topic_size
             ));
         }
         if self.min_topic_size > 10_000_000 {
@@ -361,6 +379,34 @@ mod tests {
             ..BERTopicParams::default()
         };
         assert!(p.validate().is_err());
+    }
+
+    #[test]
+    fn shadowed_stage_fields_are_refused_not_overridden() {
+        let mut p = BERTopicParams {
+            seed: 7,
+            ..BERTopicParams::default()
+        };
+        assert!(p.validate().is_ok(), "UMAP's default seed means not set");
+        p.umap.seed = 7;
+        assert!(p.validate().is_ok());
+        p.umap.seed = 3;
+        let e = p.validate().unwrap_err().to_string();
+        assert!(e.contains("umap.seed (3) differs from seed (7)"), "{e}");
+
+        let mut p = BERTopicParams {
+            min_topic_size: 25,
+            ..BERTopicParams::default()
+        };
+        assert!(p.validate().is_ok());
+        p.hdbscan.min_cluster_size = 25;
+        assert!(p.validate().is_ok());
+        p.hdbscan.min_cluster_size = 40;
+        let e = p.validate().unwrap_err().to_string();
+        assert!(
+            e.contains("min_cluster_size (40) differs from min_topic_size (25)"),
+            "{e}"
+        );
     }
 
     #[test]
