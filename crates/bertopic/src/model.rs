@@ -2,6 +2,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
 use ndarray::{Array2, ArrayView2, Axis};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::cluster::FittedClusterer;
@@ -153,6 +154,64 @@ impl TopicModel {
         Ok(model)
     }
 
+    /// Edits and analyses that refit words from the training texts take them back from the
+    /// caller (the model keeps no texts). They must be the training documents, in order: the
+    /// model keeps an 8-byte hash of each one's text (see [`crate::predict`]), so another
+    /// corpus, a shuffled one or one read with other options is refused, naming the first row
+    /// that differs, instead of silently giving wrong topic words. Models saved without the
+    /// hashes check the count and that every representative document is among `docs`.
+    pub(crate) fn check_training_docs(&self, what: &str, docs: &[String]) -> Result<()> {
+        if docs.len() != self.doc_topics.len() {
+            return Err(BertopicError::Mismatch(format!(
+                "{what} needs the {} training documents of this model (got {}): pass the corpus \
+                 the model was trained on, read with the same options",
+                self.doc_topics.len(),
+                docs.len()
+            )));
+        }
+        if self.doc_text_hashes.is_empty() {
+            return self.check_representative_docs(what, docs);
+        }
+        let n = self.doc_text_hashes.len().min(docs.len());
+        let first_bad = (0..n)
+            .into_par_iter()
+            .find_first(|&i| predict::text_hash(&docs[i]).unwrap_or(0) != self.doc_text_hashes[i]);
+        match first_bad {
+            None => Ok(()),
+            Some(i) => {
+                let shown: String = docs[i].chars().take(60).collect();
+                Err(BertopicError::Mismatch(format!(
+                    "{what} needs the training documents of this model, in training order: \
+                     document {i} (0-based, \"{shown}…\") is not the one the model was trained \
+                     on; pass the corpus the model was trained on, read with the same options"
+                )))
+            }
+        }
+    }
+
+    /// The check of [`check_training_docs`](Self::check_training_docs) for models without text
+    /// hashes: each topic's stored representative documents must all be among `docs`.
+    fn check_representative_docs(&self, what: &str, docs: &[String]) -> Result<()> {
+        let given: std::collections::HashSet<&str> = docs.iter().map(String::as_str).collect();
+        for t in &self.topics {
+            if let Some(missing) = t
+                .representative_docs
+                .iter()
+                .find(|d| !given.contains(d.as_str()))
+            {
+                let shown: String = missing.chars().take(60).collect();
+                return Err(BertopicError::Mismatch(format!(
+                    "{what} needs the training documents of this model: these {} documents are \
+                     not them (topic {}'s representative document \"{shown}…\" is missing); pass \
+                     the corpus the model was trained on, read with the same options",
+                    docs.len(),
+                    t.id
+                )));
+            }
+        }
+        Ok(())
+    }
+
     /// Recomputes words, sizes, labels and topic embeddings from `doc_topics`.
     fn refresh_topics(&mut self, docs: &[String]) -> Result<()> {
         let start = std::time::Instant::now();
@@ -300,13 +359,7 @@ impl TopicModel {
         representation: Representation,
     ) -> Result<()> {
         representation.validate()?;
-        if docs.len() != self.doc_topics.len() {
-            return Err(BertopicError::Mismatch(format!(
-                "set_representation needs the {} training documents (got {})",
-                self.doc_topics.len(),
-                docs.len()
-            )));
-        }
+        self.check_training_docs("set_representation", docs)?;
         let old = std::mem::replace(&mut self.params.representation, representation);
         if let Err(e) = self.refresh_topics(docs) {
             self.params.representation = old;
@@ -644,10 +697,10 @@ impl TopicModel {
     /// Replaces the document topics (for example after `reduce_outliers`) and refits topic
     /// words, sizes and embeddings. Topic ids are kept; empty topics disappear.
     pub fn update_topics(&mut self, docs: &[String], topics: &[i64]) -> Result<()> {
-        if docs.len() != self.doc_topics.len() || topics.len() != docs.len() {
+        self.check_training_docs("update_topics", docs)?;
+        if topics.len() != docs.len() {
             return Err(BertopicError::Mismatch(format!(
-                "update_topics needs the {} training documents and one topic each (got {} docs, {} topics)",
-                self.doc_topics.len(),
+                "update_topics needs one topic per training document (got {} docs, {} topics)",
                 docs.len(),
                 topics.len()
             )));
@@ -714,13 +767,7 @@ impl TopicModel {
 
     /// Maps topic ids (absent = unchanged), then renumbers all topics by size.
     fn apply_mapping(&mut self, docs: &[String], map: &BTreeMap<i64, i64>) -> Result<()> {
-        if docs.len() != self.doc_topics.len() {
-            return Err(BertopicError::Mismatch(format!(
-                "this operation needs the {} training documents (got {})",
-                self.doc_topics.len(),
-                docs.len()
-            )));
-        }
+        self.check_training_docs("merging topics", docs)?;
         let mapped: Vec<i64> = self
             .doc_topics
             .iter()

@@ -247,6 +247,38 @@ fn representation_is_saved_and_old_models_load_as_ctfidf() {
     assert_eq!(m.topic_info(), plain.topic_info());
 }
 
+/// Edits refit words from texts the caller passes back; another corpus of the same length, or the
+/// same one shuffled, is refused naming the first row that differs, and the model is unchanged.
+#[test]
+fn edits_refuse_documents_that_are_not_the_training_documents() {
+    let (texts, emb) = sample();
+    let mut m = fit(&texts, &emb, Representation::CTfidf, Arc::new(Trigrams));
+    let before = m.topic_info();
+    let topics = m.document_topics().to_vec();
+
+    let mut swapped = texts.clone();
+    swapped.swap(3, 7);
+    let e = m.update_topics(&swapped, &topics).unwrap_err().to_string();
+    assert!(e.contains("document 3 (0-based"), "{e}");
+    let mut edited = texts.clone();
+    edited[150].push_str(" and one more sentence");
+    let e = m
+        .set_representation(&edited, Representation::mmr(0.3))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("document 150 (0-based"), "{e}");
+    let e = m
+        .merge_topics(&texts[1..], &[vec![0, 1]])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("needs the 200 training documents"), "{e}");
+    assert_eq!(m.topic_info(), before, "a refused edit changes nothing");
+
+    // Whitespace layout is not content: the same texts re-wrapped are accepted.
+    let rewrapped: Vec<String> = texts.iter().map(|t| t.replace(' ', "\n ")).collect();
+    m.update_topics(&rewrapped, &topics).expect("same texts");
+}
+
 #[test]
 fn missing_word_embedder_is_a_typed_error() {
     let (texts, emb) = sample();

@@ -59,15 +59,6 @@ impl TopicModel {
         let topics = match topics {
             Some(t) => t,
             None => {
-                if docs.len() != self.doc_topics.len() {
-                    return Err(BertopicError::Mismatch(format!(
-                        "{what} needs the {} training documents of this model (got {}): pass the \
-                         corpus the model was trained on, read with the same options, or give \
-                         the documents' topics",
-                        self.doc_topics.len(),
-                        docs.len()
-                    )));
-                }
                 self.check_training_docs(what, docs)?;
                 &self.doc_topics
             }
@@ -85,29 +76,6 @@ impl TopicModel {
             }
         }
         Ok(topics)
-    }
-
-    /// The model keeps no training texts, but it keeps each topic's representative documents:
-    /// all of them must be among `docs`, which catches another corpus of the same length.
-    fn check_training_docs(&self, what: &str, docs: &[String]) -> Result<()> {
-        let given: std::collections::HashSet<&str> = docs.iter().map(String::as_str).collect();
-        for t in &self.topics {
-            if let Some(missing) = t
-                .representative_docs
-                .iter()
-                .find(|d| !given.contains(d.as_str()))
-            {
-                let shown: String = missing.chars().take(60).collect();
-                return Err(BertopicError::Mismatch(format!(
-                    "{what} needs the training documents of this model: these {} documents are \
-                     not them (topic {}'s representative document \"{shown}…\" is missing); pass \
-                     the corpus the model was trained on, read with the same options",
-                    docs.len(),
-                    t.id
-                )));
-            }
-        }
-        Ok(())
     }
 
     /// The pipeline's tokenizer (stop words, n-grams) as built at fit time.
