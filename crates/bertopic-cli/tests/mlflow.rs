@@ -626,7 +626,7 @@ fn oversized_batches_are_split_not_lost() {
     let c = MlflowRest::new(&server.url, Auth::None);
     let exp = c.experiment("batches").unwrap();
     let run = c.start_run(&exp, Some("big"), None, &[]).unwrap();
-    // 2,500 metric points, 230 params, 150 tags: over every per-request limit.
+    // 2,500 metric points, 230 params, 150 tags: over every per-request count limit.
     let metrics: Vec<Metric> = (0..2500)
         .map(|i| Metric {
             key: format!("m{}", i % 5),
@@ -635,9 +635,13 @@ fn oversized_batches_are_split_not_lost() {
             step: i,
         })
         .collect();
-    let params: Vec<Param> = (0..230).map(|i| Param::new(format!("p{i}"), i)).collect();
+    // Values at MLflow's length limits: 100 params + 100 tags in one request would be a 1.4 MB
+    // body, over the server's 1 MB.
+    let params: Vec<Param> = (0..230)
+        .map(|i| Param::new(format!("p{i}"), format!("{i:06}").repeat(1000)))
+        .collect();
     let tags: Vec<Tag> = (0..150)
-        .map(|i| Tag::new(format!("t{i}"), "x".repeat(5000)))
+        .map(|i| Tag::new(format!("t{i}"), "x".repeat(8000)))
         .collect();
     c.log_batch(&run.run_id, &metrics, &params, &tags).unwrap();
     let code = r#"
@@ -649,12 +653,13 @@ r = c.get_run(sys.argv[2])
 n = sum(len(c.get_metric_history(sys.argv[2], k)) for k in r.data.metrics)
 print(json.dumps({"points": n, "params": len(r.data.params),
                   "tags": len([t for t in r.data.tags if t.startswith("t")]),
-                  "long": len(r.data.tags["t149"])}))
+                  "long": len(r.data.tags["t149"]), "param": r.data.params["p229"][:12]}))
 "#;
     let got = py_json(code, &[&server.url, &run.run_id], &[]);
     assert_eq!(
         got,
-        serde_json::json!({"points": 2500, "params": 230, "tags": 150, "long": 5000})
+        serde_json::json!({"points": 2500, "params": 230, "tags": 150, "long": 8000,
+            "param": "000229000229"})
     );
 }
 
