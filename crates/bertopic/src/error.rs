@@ -5,16 +5,22 @@ use std::path::PathBuf;
 #[non_exhaustive]
 pub enum BertopicError {
     #[error(transparent)]
+    /// Reading or cleaning the documents failed.
     Preprocess(#[from] crate::preprocess::PreprocessError),
     #[error(transparent)]
+    /// Loading the embedding model or embedding failed.
     Embed(#[from] crate::embed::EmbedError),
     #[error(transparent)]
+    /// The dimensionality reduction (UMAP) failed.
     Reduce(#[from] crate::reduce::ReduceError),
     #[error(transparent)]
+    /// The clustering (HDBSCAN) failed.
     Cluster(#[from] crate::cluster::ClusterError),
     #[error(transparent)]
+    /// Topic words (c-TF-IDF, MMR, KeyBERT, labels) could not be computed.
     Represent(#[from] crate::represent::RepresentError),
     #[error(transparent)]
+    /// A coherence score could not be computed.
     Coherence(#[from] crate::coherence::CoherenceError),
     /// Experiment tracking or MLflow's registry failed (the model itself is saved).
     #[error(transparent)]
@@ -35,11 +41,15 @@ pub enum BertopicError {
     #[error("no embedder configured: {0}")]
     NoEmbedder(String),
     #[error("topic {0} does not exist in this model")]
+    /// The topic id is not one of this model's topics.
     UnknownTopic(i64),
     #[error("I/O error on {path}: {source}")]
+    /// Reading or writing a file failed.
     Io {
+        /// The file.
         path: PathBuf,
         #[source]
+        /// The underlying error.
         source: std::io::Error,
     },
     /// An output could not be written safely (refused target, busy output, I/O).
@@ -50,7 +60,12 @@ pub enum BertopicError {
     Csv(#[source] csv::Error),
     /// A saved model folder is unreadable, corrupted or of an unknown format.
     #[error("model at {path} cannot be loaded: {reason}")]
-    ModelFormat { path: PathBuf, reason: String },
+    ModelFormat {
+        /// The model folder or file.
+        path: PathBuf,
+        /// What is wrong and what to do.
+        reason: String,
+    },
 }
 
 impl BertopicError {

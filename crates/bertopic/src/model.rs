@@ -19,7 +19,9 @@ use crate::stages::{check_inputs, StageTimings};
 /// One topic: its id (−1 = outliers), size, words and label.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Topic {
+    /// Topic id, BERTopic's numbering: −1 = outliers, then 0, 1, … by size.
     pub id: i64,
+    /// Training documents in the topic.
     pub count: usize,
     /// Top words with their c-TF-IDF weights, best first.
     pub words: Vec<(String, f64)>,
@@ -34,19 +36,28 @@ pub struct Topic {
 /// A row of [`TopicModel::topic_info`], BERTopic's `get_topic_info()` columns.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct TopicInfo {
+    /// Topic id (−1 = outliers).
     pub topic: i64,
+    /// Training documents in the topic.
     pub count: usize,
+    /// BERTopic's default name (`{id}_word_word_word_word`).
     pub name: String,
+    /// The topic's words, best first.
     pub representation: Vec<String>,
+    /// The most representative training documents.
     pub representative_docs: Vec<String>,
 }
 
 /// A row of [`TopicModel::document_info`].
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct DocumentInfo {
+    /// Index of the training document (0-based, training order).
     pub document: usize,
+    /// Its topic (−1 = outlier).
     pub topic: i64,
+    /// The topic's name.
     pub name: String,
+    /// HDBSCAN's membership probability of the document in its topic.
     pub probability: f64,
 }
 
@@ -62,8 +73,11 @@ pub enum OutlierStrategy {
 /// Which embedding model produced the training embeddings, for `transform` and provenance.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct EmbeddingInfo {
+    /// Model id or folder, as given.
     pub model_id: String,
+    /// Fingerprint of the model files (changes when the weights change).
     pub fingerprint: String,
+    /// Embedding width.
     pub dim: usize,
 }
 

@@ -56,8 +56,11 @@ pub fn topic_info_csv(info: &[TopicInfo]) -> Result<Vec<u8>> {
 /// record was kept, its topic and probability.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Assignment {
+    /// 1-based input record number.
     pub row: usize,
+    /// The record's topic; `None` when cleaning dropped it.
     pub topic: Option<i64>,
+    /// Its probability; `None` when cleaning dropped it.
     pub probability: Option<f64>,
 }
 

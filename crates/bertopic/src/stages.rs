@@ -13,9 +13,13 @@ use crate::error::{BertopicError, Result};
 /// Wall-clock seconds spent in each stage of a fit.
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq)]
 pub struct StageTimings {
+    /// Embedding the documents (0 when embeddings were given).
     pub embed_s: f64,
+    /// UMAP (or the given reducer).
     pub reduce_s: f64,
+    /// HDBSCAN (or the given clusterer).
     pub cluster_s: f64,
+    /// Topic words and representative documents.
     pub represent_s: f64,
 }
 

@@ -96,19 +96,28 @@ impl Default for TuneParams {
 /// One configuration tried.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct TrialParams {
+    /// HDBSCAN `min_cluster_size` (the pipeline's `min_topic_size`).
     pub min_cluster_size: usize,
+    /// UMAP `n_neighbors`.
     pub n_neighbors: usize,
+    /// UMAP `n_components`.
     pub n_components: usize,
 }
 
 /// Scores of one trial.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct TrialMetrics {
+    /// c_v coherence (gensim's); `None` when not computed.
     pub c_v: Option<f64>,
+    /// NPMI coherence (gensim's `c_npmi`); `None` when not computed.
     pub c_npmi: Option<f64>,
+    /// UMass coherence; `None` when not computed.
     pub u_mass: Option<f64>,
+    /// Topic diversity: share of unique words among all topics' top words.
     pub diversity: Option<f64>,
+    /// Topics found (outliers not counted).
     pub n_topics: usize,
+    /// Share of documents left as outliers (topic −1).
     pub outlier_fraction: f64,
     /// Topic words not found in the reference corpus (dropped from coherence, as gensim does).
     pub dropped_words: usize,
@@ -117,36 +126,51 @@ pub struct TrialMetrics {
 /// Seconds per stage of one trial (the reduction is shared by the trials of its setting).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct TrialTimings {
+    /// UMAP (shared by the trials of one reduction setting).
     pub reduce_s: f64,
+    /// HDBSCAN.
     pub cluster_s: f64,
+    /// Topic words.
     pub represent_s: f64,
+    /// Coherence scoring.
     pub coherence_s: f64,
 }
 
 /// A finished trial.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Trial {
+    /// Trial number, from 0 in run order.
     pub id: usize,
+    /// The configuration tried.
     pub params: TrialParams,
+    /// Its scores.
     pub metrics: TrialMetrics,
     /// The objective value; `None` for an invalid trial.
     pub objective: Option<f64>,
     /// Why the trial is invalid (fewer than 2 topics of ≥ 3 documents, or an error).
     pub invalid_reason: Option<String>,
+    /// Seconds per stage.
     pub timings: TrialTimings,
 }
 
 /// The record of a search: every trial and the winner.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Experiment {
+    /// Version of this record's layout (`experiment.json`).
     pub format_version: u32,
+    /// The coherence measure maximised.
     pub objective: Measure,
+    /// Documents the search ran on.
     pub n_documents: usize,
+    /// The pipeline parameters every trial starts from.
     pub base_params: BERTopicParams,
+    /// The search settings.
     pub tune_params: TuneParams,
+    /// Every trial, in run order.
     pub trials: Vec<Trial>,
     /// Id of the best valid trial.
     pub best_trial: Option<usize>,
+    /// Wall-clock seconds of the whole search.
     pub total_seconds: f64,
 }
 
@@ -173,7 +197,9 @@ impl Experiment {
 
 /// Result of [`tune`]: the record and the best model, fitted.
 pub struct TuneOutcome {
+    /// Every trial and the winner.
     pub experiment: Experiment,
+    /// The best trial's model, refitted; `None` when no trial was valid.
     pub best_model: Option<TopicModel>,
 }
 

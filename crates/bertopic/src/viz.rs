@@ -106,10 +106,13 @@ fn fmt_num(v: f64) -> String {
 /// A point of a [`scatter`] chart.
 #[derive(Debug, Clone)]
 pub struct Point {
+    /// Horizontal coordinate, in data units.
     pub x: f64,
+    /// Vertical coordinate, in data units.
     pub y: f64,
     /// Radius in pixels.
     pub r: f64,
+    /// Fill colour (any SVG colour).
     pub color: String,
     /// Hover text.
     pub title: String,
@@ -120,10 +123,15 @@ pub struct Point {
 /// A scatter or bubble chart (axes hidden: the 2-D coordinates of a reduction mean nothing).
 #[derive(Debug, Clone)]
 pub struct Scatter {
+    /// Chart title.
     pub title: String,
+    /// Width in pixels.
     pub width: f64,
+    /// Height in pixels.
     pub height: f64,
+    /// Fill opacity of the points, 0 to 1.
     pub opacity: f64,
+    /// The points, drawn in order.
     pub points: Vec<Point>,
     /// (colour, text) legend entries, drawn on the right.
     pub legend: Vec<(String, String)>,
@@ -413,7 +421,9 @@ pub fn heatmap(title: &str, labels: &[String], matrix: &[Vec<f64>], lo: f64, hi:
 /// A line of a [`lines`] chart.
 #[derive(Debug, Clone)]
 pub struct Series {
+    /// Legend name.
     pub name: String,
+    /// Line colour.
     pub color: String,
     /// (x, y, hover text) points, x ascending.
     pub points: Vec<(f64, f64, String)>,
@@ -529,8 +539,11 @@ pub fn lines(
 /// A segment of a [`stacked_bars`] row.
 #[derive(Debug, Clone)]
 pub struct Segment {
+    /// Length of the segment, in data units.
     pub value: f64,
+    /// Fill colour.
     pub color: String,
+    /// Hover text.
     pub title: String,
 }
 
