@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -163,29 +162,9 @@ print(json.dumps(runs))
 /// The SOTU 200-row sample and its rows of the corpus' precomputed MiniLM embeddings (matched
 /// by title and text), so training needs no model.
 fn sotu_sample(dir: &Path) -> (PathBuf, PathBuf) {
-    let data = common::shared().join("data");
-    let mut full = csv::Reader::from_path(data.join("sotu-chunks.csv")).expect("corpus");
-    let index: BTreeMap<(String, String), usize> = full
-        .records()
-        .enumerate()
-        .map(|(i, r)| {
-            let r = r.expect("record");
-            ((r[0].to_string(), r[1].to_string()), i)
-        })
-        .collect();
-    let sample = data.join("sotu-chunks-200.csv");
-    let rows: Vec<usize> = csv::Reader::from_path(&sample)
-        .expect("sample")
-        .records()
-        .map(|r| {
-            let r = r.expect("record");
-            index[&(r[0].to_string(), r[1].to_string())]
-        })
-        .collect();
-    let all = bertopic::embed::read_npy(&data.join("sotu-chunks.minilm.npy")).expect("npy");
     let npy = dir.join("sotu200.npy");
-    bertopic::embed::write_npy(&npy, &all.select(ndarray::Axis(0), &rows)).expect("write npy");
-    (sample, npy)
+    common::corpus_sample_embeddings("sotu-chunks", &npy);
+    (common::shared().join("data/sotu-chunks-200.csv"), npy)
 }
 
 fn run_bertopic(args: &[&str], env: &[(&str, &str)]) -> Output {

@@ -2,14 +2,10 @@
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-pub fn shared() -> PathBuf {
-    std::env::var_os("BERTOPIC_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared")))
-}
+pub use bertopic_testdata::shared_dir as shared;
 
 pub fn bertopic(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_bertopic"))
@@ -29,11 +25,17 @@ pub fn ok(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// Writes the 200-row sample's embeddings (its rows of the full corpus' precomputed MiniLM
-/// embeddings, matched by title and abstract) to `dst`, so training needs no model.
+/// Writes the arXiv 200-row sample's embeddings to `dst` (see [`corpus_sample_embeddings`]).
 pub fn sample_embeddings(dst: &Path) {
+    corpus_sample_embeddings("arxiv-cs-abstracts", dst)
+}
+
+/// Writes the embeddings of `shared/data/{corpus}-200.csv` (its rows of the full corpus'
+/// precomputed MiniLM embeddings, matched by the first two columns) to `dst`, so training needs
+/// no model.
+pub fn corpus_sample_embeddings(corpus: &str, dst: &Path) {
     let data = shared().join("data");
-    let mut full = csv::Reader::from_path(data.join("arxiv-cs-abstracts.csv")).expect("corpus");
+    let mut full = csv::Reader::from_path(data.join(format!("{corpus}.csv"))).expect("corpus");
     let index: BTreeMap<(String, String), usize> = full
         .records()
         .enumerate()
@@ -42,8 +44,7 @@ pub fn sample_embeddings(dst: &Path) {
             ((r[0].to_string(), r[1].to_string()), i)
         })
         .collect();
-    let mut small =
-        csv::Reader::from_path(data.join("arxiv-cs-abstracts-200.csv")).expect("sample");
+    let mut small = csv::Reader::from_path(data.join(format!("{corpus}-200.csv"))).expect("sample");
     let rows: Vec<usize> = small
         .records()
         .map(|r| {
@@ -52,6 +53,6 @@ pub fn sample_embeddings(dst: &Path) {
         })
         .collect();
     let all =
-        bertopic::embed::read_npy(&data.join("arxiv-cs-abstracts.minilm.npy")).expect("embeddings");
+        bertopic::embed::read_npy(&data.join(format!("{corpus}.minilm.npy"))).expect("embeddings");
     bertopic::embed::write_npy(dst, &all.select(ndarray::Axis(0), &rows)).expect("write npy");
 }
