@@ -397,7 +397,9 @@ level is the highest of them. Each run is appended to \
 monitoring.jsonl in the model folder.\n\n\
 Exit status:\n  0  the batch was monitored (any level without --fail-on)\n  \
 1  error (bad input, unreadable model, ...): nothing is appended to the history\n  \
-3  the level reached --fail-on (the report and history are still written)";
+3  the level reached --fail-on (the report and history are still written)\n  \
+4  MLflow tracking (--tracking-uri, --experiment or $MLFLOW_TRACKING_URI) failed; the report \
+and history are written (3 wins when --fail-on is also met)";
 
 #[derive(Args)]
 pub(crate) struct MonitorArgs {
@@ -443,6 +445,9 @@ pub(crate) struct MonitorArgs {
     /// table: a summary (or the history table); json: the whole report (or history records).
     #[arg(long, value_enum, default_value = "table")]
     pub(crate) format: Format,
+    /// Also log the run to MLflow (run name default: monitor).
+    #[command(flatten)]
+    pub(crate) tracking: TrackingArgs,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]

@@ -703,3 +703,97 @@ print(json.dumps(list(mlflow.search_runs([e.experiment_id])["status"])))
         serde_json::json!(["KILLED"])
     );
 }
+
+/// `monitor --tracking-uri` logs each run to the server (verdict and signals as metrics, the
+/// report as an artifact), read back with MLflow's client; with the server gone, the report and
+/// the history line are still written and the exit status says tracking failed.
+#[test]
+fn monitor_runs_are_logged_and_a_dead_server_loses_nothing() {
+    let d = tempfile::tempdir().unwrap();
+    let (sample, npy) = sotu_sample(d.path());
+    let (sample, npy) = (sample.to_str().unwrap(), npy.to_str().unwrap());
+    let model = d.path().join("m");
+    let model = model.to_str().unwrap();
+    let res = run_bertopic(&train_args(sample, npy, model, "unused-registry"), &[]);
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+
+    let server = Server::start();
+    let report = d.path().join("report.json");
+    let monitor = |uri: &str, output: &Path| {
+        run_bertopic(
+            &[
+                "monitor",
+                "--input",
+                sample,
+                "--embeddings",
+                npy,
+                "--model",
+                model,
+                "--output",
+                output.to_str().unwrap(),
+                "--tracking-uri",
+                uri,
+                "--experiment",
+                "Monitoring",
+            ],
+            &[],
+        )
+    };
+    for _ in 0..2 {
+        let res = monitor(&server.url, &report);
+        assert!(
+            res.status.success(),
+            "{}",
+            String::from_utf8_lossy(&res.stderr)
+        );
+    }
+    let written: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let runs = py_json(READ_RUNS, &[&server.url, "Monitoring"], &[]);
+    let runs = runs.as_array().unwrap();
+    assert_eq!(runs.len(), 2, "one run per monitor call");
+    let level = match written["level"].as_str().unwrap() {
+        "LOW" => 0.0,
+        "MEDIUM" => 1.0,
+        _ => 2.0,
+    };
+    for r in runs {
+        assert_eq!(r["status"], "FINISHED");
+        assert_eq!(r["tags"]["bertopic.job"], "monitor");
+        assert_eq!(r["tags"]["bertopic.model"], model);
+        assert_eq!(r["params"]["batch_docs"], "200");
+        // Both calls saw the same batch with the same seed: the same verdict as the report.
+        assert_eq!(r["metrics"]["drift_level"].as_f64(), Some(level), "{r}");
+        assert_eq!(r["tags"]["bertopic.drift_level"], written["level"]);
+        assert!(r["metrics"]["embedding.level"].is_number(), "{r}");
+        assert!(r["metrics"]["embedding.p_value"].is_number(), "{r}");
+        let artifacts: Vec<&str> = r["artifacts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap())
+            .collect();
+        assert_eq!(artifacts, ["drift_report.json"]);
+    }
+
+    // The server goes away: nothing is lost, exit status 4, a warning names the failure.
+    let url = server.url.clone();
+    drop(server);
+    let history = std::path::Path::new(model).join("monitoring.jsonl");
+    let lines_before = std::fs::read_to_string(&history).unwrap().lines().count();
+    let report2 = d.path().join("report2.json");
+    let res = monitor(&url, &report2);
+    let stderr = String::from_utf8_lossy(&res.stderr);
+    assert_eq!(res.status.code(), Some(4), "{stderr}");
+    assert!(stderr.contains("tracking failed"), "{stderr}");
+    assert!(report2.is_file(), "the report is written");
+    let lines_after = std::fs::read_to_string(&history).unwrap().lines().count();
+    assert_eq!(
+        lines_after,
+        lines_before + 1,
+        "the history line is appended"
+    );
+}

@@ -202,6 +202,88 @@ impl TrackingSession {
     }
 }
 
+/// Logs one `bertopic monitor` run: a run tagged `bertopic.job = monitor` in the options'
+/// experiment (beside the training runs, so a model's training and its monitoring are found
+/// in one place), with the batch as parameters, the verdict and every signal's level, value and
+/// p-value as metrics (levels as 0 = LOW, 1 = MEDIUM, 2 = HIGH, so the MLflow UI charts the
+/// trend across runs), and the JSON report as the artifact `drift_report.json`. `model` is the
+/// model reference as given (folder or `models:/…`). The run ends `FINISHED`, or `FAILED` when
+/// logging failed part-way (best effort).
+pub fn log_monitor_run(
+    opts: &TrackOptions,
+    model: &str,
+    report: &crate::monitor::MonitorReport,
+) -> Result<TrackedRun> {
+    let started = std::time::Instant::now();
+    let tracker = opts.uri.open()?;
+    let exp = tracker.experiment(&opts.experiment)?;
+    let mut tags = opts.tags.clone();
+    tags.push(Tag::new("bertopic.job", "monitor"));
+    tags.push(Tag::new("bertopic.model", model));
+    tags.push(Tag::new("bertopic.version", crate::VERSION));
+    let name = opts.run_name.as_deref().unwrap_or("monitor");
+    let run = tracker.start_run(&exp, Some(name), None, &tags)?;
+    let logged = log_monitor_report(tracker.as_ref(), &run, model, report);
+    let status = if logged.is_ok() {
+        RunStatus::Finished
+    } else {
+        RunStatus::Failed
+    };
+    let ended = tracker.end_run(&run.run_id, status);
+    logged?;
+    ended?;
+    Ok(TrackedRun {
+        location: tracker.location(),
+        experiment_id: exp,
+        run,
+        trials: 0,
+        model_version: None,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+fn log_monitor_report(
+    tracker: &dyn Tracker,
+    run: &RunInfo,
+    model: &str,
+    report: &crate::monitor::MonitorReport,
+) -> Result<()> {
+    let level = |l: crate::drift::Level| match l {
+        crate::drift::Level::Low => 0.0,
+        crate::drift::Level::Medium => 1.0,
+        crate::drift::Level::High => 2.0,
+    };
+    let entry = crate::monitor::HistoryEntry::from(report);
+    let mut params = vec![
+        Param::new("model", model),
+        Param::new("batch_docs", entry.docs),
+        Param::new("seed", entry.seed),
+    ];
+    if let Some(src) = entry.source.as_deref().filter(|s| !s.is_empty()) {
+        params.push(Param::new("batch_source", src));
+    }
+    let mut metrics = vec![
+        Metric::now("drift_level", level(entry.level), 0),
+        Metric::now("seconds_per_doc", entry.seconds_per_doc, 0),
+    ];
+    for (name, sig) in &entry.signals {
+        metrics.push(Metric::now(format!("{name}.level"), level(sig.level), 0));
+        // MLflow's JSON cannot carry NaN or infinity: such a value is left out, not sent.
+        if let Some(v) = sig.value.filter(|v| v.is_finite()) {
+            metrics.push(Metric::now(format!("{name}.{}", sig.metric), v, 0));
+        }
+        if let Some(p) = sig.p_value.filter(|v| v.is_finite()) {
+            metrics.push(Metric::now(format!("{name}.p_value"), p, 0));
+        }
+    }
+    let tags = [Tag::new("bertopic.drift_level", entry.level.to_string())];
+    tracker.log_batch(&run.run_id, &metrics, &params, &tags)?;
+    let json = serde_json::to_vec_pretty(report)
+        .map_err(|e| BertopicError::Mismatch(format!("cannot serialise the drift report: {e}")))?;
+    tracker.put_artifact(run, "drift_report.json", &json)?;
+    Ok(())
+}
+
 /// Logs a saved model folder as a new run: what `bertopic track upload DIR` does.
 pub fn upload_model_dir(opts: &TrackOptions, dir: &Path) -> Result<TrackedRun> {
     // Fail on an unreadable folder before anything is created in MLflow.

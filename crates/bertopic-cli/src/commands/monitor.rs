@@ -10,6 +10,7 @@ use bertopic::preprocess::ReadOptions;
 use bertopic::TopicModel;
 
 use crate::args::{FailOn, Format, MonitorArgs};
+use crate::commands::track;
 use crate::out::{self, CliResult, Out};
 
 /// Exit status when the level reaches `--fail-on`.
@@ -92,6 +93,19 @@ fn check(a: &MonitorArgs, o: Out) -> CliResult<ExitCode> {
         Format::Json => out::println(&json)?,
         Format::Table => out::stdout(summary(&report).as_bytes())?,
     }
+    // After the report and history are written: a tracking failure loses nothing.
+    let mut tracking_failed = false;
+    if let Some(opts) = track::options(&a.tracking, Path::new("monitor"), None)? {
+        match bertopic::track::log_monitor_run(&opts, &a.model, &report) {
+            Ok(t) => track::report(o, &t),
+            Err(e) => {
+                out::warn(format!(
+                    "tracking failed: {e}; the report and the history line are written"
+                ));
+                tracking_failed = true;
+            }
+        }
+    }
     let threshold = a.fail_on.map(|f| match f {
         FailOn::Medium => Level::Medium,
         FailOn::High => Level::High,
@@ -105,6 +119,7 @@ fn check(a: &MonitorArgs, o: Out) -> CliResult<ExitCode> {
             ));
             Ok(ExitCode::from(FAIL_ON_STATUS))
         }
+        _ if tracking_failed => Ok(ExitCode::from(track::TRACKING_FAILED_STATUS)),
         _ => Ok(ExitCode::SUCCESS),
     }
 }
