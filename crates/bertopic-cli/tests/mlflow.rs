@@ -797,3 +797,68 @@ fn monitor_runs_are_logged_and_a_dead_server_loses_nothing() {
         "the history line is appended"
     );
 }
+
+/// The server dies while `train` runs (after the run was opened, before the upload): the model
+/// and its CSVs are saved, the warning names the upload command, the exit status is 4.
+#[test]
+fn server_killed_mid_run_keeps_the_model() {
+    let d = tempfile::tempdir().unwrap();
+    let data = common::shared().join("data");
+    // The full corpus with its embeddings: training takes long enough to kill the server
+    // after the run is opened and before the upload.
+    let input = data.join("sotu-chunks.csv");
+    let npy = data.join("sotu-chunks.minilm.npy");
+    let out = d.path().join("m");
+    let reg = d.path().join("reg");
+    let server = Server::start();
+    let mut args = train_args(
+        input.to_str().unwrap(),
+        npy.to_str().unwrap(),
+        out.to_str().unwrap(),
+        reg.to_str().unwrap(),
+    );
+    args.extend(["--trials", "2", "--tracking-uri", &server.url]);
+    let child = Command::new(env!("CARGO_BIN_EXE_bertopic"))
+        .args(&args)
+        .env_remove("MLFLOW_TRACKING_URI")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let code = r#"
+import json, sys, mlflow
+mlflow.set_tracking_uri(sys.argv[1])
+exp = mlflow.get_experiment_by_name("BERTopic-Analysis")
+runs = [] if exp is None else mlflow.search_runs([exp.experiment_id])["status"].tolist()
+print(json.dumps(runs))
+"#;
+    let t = Instant::now();
+    loop {
+        let runs = py_json(code, &[&server.url], &[]);
+        if runs
+            .as_array()
+            .is_some_and(|r| r.iter().any(|s| s == "RUNNING"))
+        {
+            break;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(120),
+            "no RUNNING run appeared"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    drop(server);
+    let res = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&res.stderr);
+    assert_eq!(res.status.code(), Some(4), "{stderr}");
+    assert!(stderr.contains("tracking failed"), "{stderr}");
+    assert!(stderr.contains("bertopic track upload"), "{stderr}");
+    for f in [
+        "model.json",
+        "model.safetensors",
+        "topic_info.csv",
+        "document_topics.csv",
+    ] {
+        assert!(out.join(f).is_file(), "{f} is saved");
+    }
+}
