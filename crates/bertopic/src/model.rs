@@ -226,6 +226,27 @@ impl TopicModel {
         Ok(())
     }
 
+    /// The c-TF-IDF matrix rows of the non-outlier topics, with their ids.
+    pub(crate) fn topic_rows(&self) -> (Vec<i64>, Vec<usize>) {
+        self.representation
+            .topic_ids
+            .iter()
+            .enumerate()
+            .filter(|(_, &t)| t >= 0)
+            .map(|(r, &t)| (t, r))
+            .unzip()
+    }
+
+    /// The rows of `topics` and `topic_embeddings` of the non-outlier topics.
+    pub(crate) fn topic_embedding_rows(&self) -> Vec<usize> {
+        self.topics
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.id >= 0)
+            .map(|(r, _)| r)
+            .collect()
+    }
+
     /// Recomputes words, sizes, labels and topic embeddings from `doc_topics`.
     fn refresh_topics(&mut self, docs: &[String]) -> Result<()> {
         let start = std::time::Instant::now();
@@ -596,13 +617,7 @@ impl TopicModel {
                 self.topic_embeddings.ncols()
             )));
         }
-        let rows: Vec<usize> = self
-            .topics
-            .iter()
-            .enumerate()
-            .filter(|(_, t)| t.id >= 0)
-            .map(|(r, _)| r)
-            .collect();
+        let rows = self.topic_embedding_rows();
         if rows.is_empty() {
             return Ok((vec![-1; embeddings.nrows()], vec![0.0; embeddings.nrows()]));
         }
@@ -660,14 +675,7 @@ impl TopicModel {
                 let sub: Vec<String> = outliers.iter().map(|&i| docs[i].clone()).collect();
                 let all = self.representation.doc_topic_similarity(&sub, &analyzer)?;
                 // Columns follow representation.topic_ids; keep the non-outlier ones.
-                let cols: Vec<usize> = self
-                    .representation
-                    .topic_ids
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, &t)| t >= 0)
-                    .map(|(c, _)| c)
-                    .collect();
+                let cols = self.topic_rows().1;
                 all.select(Axis(1), &cols)
             }
             OutlierStrategy::Embeddings => {
@@ -679,13 +687,7 @@ impl TopicModel {
                         emb.nrows()
                     )));
                 }
-                let rows: Vec<usize> = self
-                    .topics
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, t)| t.id >= 0)
-                    .map(|(r, _)| r)
-                    .collect();
+                let rows = self.topic_embedding_rows();
                 let te = self.topic_embeddings.select(Axis(0), &rows);
                 let de = emb.select(Axis(0), &outliers);
                 cosine_matrix(de.view(), te.view())
@@ -761,14 +763,7 @@ impl TopicModel {
         if ids.len() <= nr_topics {
             return Ok(());
         }
-        let cols: Vec<usize> = self
-            .representation
-            .topic_ids
-            .iter()
-            .enumerate()
-            .filter(|(_, &t)| t >= 0)
-            .map(|(c, _)| c)
-            .collect();
+        let cols = self.topic_rows().1;
         let vectors = self.representation.dense_ctfidf().select(Axis(0), &cols);
         let sims = cosine_matrix(vectors.view(), vectors.view());
         let groups = average_linkage(&sims, nr_topics);

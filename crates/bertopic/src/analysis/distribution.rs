@@ -94,18 +94,7 @@ impl TopicModel {
         })?;
         let terms = self.term_tokenizer()?;
         let analyzer = |s: &str| terms.terms(s);
-        let cols: Vec<usize> = self
-            .representation
-            .topic_ids
-            .iter()
-            .enumerate()
-            .filter(|(_, &t)| t >= 0)
-            .map(|(c, _)| c)
-            .collect();
-        let topics: Vec<i64> = cols
-            .iter()
-            .map(|&c| self.representation.topic_ids[c])
-            .collect();
+        let (topics, cols) = self.topic_rows();
         let k = cols.len();
         let mut documents = Array2::<f64>::zeros((docs.len(), k));
         let mut tokens_out = params.calculate_tokens.then(Vec::new);

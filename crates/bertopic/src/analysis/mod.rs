@@ -138,17 +138,6 @@ impl TopicModel {
             })
             .collect()
     }
-
-    /// The c-TF-IDF matrix rows of the non-outlier topics with their ids.
-    pub(crate) fn topic_rows(&self) -> (Vec<i64>, Vec<usize>) {
-        self.representation
-            .topic_ids
-            .iter()
-            .enumerate()
-            .filter(|(_, &t)| t >= 0)
-            .map(|(r, &t)| (t, r))
-            .unzip()
-    }
 }
 
 /// Documents grouped by topic (topics ascending, documents in input order), over `selection`.

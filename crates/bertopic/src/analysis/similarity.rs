@@ -32,13 +32,7 @@ impl TopicModel {
     pub fn topic_similarity(&self, basis: SimilarityBasis) -> TopicSimilarity {
         match basis {
             SimilarityBasis::Embeddings => {
-                let rows: Vec<usize> = self
-                    .topics
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, t)| t.id >= 0)
-                    .map(|(r, _)| r)
-                    .collect();
+                let rows = self.topic_embedding_rows();
                 let te = self.topic_embeddings.select(ndarray::Axis(0), &rows);
                 TopicSimilarity {
                     topics: rows.iter().map(|&r| self.topics[r].id).collect(),
