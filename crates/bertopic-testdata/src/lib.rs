@@ -5,6 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod mlflow;
+
 /// The `shared/` folder beside the repository, or `$BERTOPIC_SHARED`.
 ///
 /// When it is missing (a bare clone), the calling test, example or bench fails with one line that

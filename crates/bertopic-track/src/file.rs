@@ -75,7 +75,7 @@ impl FileStore {
     }
 
     /// (id, name, lifecycle_stage) of every experiment with a readable meta.yaml.
-    fn experiments(&self, root: &Path) -> Result<Vec<(String, String, String)>> {
+    fn list_experiments(&self, root: &Path) -> Result<Vec<(String, String, String)>> {
         let mut out = Vec::new();
         for e in fs::read_dir(root).map_err(|e| TrackError::io(root, e))? {
             let e = e.map_err(|err| TrackError::io(root, err))?;
@@ -147,7 +147,7 @@ impl Tracker for FileStore {
             return Err(TrackError::Invalid("the experiment name is empty".into()));
         }
         let root = self.ensure_root()?;
-        let found = self.experiments(&root)?;
+        let found = self.list_experiments(&root)?;
         if let Some((id, _, stage)) = found.iter().find(|(_, n, _)| n == name) {
             if stage == "deleted" {
                 return Err(TrackError::Store {
@@ -317,7 +317,7 @@ impl Tracker for FileStore {
     }
 }
 
-fn check_run_id(id: &str) -> Result<()> {
+pub(crate) fn check_run_id(id: &str) -> Result<()> {
     if !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric()) {
         Ok(())
     } else {
@@ -353,7 +353,7 @@ fn yaml_str(s: &str) -> String {
 }
 
 /// The value of a top-level `key: value` line of a meta.yaml we or MLflow wrote.
-fn yaml_field(text: &str, key: &str) -> Option<String> {
+pub(crate) fn yaml_field(text: &str, key: &str) -> Option<String> {
     let line = text
         .lines()
         .find_map(|l| l.strip_prefix(key).and_then(|r| r.strip_prefix(':')))?;

@@ -10,6 +10,10 @@
 //!   bertopic-fs; MLflow 3 reads it with
 //!   `MLFLOW_ALLOW_FILE_STORE=true mlflow ui --backend-store-uri ./mlruns`.
 //!
+//! Both also implement [`TrackingReader`], the read side (experiments, runs with their params,
+//! latest metrics and tags, artifact listings, registered models with versions and aliases),
+//! opened with [`TrackingUri::open_reader`].
+//!
 //! Where runs go is decided by [`TrackingUri::resolve`]: an explicit URI, else
 //! `MLFLOW_TRACKING_URI`, else the embedded default [`DEFAULT_TRACKING_DIR`].
 //!
@@ -33,6 +37,7 @@
 mod batch;
 mod error;
 mod file;
+mod read;
 mod rest;
 
 use std::path::{Path, PathBuf};
@@ -41,6 +46,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 pub use batch::{split_batch, Limits};
 pub use error::{Result, TrackError};
 pub use file::FileStore;
+pub use read::{
+    ArtifactEntry, ExperimentSummary, Listing, RegisteredModelSummary, RunSummary, Skipped,
+    TrackingReader,
+};
 pub use rest::{Auth, MlflowRest, ModelVersionInfo, RetryPolicy};
 
 /// The environment variable MLflow's own clients read for the tracking URI.
@@ -245,6 +254,15 @@ impl TrackingUri {
 
     /// Opens the tracker for this URI (REST credentials from the environment).
     pub fn open(&self) -> Result<Box<dyn Tracker>> {
+        Ok(match self {
+            TrackingUri::Rest(url) => Box::new(MlflowRest::from_env(url)?),
+            TrackingUri::File(dir) => Box::new(FileStore::new(dir)),
+        })
+    }
+
+    /// Opens the read side for this URI ([`TrackingReader`]; REST credentials from the
+    /// environment). Nothing is created: a missing `mlruns/` folder reads as empty.
+    pub fn open_reader(&self) -> Result<Box<dyn TrackingReader>> {
         Ok(match self {
             TrackingUri::Rest(url) => Box::new(MlflowRest::from_env(url)?),
             TrackingUri::File(dir) => Box::new(FileStore::new(dir)),

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::batch::{split_batch, Limits};
@@ -91,7 +91,7 @@ impl Default for RetryPolicy {
 }
 
 /// A registered model version in MLflow's registry.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct ModelVersionInfo {
     /// The registered model's name.
     pub name: String,
@@ -119,6 +119,7 @@ pub struct MlflowRest {
     agent: ureq::Agent,
     retry: RetryPolicy,
     limits: Limits,
+    page: usize,
 }
 
 const API: &str = "/api/2.0/mlflow/";
@@ -146,6 +147,7 @@ impl MlflowRest {
             agent,
             retry: RetryPolicy::default(),
             limits: Limits::default(),
+            page: 1000,
         }
     }
 
@@ -164,6 +166,17 @@ impl MlflowRest {
     pub fn with_limits(mut self, limits: Limits) -> MlflowRest {
         self.limits = limits;
         self
+    }
+
+    /// Replaces the number of records asked for per search request when reading (default
+    /// 1,000, MLflow's own default page size; at least 1).
+    pub fn with_page_size(mut self, records: usize) -> MlflowRest {
+        self.page = records.max(1);
+        self
+    }
+
+    pub(crate) fn page_size(&self) -> usize {
+        self.page
     }
 
     /// The server's base URL.
@@ -240,14 +253,14 @@ impl MlflowRest {
         }
     }
 
-    fn api(&self, method: &str, endpoint: &str, body: Value) -> Result<Value> {
+    pub(crate) fn api(&self, method: &str, endpoint: &str, body: Value) -> Result<Value> {
         let call = format!("{method} {endpoint}");
         let url = format!("{}{API}{endpoint}", self.base);
         let bytes = self.send(method, &url, &[], Body::Json(body), &call)?;
         parse_json(&bytes, &call)
     }
 
-    fn api_get(&self, endpoint: &str, query: &[(&str, &str)]) -> Result<Value> {
+    pub(crate) fn api_get(&self, endpoint: &str, query: &[(&str, &str)]) -> Result<Value> {
         let call = format!("GET {endpoint}");
         let url = format!("{}{API}{endpoint}", self.base);
         let bytes = self.send("GET", &url, query, Body::None, &call)?;
