@@ -88,6 +88,9 @@ pub(crate) enum Command {
     /// Write one self-contained HTML report of a saved model (inline SVG charts, no network).
     #[command(after_help = REPORT_HELP)]
     Report(ReportArgs),
+    /// Run the web app (Training & Analysis, Model Monitoring, Tracking) and the JSON API.
+    #[command(after_help = SERVE_HELP)]
+    Serve(ServeArgs),
     /// Print the crate version, git commit and model format version.
     Version,
 }
@@ -690,4 +693,49 @@ pub(crate) struct ReportArgs {
     /// Time bins of the topics-over-time chart.
     #[arg(long, default_value_t = 20)]
     pub(crate) nr_bins: usize,
+}
+
+const SERVE_HELP: &str =
+    "Examples:\n  bertopic serve                                  # http://127.0.0.1:8501\n  \
+bertopic serve --port 0                         # a free port, printed on start\n  \
+bertopic serve --host 0.0.0.0 --tracking-uri http://127.0.0.1:5000\n\n\
+JSON API (see the README): POST /api/v1/predict, GET /api/v1/topics, GET /api/v1/models,\n\
+POST /api/v1/monitor, GET /healthz, GET /metrics (Prometheus).\n\n\
+The server has no authentication or TLS: it binds to 127.0.0.1 by default. To reach it from\n\
+other machines, put a reverse proxy with authentication in front (or --host 0.0.0.0 on a\n\
+trusted network only). SIGINT or SIGTERM shut it down gracefully.";
+
+#[derive(Args)]
+pub(crate) struct ServeArgs {
+    /// Address to listen on (127.0.0.1: this machine only).
+    #[arg(long, default_value = "127.0.0.1")]
+    pub(crate) host: std::net::IpAddr,
+    /// Port (0 picks a free one; the address is printed on start).
+    #[arg(long, default_value_t = 8501)]
+    pub(crate) port: u16,
+    #[command(flatten)]
+    pub(crate) registry: RegistryArg,
+    /// Uploads and training jobs [default: `serve` beside the registry folder].
+    #[arg(long, value_name = "DIR")]
+    pub(crate) data: Option<PathBuf>,
+    /// Track training runs in MLflow (http://host:port or an mlruns folder) and show them in
+    /// the Tracking tab [default: $MLFLOW_TRACKING_URI, else none].
+    #[arg(long, value_name = "URI")]
+    pub(crate) tracking_uri: Option<String>,
+    /// MLflow experiment of the training runs [default: BERTopic-Analysis].
+    #[arg(long, value_name = "NAME")]
+    pub(crate) experiment: Option<String>,
+    /// The API's model when a request names none [default: the newest version with alias
+    /// `production`, else the newest version].
+    #[arg(long, value_name = "URI")]
+    pub(crate) model: Option<String>,
+    /// Largest CSV upload, in MiB.
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub(crate) max_upload_mb: u32,
+    /// Largest JSON request body, in MiB.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub(crate) max_body_mb: u32,
+    /// Most documents in one API request.
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub(crate) max_documents: u64,
 }

@@ -6,6 +6,7 @@ mod monitor;
 mod predict;
 mod registry;
 mod report;
+mod serve;
 mod topics;
 mod track;
 mod train;
@@ -41,6 +42,7 @@ pub(crate) fn run(cli: Cli) -> ExitCode {
         Command::Track(TrackCommand::Upload(a)) => track::upload(a, o),
         Command::Analyze(a) => analyze::run(a, o),
         Command::Report(a) => report::run(a, o),
+        Command::Serve(a) => serve::run(a, o),
         Command::Version => version(),
     };
     match result {
