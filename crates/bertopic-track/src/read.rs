@@ -124,7 +124,8 @@ pub trait TrackingReader: Send + Sync {
     fn experiments(&self) -> Result<Listing<ExperimentSummary>>;
 
     /// At most `max` active runs of experiment `experiment_id`, newest (latest start) first;
-    /// child runs are included (see [`RunSummary::parent_run_id`]).
+    /// child runs are included (see [`RunSummary::parent_run_id`]). An unknown experiment is an
+    /// error.
     fn runs(&self, experiment_id: &str, max: usize) -> Result<Listing<RunSummary>>;
 
     /// The entries of artifact folder `path` of run `run_id` (`""` = the artifact root), one
@@ -202,6 +203,11 @@ impl TrackingReader for MlflowRest {
                 Some(t) => token = t,
                 None => break,
             }
+        }
+        if out.items.is_empty() && out.skipped.is_empty() {
+            // The server answers an unknown experiment with no runs; say it is unknown, as the
+            // file store does.
+            self.api_get("experiments/get", &[("experiment_id", experiment_id)])?;
         }
         // The server sorts already; this keeps ties (equal start times) in one order.
         sort_runs(&mut out.items);

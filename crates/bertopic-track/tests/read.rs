@@ -395,6 +395,8 @@ fn server_reads_the_same_as_mlflow_and_pages() {
     assert_eq!(m.versions[0].aliases, ["production"]);
 
     // Unknown ids are typed errors naming the call.
+    let e = r.runs("987654", 5).unwrap_err();
+    assert_eq!(e.mlflow_code(), Some("RESOURCE_DOES_NOT_EXIST"), "{e}");
     let e = r
         .artifacts("ffffffffffffffffffffffffffffffff", "")
         .unwrap_err();
