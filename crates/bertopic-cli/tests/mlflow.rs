@@ -5,115 +5,13 @@
 
 mod common;
 
-use std::net::TcpListener;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+// The real `mlflow server` fixture, shared with bertopic-track's reader tests.
+use bertopic_testdata::mlflow::{free_port, python, MlflowServer as Server};
 use serde_json::Value;
-
-/// The venv's python; a missing venv fails the test with how to make it.
-fn python() -> PathBuf {
-    let default = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/mlflow-venv/bin/python");
-    let p = std::env::var_os("BERTOPIC_MLFLOW_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or(default);
-    let ok = Command::new(&p)
-        .args(["-c", "import mlflow"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(
-        ok,
-        "no Python with mlflow at {} : run `cargo xtask mlflow-venv` (or `cargo xtask test`, \
-         which makes it and sets BERTOPIC_MLFLOW_PYTHON)",
-        p.display()
-    );
-    p
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A real `mlflow server` in a temporary folder; its process group is killed on drop.
-struct Server {
-    child: Child,
-    url: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Server {
-    fn start() -> Server {
-        let py = python();
-        let dir = tempfile::tempdir().unwrap();
-        let port = free_port();
-        let log = std::fs::File::create(dir.path().join("server.log")).unwrap();
-        let child = Command::new(&py)
-            .args([
-                "-m",
-                "mlflow",
-                "server",
-                "--host",
-                "127.0.0.1",
-                "--workers",
-                "1",
-            ])
-            .arg("--port")
-            .arg(port.to_string())
-            .arg("--backend-store-uri")
-            .arg(format!("sqlite:///{}/mlflow.db", dir.path().display()))
-            .arg("--artifacts-destination")
-            .arg(dir.path().join("artifacts"))
-            .current_dir(dir.path())
-            .stdout(Stdio::null())
-            .stderr(log)
-            .process_group(0)
-            .spawn()
-            .expect("mlflow server starts");
-        let url = format!("http://127.0.0.1:{port}");
-        let server = Server {
-            child,
-            url,
-            _dir: dir,
-        };
-        let t = Instant::now();
-        loop {
-            let up = Command::new(&py)
-                .args([
-                    "-c",
-                    "import sys, urllib.request; urllib.request.urlopen(sys.argv[1] + '/health', timeout=2)",
-                ])
-                .arg(&server.url)
-                .stderr(Stdio::null())
-                .status()
-                .is_ok_and(|s| s.success());
-            if up {
-                return server;
-            }
-            assert!(
-                t.elapsed() < Duration::from_secs(180),
-                "mlflow server did not come up: {}",
-                std::fs::read_to_string(server._dir.path().join("server.log")).unwrap_or_default()
-            );
-            std::thread::sleep(Duration::from_millis(500));
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        // The server forks workers: end the whole group we started.
-        let _ = Command::new("kill")
-            .args(["-TERM", "--", &format!("-{}", self.child.id())])
-            .status();
-        let _ = self.child.wait();
-    }
-}
 
 /// Runs `code` with MLflow's Python client (argv[1:] = `args`) and parses its last stdout line
 /// as JSON.
