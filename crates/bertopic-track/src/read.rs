@@ -128,6 +128,10 @@ pub trait TrackingReader: Send + Sync {
     /// error.
     fn runs(&self, experiment_id: &str, max: usize) -> Result<Listing<RunSummary>>;
 
+    /// One run (of any experiment, deleted ones included) by id, with the parts of it that
+    /// could not be read.
+    fn run(&self, run_id: &str) -> Result<(RunSummary, Vec<Skipped>)>;
+
     /// The entries of artifact folder `path` of run `run_id` (`""` = the artifact root), one
     /// level deep, folders first, then by path (a trailing `/` is ignored). A missing folder
     /// lists empty, as in MLflow.
@@ -213,6 +217,15 @@ impl TrackingReader for MlflowRest {
         sort_runs(&mut out.items);
         out.items.truncate(max);
         Ok(out)
+    }
+
+    fn run(&self, run_id: &str) -> Result<(RunSummary, Vec<Skipped>)> {
+        let v = self.api_get("runs/get", &[("run_id", run_id)])?;
+        let run = rest_run(&v["run"], "").map_err(|reason| TrackError::Protocol {
+            call: "GET runs/get".into(),
+            reason,
+        })?;
+        Ok((run, Vec::new()))
     }
 
     fn artifacts(&self, run_id: &str, path: &str) -> Result<Listing<ArtifactEntry>> {
@@ -641,6 +654,36 @@ fn opt_u64(meta: &BTreeMap<String, String>, key: &str) -> Option<u64> {
     meta.get(key).and_then(|v| v.parse().ok())
 }
 
+/// A run's summary from its meta.yaml (params, metrics and tags come from [`fill_run`]).
+fn file_run(run_id: String, experiment_id: &str, meta: &BTreeMap<String, String>) -> RunSummary {
+    RunSummary {
+        run_id,
+        experiment_id: experiment_id.to_string(),
+        name: meta.get("run_name").cloned().unwrap_or_default(),
+        status: meta
+            .get("status")
+            .map(|s| status_name(s))
+            .unwrap_or_default(),
+        start_time: opt_u64(meta, "start_time"),
+        end_time: opt_u64(meta, "end_time"),
+        parent_run_id: None,
+        params: BTreeMap::new(),
+        metrics: BTreeMap::new(),
+        tags: BTreeMap::new(),
+    }
+}
+
+/// Reads params/, metrics/ and tags/ of the run in `dir` into `run`.
+fn fill_run<T>(dir: &Path, run: &mut RunSummary, out: &mut Listing<T>) {
+    run.params = read_values(&dir.join("params"), out);
+    run.metrics = read_metrics(&dir.join("metrics"), out);
+    run.tags = read_values(&dir.join("tags"), out);
+    run.parent_run_id = run.tags.get(PARENT_RUN_TAG).cloned();
+    if run.name.is_empty() {
+        run.name = run.tags.get(RUN_NAME_TAG).cloned().unwrap_or_default();
+    }
+}
+
 impl TrackingReader for FileStore {
     /// A missing `mlruns/` folder lists no experiments.
     fn experiments(&self) -> Result<Listing<ExperimentSummary>> {
@@ -692,36 +735,32 @@ impl TrackingReader for FileStore {
             if meta.get("lifecycle_stage").map(String::as_str) == Some("deleted") {
                 continue;
             }
-            found.push(RunSummary {
-                run_id: name,
-                experiment_id: experiment_id.to_string(),
-                name: meta.get("run_name").cloned().unwrap_or_default(),
-                status: meta
-                    .get("status")
-                    .map(|s| status_name(s))
-                    .unwrap_or_default(),
-                start_time: opt_u64(&meta, "start_time"),
-                end_time: opt_u64(&meta, "end_time"),
-                parent_run_id: None,
-                params: BTreeMap::new(),
-                metrics: BTreeMap::new(),
-                tags: BTreeMap::new(),
-            });
+            found.push(file_run(name, experiment_id, &meta));
         }
         sort_runs(&mut found);
         found.truncate(max);
         for mut run in found {
-            let dir = exp.join(&run.run_id);
-            run.params = read_values(&dir.join("params"), &mut out);
-            run.metrics = read_metrics(&dir.join("metrics"), &mut out);
-            run.tags = read_values(&dir.join("tags"), &mut out);
-            run.parent_run_id = run.tags.get(PARENT_RUN_TAG).cloned();
-            if run.name.is_empty() {
-                run.name = run.tags.get(RUN_NAME_TAG).cloned().unwrap_or_default();
-            }
+            fill_run(&exp.join(&run.run_id), &mut run, &mut out);
             out.items.push(run);
         }
         Ok(out)
+    }
+
+    fn run(&self, run_id: &str) -> Result<(RunSummary, Vec<Skipped>)> {
+        let dir = self.find_run_dir(run_id)?;
+        let meta = read_meta(&dir).map_err(|reason| TrackError::Store {
+            path: dir.clone(),
+            reason,
+        })?;
+        let exp = dir
+            .parent()
+            .and_then(|p| p.file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let mut run = file_run(run_id.to_string(), &exp, &meta);
+        let mut out: Listing<()> = Listing::default();
+        fill_run(&dir, &mut run, &mut out);
+        Ok((run, out.skipped))
     }
 
     /// Lists `<run>/artifacts/<path>`. Symbolic links are not followed (left out and reported).

@@ -104,6 +104,13 @@ fn check_runs(r: &dyn TrackingReader, exp: &str, parent: &RunInfo, children: &[R
         assert_eq!(c.params["min_cluster_size"], (5 + i).to_string());
         assert_eq!(c.metrics["c_v"], 0.1 * (i + 1) as f64);
     }
+    // One run by id reads the same as in the listing.
+    for listed in &runs.items {
+        let (one, skipped) = r.run(&listed.run_id).unwrap();
+        assert_eq!(&one, listed);
+        assert!(skipped.is_empty(), "{skipped:?}");
+    }
+    assert!(r.run("ffffffffffffffffffffffffffffffff").is_err());
     // `max` keeps the newest.
     let two = r.runs(exp, 2).unwrap();
     assert_eq!(
@@ -200,6 +207,10 @@ fn file_store_reads_back_what_the_tracker_wrote() {
     assert!(skipped[0].ends_with("0123456789abcdef0123456789abcdef"));
     assert!(skipped[1].ends_with("torn"));
     assert!(!runs.items[2].metrics.contains_key("torn"));
+    let (one, skipped) = r.run(&parent.run_id).unwrap();
+    assert_eq!(one, runs.items[2]);
+    assert_eq!(skipped.len(), 1);
+    assert!(skipped[0].what.ends_with("torn"), "{skipped:?}");
     // An experiment folder whose meta.yaml has no name.
     std::fs::create_dir_all(root.join("12")).unwrap();
     std::fs::write(root.join("12/meta.yaml"), "lifecycle_stage: active\n").unwrap();
@@ -301,6 +312,7 @@ fn check_against_python(r: &dyn TrackingReader, py: &Value) {
             tags: as_map(&want["tags"]),
         };
         assert_eq!(got, &expected);
+        assert_eq!(r.run(&got.run_id).unwrap().0, expected);
     }
     assert!(
         runs.items[0].parent_run_id.is_some(),
