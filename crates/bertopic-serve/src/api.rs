@@ -219,7 +219,7 @@ pub(crate) fn model_rows(state: &AppState) -> Result<Vec<ModelRow>> {
     for name in state.registry.names()? {
         let aliases = state.registry.aliases(&name)?;
         let mut versions = state.registry.versions(&name)?;
-        versions.sort_by(|a, b| b.version.cmp(&a.version));
+        versions.sort_by_key(|v| std::cmp::Reverse(v.version));
         for v in versions {
             rows.push(ModelRow {
                 uri: v.uri().to_string(),

@@ -23,6 +23,9 @@ pub(crate) struct Resolved {
     pub version: ModelVersion,
 }
 
+/// A registered version's folder and registration time.
+type ModelKey = (PathBuf, u64);
+
 pub(crate) struct AppState {
     pub config: ServeConfig,
     pub registry: Registry,
@@ -33,7 +36,7 @@ pub(crate) struct AppState {
     pub heavy: tokio::sync::Semaphore,
     /// Keyed by version folder and registration time: a deleted and re-registered version
     /// number is a different model.
-    models: Mutex<Vec<((PathBuf, u64), Arc<TopicModel>)>>,
+    models: Mutex<Vec<(ModelKey, Arc<TopicModel>)>>,
     embedders: Mutex<HashMap<String, Arc<dyn Embedder>>>,
 }
 
