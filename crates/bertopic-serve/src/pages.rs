@@ -32,7 +32,8 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/train/jobs/{id}/documents", get(documents))
         .route("/train/jobs/{id}/files/{file}", get(download))
         .route("/monitor", get(monitor_page).post(monitor_submit))
-        .route("/tracking", get(crate::pages::tracking))
+        .route("/tracking", get(tracking))
+        .route("/tracking/runs/{run_id}", get(tracking_run))
 }
 
 /// An error shown as a page (with `#error`) and its status.
@@ -838,4 +839,12 @@ async fn tracking(State(state): St) -> PageResult {
         .await
         .map_err(ServeError::from)??;
     Ok(page("Tracking", Some("tracking"), &body, None).into_response())
+}
+
+async fn tracking_run(State(state): St, Path(run_id): Path<String>) -> PageResult {
+    let st = state.clone();
+    let body = tokio::task::spawn_blocking(move || crate::tracking_tab::run_page(&st, &run_id))
+        .await
+        .map_err(ServeError::from)??;
+    Ok(page("Run", Some("tracking"), &body, None).into_response())
 }

@@ -96,9 +96,10 @@ fn metrics(m: &std::collections::BTreeMap<String, f64>) -> String {
 fn run_row(o: &mut String, r: &RunSummary, child: bool, children: usize) {
     let _ = write!(
         o,
-        "<tr class=\"run-row{}\"><td>{}{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
+        "<tr class=\"run-row{}\"><td>{}<a href=\"/tracking/runs/{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
         if child { " child" } else { "" },
         if child { "&nbsp;&nbsp;↳ " } else { "" },
+        esc(&r.run_id),
         esc(&r.name),
         esc(&r.status),
         time(r.start_time),
@@ -224,6 +225,101 @@ fn tracker_html(uri: &TrackingUri) -> bertopic::tracking::Result<String> {
         o.push_str("<details><summary>Records that could not be read</summary><ul>");
         for s in &skipped {
             let _ = write!(o, "<li>{}</li>", esc(s));
+        }
+        o.push_str("</ul></details>");
+    }
+    Ok(o)
+}
+
+/// Whether `id` can be a run id (MLflow's are 32 hex digits); checked before it reaches the
+/// tracker, where a file store would turn it into a path.
+fn valid_run_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+/// One run: every param, metric and tag, and its artifacts.
+pub(crate) fn run_page(state: &AppState, run_id: &str) -> Result<String> {
+    use crate::error::ServeError;
+    if !valid_run_id(run_id) {
+        return Err(ServeError::NotFound(format!("no run `{run_id}`")));
+    }
+    let uri =
+        state.config.tracking.as_ref().ok_or_else(|| {
+            ServeError::NotFound("no tracker is configured (--tracking-uri)".into())
+        })?;
+    let unreadable = |e: bertopic::tracking::TrackError| {
+        ServeError::NotFound(format!("run `{run_id}` cannot be read from {uri}: {e}"))
+    };
+    let reader = uri.open_reader().map_err(unreadable)?;
+    let (run, skipped) = reader.run(run_id).map_err(unreadable)?;
+    let mut o = format!(
+        "<h2>Run {}</h2><p><a href=\"/tracking\">back to Tracking</a></p><p>Status <b id=\"run-status\">{}</b>, \
+         started {}, ended {}{}</p>",
+        esc(&run.name),
+        esc(&run.status),
+        time(run.start_time),
+        time(run.end_time),
+        run.parent_run_id.as_deref().map_or(String::new(), |p| format!(
+            ", trial of <a href=\"/tracking/runs/{p}\">{p}</a>",
+            p = esc(p)
+        )),
+    );
+    let table = |o: &mut String, id: &str, title: &str, rows: Vec<(String, String)>| {
+        let _ = write!(o, "<h3>{title}</h3><table id=\"{id}\">");
+        for (k, v) in rows {
+            let _ = write!(o, "<tr><th>{}</th><td>{}</td></tr>", esc(&k), esc(&v));
+        }
+        o.push_str("</table>");
+    };
+    table(
+        &mut o,
+        "run-params",
+        "Parameters",
+        run.params.clone().into_iter().collect(),
+    );
+    table(
+        &mut o,
+        "run-metrics",
+        "Metrics (latest)",
+        run.metrics
+            .iter()
+            .map(|(k, v)| (k.clone(), format!("{v}")))
+            .collect(),
+    );
+    table(
+        &mut o,
+        "run-tags",
+        "Tags",
+        run.tags.clone().into_iter().collect(),
+    );
+    match reader.artifacts(run_id, "") {
+        Ok(list) => {
+            o.push_str("<h3>Artifacts</h3><ul id=\"run-artifacts\">");
+            for a in &list.items {
+                let _ = write!(
+                    o,
+                    "<li>{}{}{}</li>",
+                    esc(&a.path),
+                    if a.is_dir { "/" } else { "" },
+                    a.size.map_or(String::new(), |s| format!(
+                        " <span class=\"muted\">{s} bytes</span>"
+                    ))
+                );
+            }
+            o.push_str("</ul>");
+        }
+        Err(e) => {
+            let _ = write!(
+                o,
+                "<p class=\"error\">artifacts cannot be listed: {}</p>",
+                esc(&e.to_string())
+            );
+        }
+    }
+    if !skipped.is_empty() {
+        o.push_str("<details><summary>Parts that could not be read</summary><ul>");
+        for s in &skipped {
+            let _ = write!(o, "<li>{}: {}</li>", esc(&s.what), esc(&s.reason));
         }
         o.push_str("</ul></details>");
     }
