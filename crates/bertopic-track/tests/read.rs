@@ -260,6 +260,10 @@ with mlflow.start_run(run_name="py parent") as p:
     with mlflow.start_run(run_name="py child", nested=True) as ch:
         mlflow.log_metric("c", 2.0)
 c = MlflowClient()
+with mlflow.start_run(run_name="deleted later") as gone_run:
+    mlflow.log_metric("z", 1.0)
+c.delete_run(gone_run.info.run_id)
+c.delete_experiment(c.create_experiment("Deleted experiment"))
 c.create_registered_model("PyModel")
 for _ in range(3):
     c.create_model_version("PyModel", f"runs:/{p.info.run_id}/dir", p.info.run_id)
@@ -277,23 +281,35 @@ for m in c.search_registered_models():
     models.append({"name": m.name, "aliases": m.aliases,
                    "versions": sorted([[int(v.version), v.run_id, v.source, v.status] for v in vs],
                                       reverse=True)})
-print(json.dumps({"experiment_id": exp.experiment_id, "runs": runs, "models": models}))
+from mlflow.entities import ViewType
+exps = sorted([e.experiment_id, e.name, e.lifecycle_stage]
+              for e in c.search_experiments(view_type=ViewType.ALL))
+print(json.dumps({"experiment_id": exp.experiment_id, "runs": runs, "models": models,
+                  "experiments": exps}))
 "#;
 
 /// Our reader agrees with MLflow's Python client on everything it wrote.
 fn check_against_python(r: &dyn TrackingReader, py: &Value) {
     let exp = py["experiment_id"].as_str().unwrap();
+    // Deleted experiments too (a file store keeps them in .trash), with their lifecycle.
     let exps = r.experiments().unwrap();
-    assert!(
-        exps.items
-            .iter()
-            .any(|e| e.id == exp && e.name == "Written by MLflow" && e.lifecycle == "active"),
-        "{exps:?}"
-    );
+    assert!(exps.skipped.is_empty(), "{:?}", exps.skipped);
+    let mut got: Vec<Value> = exps
+        .items
+        .iter()
+        .map(|e| serde_json::json!([e.id, e.name, e.lifecycle]))
+        .collect();
+    got.sort_by_key(|v| v.to_string());
+    let mut want: Vec<Value> = py["experiments"].as_array().unwrap().clone();
+    want.sort_by_key(|v| v.to_string());
+    assert_eq!(got, want);
+    assert!(exps.items.iter().any(|e| e.lifecycle == "deleted"));
     let runs = r.runs(exp, 10).unwrap();
     assert!(runs.skipped.is_empty(), "{:?}", runs.skipped);
     let want = py["runs"].as_array().unwrap();
+    // The deleted run is left out, as MLflow's search leaves it out.
     assert_eq!(runs.items.len(), want.len());
+    assert_eq!(want.len(), 2);
     for (got, want) in runs.items.iter().zip(want) {
         let as_map =
             |v: &Value| -> BTreeMap<String, String> { serde_json::from_value(v.clone()).unwrap() };
