@@ -1,5 +1,6 @@
 //! Embedding drift (MMD² permutation test) at the default sizes: 2,000 training vs 2,000 batch
-//! rows of dimension 384 (a MiniLM-sized embedding), 200 permutations.
+//! rows of dimension 384 (a MiniLM-sized embedding): 200 permutations (the bar), and
+//! the default 1,000 on a shifted batch, where the early stop never fires (the worst case).
 
 use bertopic_drift::{embedding_drift, DriftConfig};
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -23,8 +24,11 @@ fn sample(seed: u64, shift: f32) -> Array2<f32> {
 fn bench_mmd(c: &mut Criterion) {
     let training = sample(1, 0.0);
     let batch = sample(2, 0.02);
-    let config = DriftConfig::default();
-    assert_eq!(config.embedding.n_permutations, 200);
+    let default = DriftConfig::default();
+    assert_eq!(default.embedding.n_permutations, 1000);
+    let mut config = default.clone();
+    config.embedding.n_permutations = 200;
+    config.embedding.stop_after_exceedances = 0;
     let mut group = c.benchmark_group("mmd");
     group.sample_size(10);
     group.measurement_time(Duration::from_secs(10));
@@ -32,6 +36,21 @@ fn bench_mmd(c: &mut Criterion) {
         b.iter(|| {
             embedding_drift(black_box(training.view()), black_box(batch.view()), &config)
                 .expect("valid input")
+        })
+    });
+    let shifted = embedding_drift(training.view(), batch.view(), &default).expect("valid input");
+    assert_eq!(
+        shifted.permutations_run, 1000,
+        "the shifted batch runs them all"
+    );
+    group.bench_function("2000x2000x384_1000perms_default_shifted", |b| {
+        b.iter(|| {
+            embedding_drift(
+                black_box(training.view()),
+                black_box(batch.view()),
+                &default,
+            )
+            .expect("valid input")
         })
     });
     group.finish();

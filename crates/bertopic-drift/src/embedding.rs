@@ -31,6 +31,9 @@ const SIGNAL: &str = "embedding drift";
 const BLOCK: usize = 256;
 /// Permutations scored per set of block products (fixed, for the same reason).
 const PERM_CHUNK: usize = 64;
+/// Permutations scored between two checks of the early stop (a multiple of [`PERM_CHUNK`], so
+/// the chunks are the same as without stopping).
+const PERM_WAVE: usize = 4 * PERM_CHUNK;
 
 /// The MMD² estimator used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -60,8 +63,12 @@ pub struct EmbeddingDrift {
     /// RBF bandwidth σ (`k = exp(−‖x−y‖² / (2σ²))`): the median pairwise distance of the pooled
     /// sample.
     pub bandwidth: f64,
-    /// Permutations run.
+    /// Most permutations (the configured `n_permutations`).
     pub n_permutations: usize,
+    /// Permutations actually run: fewer when `stop_after_exceedances` of them had reached the
+    /// observed MMD² (the p-value is then `stop_after_exceedances / permutations_run`).
+    #[serde(default)]
+    pub permutations_run: usize,
     /// Seed used.
     pub seed: u64,
     /// Embedding dimension.
@@ -188,7 +195,14 @@ fn embedding_drift_blocked(
     let z = pooled_centred(training, &rows_t, batch, &rows_b);
     let (test, bandwidth) = PermutationTest::new(&z, rows_t.len(), block);
     drop(z);
-    let (observed, p) = test.run(cfg.n_permutations, cfg.seed);
+    // Stop early only once LOW is certain (see `EmbeddingDriftConfig::stop_after_exceedances`).
+    let stop_at = if cfg.stop_after_exceedances == 0 {
+        0
+    } else {
+        let settled = (cfg.p_medium.max(cfg.p_high) * (cfg.n_permutations as f64 + 1.0)).ceil();
+        cfg.stop_after_exceedances.max(settled as usize)
+    };
+    let (observed, p, run) = test.run(cfg.n_permutations, cfg.seed, stop_at);
     let (n, m, perms) = (rows_t.len(), rows_b.len(), cfg.n_permutations);
 
     let p_value = Check::below(p, cfg.p_medium, cfg.p_high);
@@ -204,6 +218,7 @@ fn embedding_drift_blocked(
         level,
         bandwidth,
         n_permutations: perms,
+        permutations_run: run,
         seed: cfg.seed,
         dim,
         training_rows: n,
@@ -400,22 +415,46 @@ impl PermutationTest {
         (test, bandwidth)
     }
 
-    /// Observed MMD² and permutation p-value.
-    fn run(&self, perms: usize, seed: u64) -> (f64, f64) {
+    /// Observed MMD², permutation p-value and the permutations run.
+    ///
+    /// Permutations are scored in waves of [`PERM_WAVE`] (chunks in parallel) and read in
+    /// index order; with `stop_at > 0` the test stops at the permutation `L` where `stop_at`
+    /// of them have reached the observed value, with Besag and Clifford's sequential p-value
+    /// `stop_at / L`. Where it stops depends only on the seed, not on the thread count.
+    fn run(&self, perms: usize, seed: u64, stop_at: usize) -> (f64, f64, usize) {
         let observed = self.stats(&[(0..self.n).collect()])[0];
-        let permuted: Vec<f64> = (0..perms.div_ceil(PERM_CHUNK))
-            .into_par_iter()
-            .map(|c| {
-                let labellings: Vec<Vec<usize>> = (c * PERM_CHUNK
-                    ..((c + 1) * PERM_CHUNK).min(perms))
-                    .map(|i| random_labelling(seed, i as u64, self.total, self.n))
-                    .collect();
-                self.stats(&labellings)
-            })
-            .collect::<Vec<Vec<f64>>>()
-            .concat();
-        let at_least = permuted.iter().filter(|&&s| s >= observed).count();
-        (observed, (at_least as f64 + 1.0) / (perms as f64 + 1.0))
+        let mut at_least = 0usize;
+        let mut done = 0usize;
+        while done < perms {
+            let end = (done + PERM_WAVE).min(perms);
+            let permuted: Vec<f64> = (done..end)
+                .step_by(PERM_CHUNK)
+                .collect::<Vec<usize>>()
+                .into_par_iter()
+                .map(|c0| {
+                    let labellings: Vec<Vec<usize>> = (c0..(c0 + PERM_CHUNK).min(end))
+                        .map(|i| random_labelling(seed, i as u64, self.total, self.n))
+                        .collect();
+                    self.stats(&labellings)
+                })
+                .collect::<Vec<Vec<f64>>>()
+                .concat();
+            for (k, &s) in permuted.iter().enumerate() {
+                if s >= observed {
+                    at_least += 1;
+                    if stop_at > 0 && at_least >= stop_at {
+                        let run = done + k + 1;
+                        return (observed, at_least as f64 / run as f64, run);
+                    }
+                }
+            }
+            done = end;
+        }
+        (
+            observed,
+            (at_least as f64 + 1.0) / (perms as f64 + 1.0),
+            perms,
+        )
     }
 
     /// Unbiased MMD² of each labelling (sorted rows of sample one).
@@ -511,9 +550,11 @@ mod tests {
         })
     }
 
+    /// `perms` permutations, all of them (no early stop).
     fn config(perms: usize) -> DriftConfig {
         let mut c = DriftConfig::default();
         c.embedding.n_permutations = perms;
+        c.embedding.stop_after_exceedances = 0;
         c
     }
 
@@ -730,6 +771,64 @@ mod tests {
         c.embedding.seed = 43;
         let other = embedding_drift(x.view(), y.view(), &c).unwrap();
         assert_ne!(one.mmd2, other.mmd2);
+    }
+
+    #[test]
+    fn early_stop_is_sequential_and_never_changes_the_level() {
+        // No drift: stops once 11 permutations reach the observed MMD² (10 asked, but LOW is
+        // only certain from p_medium · 1001 = 10.01, so 11), p = 11 / L.
+        let x = sample(80, 6, 0.0, 12);
+        let y = sample(40, 6, 0.0, 13);
+        let mut c = config(1000);
+        let full = embedding_drift(x.view(), y.view(), &c).unwrap();
+        c.embedding.stop_after_exceedances = 10;
+        let run = |threads: usize| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| embedding_drift_blocked(x.view(), y.view(), &c, 16).unwrap())
+        };
+        let early = run(1);
+        assert_eq!(early, run(3));
+        assert!(early.permutations_run < 1000, "{}", early.permutations_run);
+        assert_eq!(full.permutations_run, 1000);
+        let p = 11.0 / early.permutations_run as f64;
+        assert!((early.p_value.value - p).abs() < 1e-12);
+        assert_eq!((early.level, full.level), (Level::Low, Level::Low));
+        // Another block size rounds the kernel sums differently.
+        assert!((early.mmd2 - full.mmd2).abs() < 1e-12);
+        // The full test sees the same first permutations: 11 exceedances within them, so
+        // its p-value is at least 12 / 1001.
+        assert!(full.p_value.value >= 12.0 / 1001.0);
+        // Drift: nothing stops it, the result is the full test's.
+        let y = sample(40, 6, 1.0, 14);
+        let full = embedding_drift(x.view(), y.view(), &config(300)).unwrap();
+        let mut c = config(300);
+        c.embedding.stop_after_exceedances = 10;
+        let early = embedding_drift(x.view(), y.view(), &c).unwrap();
+        assert_eq!(early.p_value, full.p_value);
+        assert_eq!(early.permutations_run, 300);
+        assert_eq!(early.level, Level::High);
+        // A stop count below what makes LOW certain is raised to it: with p_medium 0.2 and
+        // 99 permutations, at least 20 exceedances.
+        let y = sample(40, 6, 0.0, 15);
+        let mut c = config(99);
+        c.embedding.p_medium = 0.2;
+        c.embedding.stop_after_exceedances = 1;
+        let e = embedding_drift(x.view(), y.view(), &c).unwrap();
+        if e.permutations_run < 99 {
+            assert!(e.p_value.value * e.permutations_run as f64 >= 20.0 - 1e-9);
+        }
+        assert_eq!(
+            e.level,
+            embedding_drift(x.view(), y.view(), &{
+                c.embedding.stop_after_exceedances = 0;
+                c.clone()
+            })
+            .unwrap()
+            .level
+        );
     }
 
     #[test]
