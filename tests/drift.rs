@@ -14,7 +14,8 @@
 //! (Federalist, Democratic-Republican, Whig, ...; HIGH), and one party alone (reported).
 //!
 //! A domain classifier (seeded 5-fold logistic regression, training sample vs batch, out-of-fold
-//! AUC) runs beside the monitor on the arXiv cases, to measure whether it adds anything to MMD.
+//! AUC) runs beside the monitor on the arXiv cases with `BERTOPIC_DRIFT_DOMAIN_AUC=1`, to
+//! measure whether it adds anything to MMD.
 //!
 //! Measured numbers are printed (`cargo test --test drift -- --nocapture`).
 
@@ -130,7 +131,8 @@ fn fit_on(texts: &[String], embeddings: &Array2<f32>, train: &[usize]) -> TopicM
 
 /// Calibration: 20 more disjoint batches of 200 (40 with (c)), and one of 4,000 where a
 /// systematic difference between how training and batch documents are assigned would show.
-fn calibrate(model: &TopicModel, data: &Data, pool: &[usize], alarms: usize) {
+/// Returns the false alarms among the 20 more batches.
+fn calibrate(model: &TopicModel, data: &Data, pool: &[usize], alarms: usize) -> usize {
     let mut p_values: std::collections::BTreeMap<&str, Vec<f64>> = Default::default();
     let mut more_alarms = 0;
     let mut collect = |r: &MonitorReport| {
@@ -202,6 +204,140 @@ fn calibrate(model: &TopicModel, data: &Data, pool: &[usize], alarms: usize) {
             .as_ref()
             .and_then(|d| d.null.clone())
     );
+    more_alarms
+}
+
+/// The topic-share reference, measured: the batch's topics come from the k-NN vote, so the
+/// training side should be labelled the same way. Compares (F) the fitted topics of a seeded
+/// 2,000-row training sample (what models without a recorded reference use) with (L) the
+/// leave-one-out k-NN topics of every training row, against the predictions of the held-out
+/// pool: outlier shares, JS distance at a large size, and the raw (uncorrected) topic-share
+/// p-values of 40 same-distribution batches of 200 against each reference. Returns the
+/// number of those batches with JS p ≤ 0.01 for (F) and (L).
+fn reference_bias(model: &TopicModel, data: &Data, pool: &[usize]) -> (usize, usize) {
+    use bertopic::drift::{topic_distribution_drift, DriftConfig, FamilyWise};
+    let n_train = data.train.len();
+    let mut sample: Vec<usize> = (0..n_train).collect();
+    shuffle(&mut sample, 42);
+    sample.truncate(2000);
+    let fitted: Vec<i64> = sample.iter().map(|&i| model.document_topics()[i]).collect();
+    let t = std::time::Instant::now();
+    let loo = model
+        .leave_one_out_topics(&(0..n_train).collect::<Vec<_>>())
+        .expect("leave-one-out");
+    let loo_s = t.elapsed().as_secs_f64();
+    let predict = |rows: &[usize]| -> Vec<i64> {
+        model
+            .transform_embeddings(
+                &vec![String::new(); rows.len()],
+                &data.embeddings.select(Axis(0), rows),
+            )
+            .expect("predict")
+            .0
+    };
+    let held: Vec<i64> = predict(pool);
+    let outliers =
+        |v: &[i64]| 100.0 * v.iter().filter(|&&t| t == -1).count() as f64 / v.len() as f64;
+    println!(
+        "(r) outlier share: fitted (all {n_train}) {:.1}%, fitted sample {:.1}%, leave-one-out k-NN {:.1}% ({loo_s:.2} s for {n_train} rows), predictions of {} held-out papers {:.1}%",
+        outliers(model.document_topics()),
+        outliers(&fitted),
+        outliers(&loo),
+        pool.len(),
+        outliers(&held)
+    );
+    let mut cfg = DriftConfig {
+        family_wise: FamilyWise::None,
+        ..DriftConfig::default()
+    };
+    cfg.distribution.n_permutations = 2000;
+    for (name, reference) in [("fitted", &fitted), ("leave-one-out", &loo)] {
+        let d = topic_distribution_drift(reference, &held, &cfg).expect("distribution");
+        let n = d.null.as_ref().expect("null");
+        println!(
+            "(r) {name:<13} vs all {} held-out predictions: JS {:.4} (noise {:.4}, p {:.4}), PSI {:.4} (noise {:.4}, p {:.4}), outlier rise {:+.2} points (p {:?})",
+            held.len(),
+            d.js_distance.value,
+            n.js_noise,
+            n.js_p_value,
+            d.psi.value,
+            n.psi_noise,
+            n.psi_p_value,
+            100.0 * d.outlier.as_ref().map_or(0.0, |o| o.rise.value),
+            n.outlier_rise_p_value
+        );
+    }
+    let mut significant = [0usize; 2];
+    for (r, (name, reference)) in [("fitted", &fitted), ("leave-one-out", &loo)]
+        .into_iter()
+        .enumerate()
+    {
+        let (mut js, mut noise2, mut rise) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut p_js, mut p_psi, mut p_out) = (0, 0, 0);
+        for b in 0..40 {
+            let start = if b < 20 {
+                b * 200
+            } else {
+                7500 + (b - 20) * 200
+            };
+            let batch = &held[start..start + 200];
+            cfg.distribution.seed = 500 + b as u64;
+            let d = topic_distribution_drift(reference, batch, &cfg).expect("distribution");
+            let n = d.null.as_ref().expect("null");
+            js.push(d.js_distance.value);
+            noise2.push(n.js_noise * n.js_noise);
+            rise.push(d.outlier.as_ref().map_or(0.0, |o| o.rise.value));
+            p_js += usize::from(n.js_p_value <= 0.01);
+            p_psi += usize::from(n.psi_p_value <= 0.01);
+            p_out += usize::from(n.outlier_rise_p_value.is_some_and(|p| p <= 0.01));
+        }
+        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+        let js2: Vec<f64> = js.iter().map(|x| x * x).collect();
+        println!(
+            "(r) {name:<13} 40 batches of 200: mean JS {:.4} vs null rms {:.4} (excess JS² {:+.5}); mean outlier rise {:+.2} points; p ≤ 0.01: JS {p_js}, PSI {p_psi}, outlier rise {p_out} (expected 0.4 each)",
+            mean(&js),
+            mean(&noise2).sqrt(),
+            mean(&js2) - mean(&noise2),
+            100.0 * mean(&rise),
+        );
+        significant[r] = p_js;
+    }
+    (significant[0], significant[1])
+}
+
+/// The monitor's time per batch with the previous defaults (no family-wise correction, 200
+/// MMD permutations run in full, 2,000 topic-share permutations) and the current ones, on
+/// the same batches (printed; the machine is shared, so only the ratio means much).
+fn timing(model: &TopicModel, data: &Data, pool: &[usize]) {
+    let mut before = monitor::monitor_config();
+    before.family_wise = bertopic::drift::FamilyWise::None;
+    before.embedding.n_permutations = 200;
+    before.embedding.stop_after_exceedances = 0;
+    before.distribution.n_permutations = 2000;
+    for (name, size, count) in [("200", 200, 5), ("500", 500, 2), ("2000", 2000, 1)] {
+        let mut secs = [0.0f64; 2];
+        for b in 0..count {
+            let rows = &pool[b * size..(b + 1) * size];
+            let texts: Vec<String> = rows.iter().map(|&i| data.texts[i].clone()).collect();
+            let emb = data.embeddings.select(Axis(0), rows);
+            for (k, config) in [before.clone(), monitor::monitor_config()]
+                .into_iter()
+                .enumerate()
+            {
+                let opts = MonitorOptions {
+                    config,
+                    seed: Some(700 + b as u64),
+                    ..MonitorOptions::default()
+                };
+                let r = monitor::monitor(model, &texts, &emb, &opts).expect("monitor");
+                secs[k] += r.batch.total_seconds / count as f64;
+            }
+        }
+        println!(
+            "(t) monitor time per batch of {name}: previous defaults {:.2} s, now {:.2} s",
+            secs[0], secs[1]
+        );
+    }
 }
 
 /// Failures for every signal of `r` above LOW.
@@ -407,12 +543,14 @@ fn drift_on_the_labelled_arxiv_corpus() {
     arxiv(false);
 }
 
-/// The false-alarm bar on arXiv, not met yet: with four signals voting at p ≤ 0.01
-/// each (quality reports without voting), 2 of the 20 batches raise an alarm (an embedding p
-/// of 2/201 and a topic-share p of 0.0025); at that rate about one batch in 20 is expected
-/// to. Run with `--ignored`.
+/// The false-alarm bar on arXiv: at most 1 of 20 same-distribution batches of 200 at
+/// MEDIUM or above, and again on 20 more batches with other seeds (a hold-out: the settings
+/// were not tuned on them). Also measures the topic-share reference (fitted vs leave-one-out
+/// topics, [`reference_bias`]) and asserts that the recorded one is calibrated. Before the
+/// leave-one-out reference and the family-wise correction, 2 of the 20 (and 2 of the 20
+/// more) raised an alarm. `BERTOPIC_DRIFT_DOMAIN_AUC=1` also runs the domain-classifier
+/// comparison (a few minutes of CPU).
 #[test]
-#[ignore = "#14 open: 2 of 20 same-distribution arXiv batches reach MEDIUM (bar: at most 1); run with --ignored to measure"]
 fn arxiv_false_alarms_at_most_one_in_20() {
     arxiv(true);
 }
@@ -449,9 +587,8 @@ fn arxiv(false_alarms: bool) {
             .and_then(|d| d.null.clone())
     );
     failures.extend(every_signal_low("(a)", &same));
-    // The domain classifier and the extra calibration batches are measurements (a minute of
-    // CPU): they run with the false-alarm test (`--ignored`).
-    let measure = false_alarms;
+    // The domain classifier is a measurement (minutes of CPU), asked for by environment.
+    let measure = false_alarms && std::env::var_os("BERTOPIC_DRIFT_DOMAIN_AUC").is_some();
     if measure {
         println!(
             "(a)   domain classifier {}",
@@ -551,8 +688,22 @@ fn arxiv(false_alarms: bool) {
         ));
     }
 
-    if measure {
-        calibrate(&model, &data, pool, alarms);
+    if false_alarms {
+        let (fitted, loo) = reference_bias(&model, &data, pool);
+        println!("(r) batches with JS p ≤ 0.01: fitted reference {fitted}, leave-one-out {loo}");
+        // 40 batches at p ≤ 0.01: 0.4 expected, more than 2 has probability 0.008.
+        if loo > 2 {
+            failures.push(format!(
+                "(r) the leave-one-out reference is not calibrated: {loo} of 40 batches at JS p ≤ 0.01"
+            ));
+        }
+        timing(&model, &data, pool);
+        let more = calibrate(&model, &data, pool, alarms);
+        if more > 1 {
+            failures.push(format!(
+                "(c+) {more} false alarms in 20 more same-distribution batches"
+            ));
+        }
     }
 
     // (d) detection power: foreign papers mixed into 500-paper batches.
@@ -605,14 +756,11 @@ fn drift_on_the_sotu_party_and_era_split() {
     sotu(false);
 }
 
-/// The "LOW on every signal" for unseen passages of the training era, not met yet on
-/// this corpus: quality compares the batch's NPMI with the training NPMI, measured on the very
-/// passages the topic words were chosen from (optimistic: 500 unseen passages fall 0.04 below
-/// it), and one 200-passage batch reaches MEDIUM on topic shares (JS 0.193 against 0.192,
-/// p = 0.008: training documents keep their fitted topics, new ones are predicted, and the
-/// two differ a little). Run with `--ignored`.
+/// The "LOW on every signal" for unseen passages of the training era, quality
+/// included (it reports without voting). Before the held-out quality baseline, 500 unseen
+/// passages were MEDIUM on quality (their NPMI 0.04 below the in-sample baseline), and before
+/// the leave-one-out topic-share reference one 200-passage batch was MEDIUM on topic shares.
 #[test]
-#[ignore = "#14 open: unseen post-1945 passages are not LOW on every signal (quality NPMI, topic shares on one batch); run with --ignored to measure"]
 fn sotu_same_era_low_on_every_signal() {
     sotu(true);
 }
@@ -679,6 +827,13 @@ fn sotu(strict: bool) {
     let same = run(&model, &data, &data.held[..500], 1);
     println!("{}", line("sotu (a) 500 unseen post-1945 passages", &same));
     println!("sotu (a)   reasons {:?}", same.drift.reasons);
+    if let Some(q) = &same.drift.quality {
+        println!(
+            "sotu (a)   quality: c_v {:?}, NPMI {:?}",
+            q.c_v.as_ref().map(|c| (c.batch, c.training)),
+            q.npmi.as_ref().map(|c| (c.batch, c.training))
+        );
+    }
     failures.extend(keep(every_signal_low("sotu (a)", &same)));
     for b in 0..2 {
         let rows = &data.held[500 + b * 200..700 + b * 200];
