@@ -110,6 +110,9 @@ pub(crate) struct Record {
     pub registered: Vec<String>,
     /// Creation time, Unix seconds.
     pub created: u64,
+    /// The MLflow run the job was tracked as: (run id, artifact URI).
+    #[serde(default)]
+    pub tracked_run: Option<(String, String)>,
 }
 
 /// One job; its state is shared with the thread that runs it.
@@ -138,6 +141,11 @@ impl Job {
 
     fn event(&self, line: String) {
         self.update(|r| r.events.push(line));
+    }
+
+    /// A line added to the job's progress after it finished (registration).
+    pub(crate) fn note(&self, line: String) {
+        self.event(line);
     }
 
     pub(crate) fn model_dir(&self) -> PathBuf {
@@ -170,6 +178,41 @@ impl Job {
 
     pub(crate) fn registered(&self, uri: String) {
         self.update(|r| r.registered.push(uri));
+    }
+
+    /// Also registers the job's tracked run as the next version of `name` in an MLflow server
+    /// (with `alias` when given); returns `models:/NAME/N`. `None`: the job was not tracked
+    /// on a server.
+    pub(crate) fn register_in_mlflow(
+        &self,
+        tracking: Option<&TrackingUri>,
+        name: &str,
+        alias: &str,
+    ) -> Option<std::result::Result<String, bertopic::tracking::TrackError>> {
+        let (Some(TrackingUri::Rest(url)), Some((run_id, artifact_uri))) =
+            (tracking, self.record().tracked_run)
+        else {
+            return None;
+        };
+        let metrics = registry_metrics(self).ok().unwrap_or_default();
+        Some((|| {
+            let client = bertopic::tracking::MlflowRest::from_env(url)?;
+            client.create_registered_model(name, "BERTopic topic model (bertopic)")?;
+            let tags: Vec<bertopic::tracking::Tag> = metrics
+                .into_iter()
+                .map(|(k, v)| bertopic::tracking::Tag::new(k, v.to_string()))
+                .collect();
+            let source = format!(
+                "{}/{}",
+                artifact_uri.trim_end_matches('/'),
+                bertopic::track::MODEL_ARTIFACT
+            );
+            let v = client.create_model_version(name, &source, &run_id, &tags)?;
+            if !alias.is_empty() {
+                client.set_alias(name, alias, &v.version)?;
+            }
+            Ok(format!("models:/{name}/{}", v.version))
+        })())
     }
 }
 
@@ -261,6 +304,7 @@ impl Jobs {
                     experiment: None,
                     registered: Vec::new(),
                     created: now,
+                    tracked_run: None,
                 }),
                 id,
                 tracking: Mutex::new(None),
@@ -421,10 +465,15 @@ fn run(job: &Job, train: &TrainJob, tracking: Option<TrackOptions>, slot: &Mutex
                 s.options_mut()
                     .corpus(&train.input, outcome.summary.records_read);
                 match s.finish(&train.output, Some(&model)) {
-                    Ok(t) => job.event(format!(
-                        "tracked at {}: run {} with {} trial runs",
-                        t.location, t.run.run_id, t.trials
-                    )),
+                    Ok(t) => {
+                        job.event(format!(
+                            "tracked at {}: run {} with {} trial runs",
+                            t.location, t.run.run_id, t.trials
+                        ));
+                        job.update(|r| {
+                            r.tracked_run = Some((t.run.run_id.clone(), t.run.artifact_uri.clone()))
+                        });
+                    }
                     Err(e) => job.event(format!("tracking failed (the model is saved): {e}")),
                 }
             }

@@ -354,6 +354,13 @@ async fn register(
             st.registry.set_alias(name, alias, v.version)?;
         }
         job.registered(v.uri().to_string());
+        // The local registry is what this server serves; MLflow's copy is a convenience, so
+        // its failure is reported on the job page and not an error.
+        match job.register_in_mlflow(st.config.tracking.as_ref(), name, alias) {
+            Some(Ok(uri)) => job.note(format!("registered in MLflow as {uri}")),
+            Some(Err(e)) => job.note(format!("MLflow registration failed: {e}")),
+            None => {}
+        }
         Ok(())
     })
     .await
