@@ -71,7 +71,7 @@ header b{font-size:18px;margin-right:24px}header a{color:#cfd8dc;text-decoration
 header a.active{background:#455a64;color:#fff}main{padding:16px 24px;max-width:1300px}\
 table{border-collapse:collapse;margin:8px 0;background:#fff}td,th{border:1px solid #ddd;padding:4px 8px;font-size:13px;text-align:left;vertical-align:top}\
 th{background:#eceff1}form.card,div.card{background:#fff;border:1px solid #ddd;border-radius:6px;padding:12px 16px;margin:12px 0}\
-label{display:inline-block;min-width:170px}.row{margin:6px 0}.error{color:#b71c1c;font-weight:bold}\
+label{display:inline-block;min-width:230px}.row{margin:6px 0}.error{color:#b71c1c;font-weight:bold}\
 .LOW{color:#2e7d32}.MEDIUM{color:#ef6c00}.HIGH{color:#c62828}.muted{color:#777;font-size:12px}\
 button{padding:6px 14px}svg{max-width:100%;height:auto}.charts{display:flex;flex-wrap:wrap;gap:12px}";
 
@@ -138,7 +138,7 @@ async fn train_page(State(state): St) -> Html<String> {
          <div class=\"row\"><label for=\"labels\">Topic labels</label><select id=\"labels\" name=\"labels\"><option value=\"words\">from the topic words</option><option value=\"llm\">from an LLM (Groq)</option></select> \
          <input id=\"llm-key\" name=\"llm_key\" type=\"password\" placeholder=\"API key (kept in memory only)\" autocomplete=\"off\"> <span class=\"muted\">{key_note}</span></div>\
          <button id=\"start-training\" type=\"submit\">Start training</button></form>\
-         <h3>Jobs</h3><ol id=\"jobs\">{jobs_html}</ol>",
+         <h3>Jobs</h3><ul id=\"jobs\">{jobs_html}</ul>",
         max_mb = state.config.max_upload_bytes >> 20,
     );
     page("Training", Some("train"), &body, None)
@@ -372,10 +372,30 @@ async fn register(
 struct DocQuery {
     topic: Option<String>,
     q: Option<String>,
+    /// 1-based page of the matches.
+    page: Option<usize>,
 }
 
-/// Rows shown at most on one explorer page.
-const EXPLORER_ROWS: usize = 500;
+/// Rows on one explorer page.
+const EXPLORER_ROWS: usize = 100;
+/// Characters of a document shown in its row (the whole text is its tooltip).
+const EXPLORER_CHARS: usize = 400;
+
+/// Percent-encodes a query-string value.
+fn url_encode(s: &str) -> String {
+    let mut o = String::new();
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                o.push(b as char)
+            }
+            _ => {
+                let _ = write!(o, "%{b:02X}");
+            }
+        }
+    }
+    o
+}
 
 async fn documents(
     State(state): St,
@@ -400,6 +420,8 @@ async fn documents(
     let topics = model.document_topics();
     let probs = model.document_probabilities();
     let mut rows = String::new();
+    let page_no = dq.page.unwrap_or(1).max(1);
+    let first = (page_no - 1).saturating_mul(EXPLORER_ROWS);
     let mut shown = 0;
     let mut matched = 0;
     for (i, (row, text)) in docs.iter().enumerate() {
@@ -410,13 +432,18 @@ async fn documents(
             continue;
         }
         matched += 1;
-        if shown < EXPLORER_ROWS {
+        if matched > first && shown < EXPLORER_ROWS {
             shown += 1;
+            let mut short: String = text.chars().take(EXPLORER_CHARS).collect();
+            if short.len() < text.len() {
+                short.push('…');
+            }
             let _ = write!(
                 rows,
-                "<tr class=\"doc-row\"><td>{row}</td><td>{t}</td><td>{:.3}</td><td>{}</td></tr>",
+                "<tr class=\"doc-row\"><td>{row}</td><td>{t}</td><td>{:.3}</td><td title=\"{}\">{}</td></tr>",
                 probs.get(i).copied().unwrap_or(0.0),
-                esc(text)
+                esc(text),
+                esc(&short)
             );
         }
     }
@@ -438,8 +465,20 @@ async fn documents(
          <table id=\"doc-table\"><tr><th>Row</th><th>Topic</th><th>Probability</th><th>Text</th></tr>{rows}</table>",
         id = esc(&job.id),
         q = esc(&q),
-        more = if matched > shown {
-            format!(", the first {shown} shown")
+        more = if matched > EXPLORER_ROWS {
+            let link = |p: usize, text: &str| {
+                format!(
+                    " <a href=\"?q={}&amp;topic={}&amp;page={p}\">{text}</a>",
+                    url_encode(&q),
+                    topic.map_or(String::new(), |t| t.to_string())
+                )
+            };
+            let last = matched.div_ceil(EXPLORER_ROWS);
+            format!(
+                "; page {page_no} of {last}{}{}",
+                if page_no > 1 { link(page_no - 1, "previous") } else { String::new() },
+                if page_no < last { link(page_no + 1, "next") } else { String::new() },
+            )
         } else {
             String::new()
         },
@@ -670,11 +709,17 @@ fn report_html(r: &MonitorReport, labels: &BTreeMap<i64, String>, uri: &str) -> 
     if d.reasons.is_empty() {
         o.push_str("<li>no voting signal is above LOW</li>");
     }
-    o.push_str("</ul><table id=\"signals\"><tr><th>Signal</th><th>Level</th><th>Metric</th><th>Value</th><th>p</th></tr>");
+    o.push_str("</ul><table id=\"signals\"><tr><th>Signal</th><th>Level</th><th>Votes</th><th>Metric</th><th>Value</th><th>p</th></tr>");
+    let votes = |name: &str| {
+        d.voting
+            .iter()
+            .any(|k| format!("{k:?}").eq_ignore_ascii_case(name))
+    };
     for (name, s) in &HistoryEntry::from(r).signals {
         let _ = write!(
             o,
-            "<tr><td>{name}</td><td class=\"{l}\">{l}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{name}</td><td class=\"{l}\">{l}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            if votes(name) { "yes" } else { "no (reported only)" },
             esc(&s.metric),
             s.value.map_or("–".into(), |v| format!("{v:.4}")),
             s.p_value.map_or(String::new(), |p| format!("{p:.3}")),
@@ -734,7 +779,7 @@ fn report_html(r: &MonitorReport, labels: &BTreeMap<i64, String>, uri: &str) -> 
             .topics
             .iter()
             .take(14)
-            .map(|t| (label(t.topic), viz::topic_color(t.topic).to_string()))
+            .map(|t| (viz::topic_color(t.topic).to_string(), label(t.topic)))
             .collect();
         let _ = write!(
             o,

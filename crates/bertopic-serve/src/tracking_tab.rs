@@ -157,13 +157,15 @@ fn tracker_html(uri: &TrackingUri) -> bertopic::tracking::Result<String> {
                 .as_deref()
                 .is_none_or(|p| !known.contains(&p))
         }) {
-            let children: Vec<&RunSummary> = runs
+            let mut children: Vec<&RunSummary> = runs
                 .items
                 .iter()
                 .filter(|r| r.parent_run_id.as_deref() == Some(parent.run_id.as_str()))
                 .collect();
+            // Trials in the order they ran (their start times can tie to the millisecond).
+            children.sort_by_key(|r| (r.start_time, trial_number(&r.name), r.name.clone()));
             run_row(&mut o, parent, false, children.len());
-            for c in children.iter().rev() {
+            for c in &children {
                 run_row(&mut o, c, true, 0);
             }
             parents_listed.push(parent.run_id.clone());
@@ -324,4 +326,9 @@ pub(crate) fn run_page(state: &AppState, run_id: &str) -> Result<String> {
         o.push_str("</ul></details>");
     }
     Ok(o)
+}
+
+/// `trial-12` → 12, so trial runs sort as numbers.
+fn trial_number(name: &str) -> Option<u64> {
+    name.rsplit('-').next()?.parse().ok()
 }
