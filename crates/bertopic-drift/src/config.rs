@@ -293,8 +293,8 @@ pub struct DistributionDriftConfig {
     pub outlier_rise_high: f64,
     /// Label permutations of the size-aware null (see [`crate::topic_distribution_drift`]).
     /// Default `20000`, so that the family-wise corrected `p_high` can be reached (`0.001 / 12`
-    /// with four voting signals, see [`FamilyWise`]; about 0.1 s for 5,000 + 500 labels on
-    /// two cores). `0` turns the null off: JS, PSI and
+    /// with four voting signals, see [`FamilyWise`]; 0.1–0.2 s for 5,000 + 250 labels and 63
+    /// topics on two cores). `0` turns the null off: JS, PSI and
     /// the outlier rise are then compared with the fixed thresholds above, which a batch of a
     /// few hundred documents exceeds by sampling noise alone when the model has dozens of topics.
     pub n_permutations: usize,

@@ -48,7 +48,7 @@
 //! shift stays HIGH and a tiny but significant one stays LOW:
 //!
 //! - topic shares: a label-permutation test (training and batch labels pooled and
-//!   relabelled, 2,000 seeded permutations, about 10 ms); see [`topic_distribution_drift`];
+//!   relabelled, 20,000 seeded permutations, 0.1–0.2 s); see [`topic_distribution_drift`];
 //! - topic keywords: each topic's no-drift Jaccard at its batch count ([`JaccardNull`], mean
 //!   and spread over resamples of training documents, which the caller provides, e.g. from a
 //!   baseline saved with the model); see [`keyword_drift`].
@@ -68,7 +68,7 @@
 //! dependence between the signals. Holm's step-down procedure would flag no more batches:
 //! its first step is this same test, and one rejection already sets the level. The price is
 //! resolution: the permutation tests need enough permutations to reach `p / k`, hence the
-//! defaults of 20,000 topic-share permutations (about 0.1 s) and up to 1,000 for MMD.
+//! defaults of 20,000 topic-share permutations (0.1–0.2 s) and up to 1,000 for MMD.
 //!
 //! # Embedding drift
 //!
