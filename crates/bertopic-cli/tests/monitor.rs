@@ -322,6 +322,58 @@ fn monitor_reports_history_fail_on_and_bad_inputs() {
             .is_some_and(|k| !k.is_empty()),
         "train records the keyword baseline"
     );
+
+    // train records the topic-share reference (leave-one-out k-NN topics of training
+    // documents) and a held-out coherence baseline.
+    let baseline = &saved["monitor_baseline"];
+    let reference = &baseline["reference_topics"];
+    assert_eq!(reference["method"], "leave_one_out_knn", "{reference}");
+    let counted: u64 = reference["counts"]
+        .as_array()
+        .expect("counts")
+        .iter()
+        .map(|c| c[1].as_u64().expect("count"))
+        .sum();
+    assert_eq!(Some(counted), reference["docs"].as_u64(), "{reference}");
+    assert_eq!(baseline["held_out"], true);
+    // A model saved before them is still monitored, with notes that say to retrain.
+    let old = d.join("old-model");
+    std::fs::create_dir(&old).expect("mkdir");
+    for entry in std::fs::read_dir(&model).expect("model dir") {
+        let path = entry.expect("entry").path();
+        let name = path.file_name().expect("name").to_owned();
+        if path.is_file() && name != "model.json" && name != "monitoring.jsonl" {
+            std::fs::copy(&path, old.join(name)).expect("copy");
+        }
+    }
+    let mut older = saved.clone();
+    let b = older["monitor_baseline"].as_object_mut().expect("baseline");
+    b.remove("reference_topics");
+    b.remove("held_out");
+    std::fs::write(
+        old.join("model.json"),
+        serde_json::to_vec(&older).expect("json"),
+    )
+    .expect("write");
+    let json: serde_json::Value = serde_json::from_str(&ok(&[
+        "monitor",
+        "--input",
+        s(&same_csv),
+        "--embeddings",
+        s(&same_npy),
+        "--model",
+        s(&old),
+        "--format",
+        "json",
+        "--quiet",
+    ]))
+    .expect("json");
+    let notes = json["notes"].to_string();
+    assert!(
+        notes.contains("no reference topics") && notes.contains("in-sample"),
+        "{notes}"
+    );
+    assert!(notes.contains("family-wise (Bonferroni"), "{notes}");
 }
 
 #[test]
