@@ -582,16 +582,21 @@ fn start_job(http: &ureq::Agent, server: &Server, name: &str, csv: &[u8]) -> ser
 fn pages_refuse_bad_uploads_traversal_and_a_second_job_and_stop_on_sigterm() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mlruns = dir.path().join("mlruns");
-    let server = Server::start(&[
-        "--registry",
-        dir.path().join("registry").to_str().unwrap(),
-        "--data",
-        dir.path().join("serve").to_str().unwrap(),
-        "--tracking-uri",
-        &format!("file://{}", mlruns.display()),
-        "--max-upload-mb",
-        "1",
-    ]);
+    // An empty embedding cache: the job really embeds, so it is still running at SIGTERM.
+    let cache = dir.path().join("embedding-cache");
+    let server = Server::start_env(
+        &[
+            "--registry",
+            dir.path().join("registry").to_str().unwrap(),
+            "--data",
+            dir.path().join("serve").to_str().unwrap(),
+            "--tracking-uri",
+            &format!("file://{}", mlruns.display()),
+            "--max-upload-mb",
+            "1",
+        ],
+        &[("BERTOPIC_CACHE", cache.to_str().unwrap())],
+    );
     let http = agent();
 
     // / → /train
@@ -674,27 +679,49 @@ fn pages_refuse_bad_uploads_traversal_and_a_second_job_and_stop_on_sigterm() {
         );
     }
 
-    // SIGTERM while the job runs: exit 0; its tracking run is not left RUNNING.
+    // SIGTERM while the job runs (embedding, its tracking run open): exit 0, run KILLED.
+    let http2 = agent();
+    let job_url = server.url(&job);
+    let running = (0..600).find_map(|_| {
+        let page = get(&http2, &job_url).body;
+        let status = page
+            .split("id=\"job-status\">")
+            .nth(1)
+            .and_then(|r| r.split('<').next())
+            .unwrap_or("")
+            .to_string();
+        if status == "running" && page.contains("embedding") {
+            return Some(true);
+        }
+        if status != "queued" && status != "running" {
+            return Some(false);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        None
+    });
+    assert_eq!(
+        running,
+        Some(true),
+        "the job was seen running (embedding) before SIGTERM"
+    );
     let status = server.sigterm(Duration::from_secs(120));
     assert_eq!(
         status.code(),
         Some(0),
         "exit status after SIGTERM: {status:?}"
     );
-    let mut left_running = Vec::new();
-    for meta in walk(&mlruns)
+    let runs: Vec<String> = walk(&mlruns)
         .into_iter()
         .filter(|p| p.ends_with("meta.yaml"))
-    {
-        let text = std::fs::read_to_string(&meta).unwrap_or_default();
-        // A run's meta.yaml has `run_id:` and `status: N` (1 RUNNING).
-        if text.contains("run_id:") && text.lines().any(|l| l.trim() == "status: 1") {
-            left_running.push(meta);
-        }
-    }
+        .map(|p| std::fs::read_to_string(p).unwrap_or_default())
+        .filter(|t| t.contains("run_id:"))
+        .collect();
+    assert_eq!(runs.len(), 1, "one tracked run, the job's: {runs:#?}");
+    // MLflow's RunStatus numbers: 1 RUNNING, 3 FINISHED, 4 FAILED, 5 KILLED.
     assert!(
-        left_running.is_empty(),
-        "runs still RUNNING after a graceful shutdown: {left_running:?}"
+        runs[0].lines().any(|l| l.trim() == "status: 5"),
+        "the interrupted job's run is KILLED:\n{}",
+        runs[0]
     );
 }
 

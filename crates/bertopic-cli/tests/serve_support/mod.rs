@@ -21,9 +21,15 @@ impl Server {
     /// Starts `bertopic serve --port 0 ARGS…` and waits (up to 3 minutes: the machine is shared)
     /// for its `listening on http://…` line.
     pub fn start(args: &[&str]) -> Server {
+        Server::start_env(args, &[])
+    }
+
+    /// [`Server::start`] with extra environment variables.
+    pub fn start_env(args: &[&str], env: &[(&str, &str)]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_bertopic"))
             .args(["serve", "--port", "0"])
             .args(args)
+            .envs(env.iter().copied())
             // Hermetic: only what the test passes configures the server.
             .env_remove("MLFLOW_TRACKING_URI")
             .env_remove("BERTOPIC_REGISTRY")
@@ -135,6 +141,15 @@ impl Server {
 impl Drop for Server {
     fn drop(&mut self) {
         if let Some(mut c) = self.child.take() {
+            if std::thread::panicking() {
+                // A failed test shows what the server said and whether it was still running.
+                eprintln!(
+                    "bertopic serve (pid {}, exit {:?}) wrote:\n{}",
+                    c.id(),
+                    c.try_wait().ok().flatten(),
+                    self.log()
+                );
+            }
             let _ = c.kill();
             let _ = c.wait();
         }
