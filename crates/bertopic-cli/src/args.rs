@@ -318,6 +318,10 @@ pub(crate) struct TrainArgs {
     /// Do not read or write the embedding cache.
     #[arg(long)]
     pub(crate) no_cache: bool,
+    /// Skip the references `bertopic monitor` compares batches with (a few seconds per
+    /// thousand documents); such a model monitors on fixed thresholds only.
+    #[arg(long)]
+    pub(crate) no_monitoring_baseline: bool,
     #[arg(long, value_enum, default_value = "table")]
     pub(crate) format: Format,
     /// Topic labels: readable word labels, or an LLM's (an OpenAI-compatible chat API; the key

@@ -393,3 +393,59 @@ fn history_of_a_model_never_monitored_and_help() {
         "--input is required without --history"
     );
 }
+
+#[test]
+fn a_model_trained_without_the_monitoring_baseline_still_monitors() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let (big, other) = rows_by_label();
+    let train: Vec<usize> = big.iter().copied().step_by(20).collect();
+    let foreign: Vec<usize> = other.iter().copied().step_by(9).take(200).collect();
+    let (train_csv, train_npy) = subset(d, "train", &train);
+    let (foreign_csv, foreign_npy) = subset(d, "foreign", &foreign);
+    let model = d.join("model");
+    ok(&[
+        "train",
+        "--input",
+        s(&train_csv),
+        "--embeddings",
+        s(&train_npy),
+        "--output",
+        s(&model),
+        "--min-cluster-size",
+        "15",
+        "--no-monitoring-baseline",
+        "--quiet",
+    ]);
+    let saved: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(model.join("model.json")).expect("model.json"))
+            .expect("json");
+    assert!(
+        saved.get("monitor_baseline").is_none_or(|b| b.is_null()),
+        "--no-monitoring-baseline records none: {}",
+        saved["monitor_baseline"]
+    );
+    let out = bertopic(&[
+        "monitor",
+        "--input",
+        s(&foreign_csv),
+        "--embeddings",
+        s(&foreign_npy),
+        "--model",
+        s(&model),
+        "--format",
+        "json",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect("report json");
+    // Never-seen categories are still caught by the signals that need no training reference.
+    assert_ne!(report["level"], "LOW", "{}", report["reasons"]);
+    let notes = report["notes"].to_string();
+    assert!(notes.contains("retrain"), "the notes say to retrain: {notes}");
+    assert_eq!(history_lines(&model), 1);
+}

@@ -145,6 +145,10 @@ pub struct TrainJob {
     /// Label topics with an OpenAI-compatible LLM (the seed's Groq flow); `None` keeps the
     /// readable word labels. The key stays in memory: it is never written or logged.
     pub llm_labels: Option<represent::LlmParams>,
+    /// Record what `bertopic monitor` compares batches with (training coherence, its held-out
+    /// baseline, keyword and topic-share references; seconds per thousand documents). Without
+    /// it the model still monitors, on fixed thresholds, with notes to retrain.
+    pub monitoring_baseline: bool,
 }
 
 impl TrainJob {
@@ -161,6 +165,7 @@ impl TrainJob {
             cache: true,
             progress: false,
             llm_labels: None,
+            monitoring_baseline: true,
         }
     }
 }
@@ -286,7 +291,9 @@ pub fn train(job: &TrainJob, on: &mut dyn FnMut(TrainEvent<'_>)) -> Result<Train
         });
     }
     // What `bertopic monitor` compares batches with (the model keeps no training texts).
-    model.record_training_baseline(&texts)?;
+    if job.monitoring_baseline {
+        model.record_training_baseline(&texts)?;
+    }
 
     model.save_into(&out)?;
     out.write(

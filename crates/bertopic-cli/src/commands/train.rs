@@ -72,6 +72,7 @@ fn train(a: TrainArgs, o: Out) -> CliResult<ExitCode> {
     job.cache = !a.no_cache;
     job.progress = !o.quiet;
     job.llm_labels = llm_params(&a)?;
+    job.monitoring_baseline = !a.no_monitoring_baseline;
 
     // The MLflow run is opened first (its duration covers the job; a failed job marks it
     // FAILED); a server that cannot be reached now is tried again after the model is saved.
