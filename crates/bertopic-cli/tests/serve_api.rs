@@ -245,6 +245,42 @@ fn api_predicts_lists_monitors_refuses_bad_input_and_stops_on_sigterm() {
             );
         }
     }
+    // The API assigns what `bertopic predict` assigns (same model, same texts, one per line).
+    let txt = dir.path().join("twenty.txt");
+    std::fs::write(&txt, hundred[..20].join("\n")).expect("write twenty.txt");
+    let cli_out = dir.path().join("twenty-topics.csv");
+    common::ok(&[
+        "predict",
+        "-i",
+        txt.to_str().unwrap(),
+        "--model",
+        "models:/api-model/2",
+        "--registry",
+        reg.to_str().unwrap(),
+        "-o",
+        cli_out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    let cli: Vec<(i64, f64)> = csv::Reader::from_path(&cli_out)
+        .expect("predict output")
+        .records()
+        .map(|r| {
+            let r = r.expect("record");
+            (
+                r[1].parse().expect("topic"),
+                r[2].parse().expect("probability"),
+            )
+        })
+        .collect();
+    assert_eq!(cli.len(), 20, "one row per line of twenty.txt");
+    for (i, (topic, prob)) in cli.iter().enumerate() {
+        assert_eq!(topics[i], *topic, "document {i}: API vs `bertopic predict`");
+        let api_prob = probs[i].as_f64().expect("a number");
+        assert!(
+            (api_prob - prob).abs() < 1e-3,
+            "document {i}: probability {api_prob} (API) vs {prob} (CLI)"
+        );
+    }
     // A bare name means its latest version; an alias resolves to its version.
     let r = post_json(
         &http,
