@@ -47,12 +47,45 @@ pub struct MlflowServer {
     /// `http://127.0.0.1:<port>`.
     pub url: String,
     dir: PathBuf,
+    admin: Option<(String, String)>,
 }
 
 impl MlflowServer {
     /// Starts the server and waits (up to 3 minutes) until `/health` answers.
     pub fn start() -> MlflowServer {
+        MlflowServer::launch(false)
+    }
+
+    /// Like [`MlflowServer::start`], but with MLflow's basic authentication
+    /// (`--app-name basic-auth`, which needs the `mlflow[auth]` extra): its own
+    /// `basic_auth.ini` and user database in the server's folder, and an admin whose
+    /// credentials [`MlflowServer::admin`] gives. Every REST call then needs them.
+    pub fn start_with_auth() -> MlflowServer {
+        MlflowServer::launch(true)
+    }
+
+    /// The admin's user name and password of a server from
+    /// [`MlflowServer::start_with_auth`]; `None` for one without authentication.
+    pub fn admin(&self) -> Option<(&str, &str)> {
+        self.admin.as_ref().map(|(u, p)| (u.as_str(), p.as_str()))
+    }
+
+    fn launch(auth: bool) -> MlflowServer {
         let py = python();
+        let has_auth = || {
+            Command::new(&py)
+                .args(["-c", "import mlflow.server.auth"])
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        };
+        if auth && !has_auth() {
+            crate::fail(&format!(
+                "{} has mlflow without its `auth` extra: run `cargo xtask mlflow-venv`, which \
+                 installs mlflow[auth]",
+                py.display()
+            ));
+        }
         let port = free_port();
         let dir = std::env::temp_dir().join(format!(
             "bertopic-mlflow-{}-{port}-{}",
@@ -66,8 +99,39 @@ impl MlflowServer {
             .unwrap_or_else(|e| crate::fail(&format!("{}: {e}", dir.display())));
         let log = std::fs::File::create(dir.join("server.log"))
             .unwrap_or_else(|e| crate::fail(&format!("{}: {e}", dir.display())));
-        let child = Command::new(&py)
-            .args(["-m", "mlflow", "server", "--host", "127.0.0.1"])
+        let mut cmd = Command::new(&py);
+        let admin = auth.then(|| {
+            // MLflow ships no default admin password (and refuses its old one): the admin is
+            // created from this ini on first start. A per-server password, so that a test can
+            // search its outputs for it; MLflow wants at least 12 characters.
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0);
+            let password = format!("adm-{nanos:x}-{port}");
+            let ini = dir.join("basic_auth.ini");
+            let text = format!(
+                "[mlflow]\ndefault_permission = READ\n\
+                 database_uri = sqlite:///{}/basic_auth.db\n\
+                 admin_username = admin\nadmin_password = {password}\n\
+                 authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n",
+                dir.display()
+            );
+            std::fs::write(&ini, text)
+                .unwrap_or_else(|e| crate::fail(&format!("{}: {e}", ini.display())));
+            // The auth app refuses to start without a key for its CSRF protection.
+            cmd.env("MLFLOW_AUTH_CONFIG_PATH", &ini)
+                .env("MLFLOW_FLASK_SERVER_SECRET_KEY", format!("csrf-{nanos:x}"));
+            ("admin".to_string(), password)
+        });
+        // The caller's admin variables would override the ini's.
+        cmd.env_remove("MLFLOW_AUTH_ADMIN_USERNAME")
+            .env_remove("MLFLOW_AUTH_ADMIN_PASSWORD");
+        cmd.args(["-m", "mlflow", "server", "--host", "127.0.0.1"]);
+        if auth {
+            cmd.args(["--app-name", "basic-auth"]);
+        }
+        let child = cmd
             .args(["--workers", "1", "--port", &port.to_string()])
             .arg("--backend-store-uri")
             .arg(format!("sqlite:///{}/mlflow.db", dir.display()))
@@ -80,10 +144,11 @@ impl MlflowServer {
             .process_group(0)
             .spawn()
             .unwrap_or_else(|e| crate::fail(&format!("mlflow server does not start: {e}")));
-        let server = MlflowServer {
+        let mut server = MlflowServer {
             child,
             url: format!("http://127.0.0.1:{port}"),
             dir,
+            admin,
         };
         let t = Instant::now();
         loop {
@@ -98,6 +163,12 @@ impl MlflowServer {
                 .is_ok_and(|s| s.success());
             if up {
                 return server;
+            }
+            // A server that exited (bad config, missing package) never answers: say why now.
+            if let Ok(Some(status)) = server.child.try_wait() {
+                let log =
+                    std::fs::read_to_string(server.dir.join("server.log")).unwrap_or_default();
+                crate::fail(&format!("mlflow server exited ({status}):\n{log}"));
             }
             if t.elapsed() > Duration::from_secs(180) {
                 let log =
