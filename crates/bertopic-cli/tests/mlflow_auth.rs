@@ -136,7 +136,7 @@ fn wrong_credentials_keep_the_model_and_the_admin_logs_the_run() {
     // (basic-auth answers both with 401).
     let wrong_password = "wrong-pw-5c81e07d9a";
     let wrong_token = "wrong-token-3fa6b2d840";
-    let cases: [(&str, &str, Vec<(&str, &str)>); 2] = [
+    let cases = [
         (
             "basic",
             wrong_password,
