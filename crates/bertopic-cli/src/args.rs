@@ -742,4 +742,7 @@ pub(crate) struct ServeArgs {
     /// Most documents in one API request.
     #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub(crate) max_documents: u64,
+    /// Training jobs neither read nor write the embedding cache (API requests never write it).
+    #[arg(long)]
+    pub(crate) no_cache: bool,
 }

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use bertopic::drift::Level;
 use bertopic::monitor::{self, MonitorOptions, MonitorReport};
+use bertopic::track::{self, TrackOptions};
 use bertopic::{jobs, PredictOptions, TopicModel};
 use serde::{Deserialize, Serialize};
 
@@ -248,14 +249,16 @@ pub(crate) async fn models(
     Ok(Json(serde_json::json!({ "models": rows })))
 }
 
-/// Monitors `docs` against the resolved model, appends the history line and records the level.
+/// Monitors `docs` against the resolved model, appends the history line, records the level
+/// and, with a tracker configured, logs the run there (what happened to that, as a line; a
+/// tracking failure loses nothing: the report and history are written first).
 pub(crate) fn monitor_docs(
     state: &AppState,
     r: &Resolved,
     docs: &[String],
     seed: Option<u64>,
     source: String,
-) -> Result<MonitorReport> {
+) -> Result<(MonitorReport, Option<String>)> {
     let model = state.model(r)?;
     let spec = &model.params().embedding_model;
     let embeddings = state
@@ -274,7 +277,15 @@ pub(crate) fn monitor_docs(
     state
         .metrics
         .drift_level(&r.uri, level_number(report.level()));
-    Ok(report)
+    let tracked = state.config.tracking.as_ref().map(|uri| {
+        let mut opts = TrackOptions::new(uri.clone());
+        opts.experiment = state.config.experiment.clone();
+        match track::log_monitor_run(&opts, &r.uri, &report) {
+            Ok(t) => format!("logged to {} as run {}", t.location, t.run.run_id),
+            Err(e) => format!("tracking failed (the report and history are kept): {e}"),
+        }
+    });
+    Ok((report, tracked))
 }
 
 pub(crate) fn level_number(l: Level) -> u8 {
@@ -301,7 +312,7 @@ pub(crate) async fn monitor(
     }
     let r = state.resolve(q.model.as_deref())?;
     let st = state.clone();
-    let report = heavy(&state, move || {
+    let (report, _tracked) = heavy(&state, move || {
         monitor_docs(&st, &r, &req.documents, req.seed, "api".into())
     })
     .await?;

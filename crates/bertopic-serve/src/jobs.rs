@@ -232,6 +232,8 @@ pub(crate) struct Submission {
     /// Only in memory, only for this job.
     pub llm_key: Option<String>,
     pub tracking: Option<(TrackingUri, String)>,
+    /// Use the on-disk embedding cache.
+    pub cache: bool,
 }
 
 impl Jobs {
@@ -340,6 +342,7 @@ impl Jobs {
             ..TuneParams::default()
         });
         train.progress = false;
+        train.cache = s.cache;
         if s.settings.llm_labels {
             train.llm_labels = Some(LlmParams {
                 api_key: s.llm_key.clone().or_else(env_llm_key),
@@ -434,6 +437,9 @@ fn run(job: &Job, train: &TrainJob, tracking: Option<TrackOptions>, slot: &Mutex
         return; // interrupted while queued
     }
     job.update(|r| r.status = Status::Running);
+    // The handle slot stays locked while the run is opened: a shutdown meanwhile waits for the
+    // run to exist, then marks it KILLED (instead of finding nothing and leaving it RUNNING).
+    let mut handle = lock(&job.tracking);
     let mut session = tracking.map(TrackingSession::begin).and_then(|s| match s {
         Ok(s) => Some(s),
         Err(e) => {
@@ -446,13 +452,13 @@ fn run(job: &Job, train: &TrainJob, tracking: Option<TrackOptions>, slot: &Mutex
             "tracking: {e}; training goes on and the upload is tried again at the end"
         ));
     }
-    *lock(&job.tracking) = session.as_ref().and_then(|s| s.handle());
+    *handle = session.as_ref().and_then(|s| s.handle());
+    drop(handle);
     let result = jobs::train(train, &mut |ev| {
         if let Some(line) = describe(&ev) {
             job.event(line);
         }
     });
-    let tracked_run = lock(&job.tracking).take();
     match result {
         Ok(outcome) => {
             let model = outcome.model;
@@ -461,7 +467,8 @@ fn run(job: &Job, train: &TrainJob, tracking: Option<TrackOptions>, slot: &Mutex
                 model.n_topics(),
                 100.0 * model.outlier_fraction()
             ));
-            if let (Some(mut s), Some(_)) = (session.take(), tracked_run) {
+            // A run that could not be opened at the start is uploaded whole now.
+            if let Some(mut s) = session.take() {
                 s.options_mut()
                     .corpus(&train.input, outcome.summary.records_read);
                 match s.finish(&train.output, Some(&model)) {
@@ -477,6 +484,8 @@ fn run(job: &Job, train: &TrainJob, tracking: Option<TrackOptions>, slot: &Mutex
                     Err(e) => job.event(format!("tracking failed (the model is saved): {e}")),
                 }
             }
+            // Until here a shutdown marks the run KILLED (the upload stops with the process).
+            lock(&job.tracking).take();
             *lock(&job.model) = Some(Arc::new(model));
             job.update(|r| {
                 r.experiment = outcome.experiment;
@@ -484,7 +493,8 @@ fn run(job: &Job, train: &TrainJob, tracking: Option<TrackOptions>, slot: &Mutex
             });
         }
         Err(e) => {
-            if let (Some(s), Some(_)) = (session.take(), tracked_run) {
+            lock(&job.tracking).take();
+            if let Some(s) = session.take() {
                 s.abort(RunStatus::Failed);
             }
             job.update(|r| {

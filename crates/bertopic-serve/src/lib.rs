@@ -70,6 +70,8 @@ pub struct ServeConfig {
     pub max_body_bytes: usize,
     /// Most documents in one API request.
     pub max_documents: usize,
+    /// Training jobs read and write the on-disk embedding cache (API requests never write it).
+    pub cache: bool,
 }
 
 impl Default for ServeConfig {
@@ -85,6 +87,7 @@ impl Default for ServeConfig {
             max_upload_bytes: 50 << 20,
             max_body_bytes: 10 << 20,
             max_documents: 10_000,
+            cache: true,
         }
     }
 }

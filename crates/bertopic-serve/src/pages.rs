@@ -227,6 +227,7 @@ async fn train_submit(State(state): St, mut form: Multipart) -> PageResult {
             .tracking
             .clone()
             .map(|u| (u, state.config.experiment.clone())),
+        cache: state.config.cache,
     };
     let st = state.clone();
     let job = tokio::task::spawn_blocking(move || st.jobs.submit(submission))
@@ -626,9 +627,9 @@ async fn monitor_submit(State(state): St, mut form: Multipart) -> PageResult {
         .ok_or_else(|| ServeError::BadRequest("choose a batch file to upload".into()))?;
     let r = state.resolve(model.as_deref())?;
     let st = state.clone();
-    let (report, history, uri, topics) = heavy(&state, move || {
+    let (report, history, uri, topics, tracked) = heavy(&state, move || {
         let texts = read_batch(&filename, &bytes)?;
-        let report = api::monitor_docs(&st, &r, &texts, None, filename)?;
+        let (report, tracked) = api::monitor_docs(&st, &r, &texts, None, filename)?;
         let model = st.model(&r)?;
         let topics: BTreeMap<i64, String> = model
             .topics()
@@ -636,10 +637,18 @@ async fn monitor_submit(State(state): St, mut form: Multipart) -> PageResult {
             .map(|t| (t.id, topic_label(&model, t.id)))
             .collect();
         let history = monitor::read_history(&r.version.path)?;
-        Ok((report, history, r.uri, topics))
+        Ok((report, history, r.uri, topics, tracked))
     })
     .await?;
-    let body = report_html(&report, &topics, &uri) + &history_html(&history, &uri);
+    let mut body = report_html(&report, &topics, &uri);
+    if let Some(line) = tracked {
+        let _ = write!(
+            body,
+            "<p id=\"monitor-tracked\" class=\"muted\">{}</p>",
+            esc(&line)
+        );
+    }
+    body.push_str(&history_html(&history, &uri));
     Ok(page("Drift report", Some("monitor"), &body, None).into_response())
 }
 
@@ -735,6 +744,9 @@ fn report_html(r: &MonitorReport, labels: &BTreeMap<i64, String>, uri: &str) -> 
         o.push_str("</ul></details>");
     }
     let label = |t: i64| {
+        if t < 0 {
+            return "outliers".to_string();
+        }
         let l = labels.get(&t).cloned().unwrap_or_default();
         let short: String = l.chars().take(14).collect();
         format!("{t} {short}")
@@ -859,7 +871,7 @@ fn history_html(entries: &[HistoryEntry], uri: &str) -> String {
             300.0
         ),
         viz::lines(
-            "Inference time",
+            "Topic assignment time (embedding excluded)",
             &[series("ms per document", 2, &ms)],
             &ticks,
             ("run", "ms/doc"),

@@ -29,6 +29,7 @@ pub(crate) fn run(a: ServeArgs, o: Out) -> CliResult {
         max_upload_bytes: (a.max_upload_mb as usize) << 20,
         max_body_bytes: (a.max_body_mb as usize) << 20,
         max_documents: a.max_documents as usize,
+        cache: !a.no_cache,
     };
     let (registry, data) = (config.registry.clone(), config.data.clone());
     let server = Server::start(config)?;
