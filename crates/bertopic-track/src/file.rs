@@ -141,6 +141,45 @@ impl FileStore {
     }
 }
 
+/// At most this many files written at once by [`write_files`].
+const PARALLEL_WRITES: usize = 4;
+
+/// Writes each file atomically, up to [`PARALLEL_WRITES`] at a time; stops at the first error.
+fn write_files(writes: &[(PathBuf, Vec<u8>)]) -> Result<()> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let failed = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|s| {
+        let workers: Vec<_> = (0..PARALLEL_WRITES.min(writes.len()))
+            .map(|_| {
+                s.spawn(|| -> Result<()> {
+                    use std::sync::atomic::Ordering::Relaxed;
+                    loop {
+                        let i = next.fetch_add(1, Relaxed);
+                        if i >= writes.len() || failed.load(Relaxed) {
+                            return Ok(());
+                        }
+                        let (path, bytes) = &writes[i];
+                        if let Err(e) = bertopic_fs::write_file(path, bytes) {
+                            failed.store(true, Relaxed);
+                            return Err(e.into());
+                        }
+                    }
+                })
+            })
+            .collect();
+        let mut res = Ok(());
+        for w in workers {
+            let r = w.join().unwrap_or_else(|_| {
+                Err(TrackError::Invalid("a file-store writer panicked".into()))
+            });
+            if res.is_ok() {
+                res = r;
+            }
+        }
+        res
+    })
+}
+
 impl Tracker for FileStore {
     fn experiment(&self, name: &str) -> Result<String> {
         if name.trim().is_empty() {
@@ -255,6 +294,9 @@ impl Tracker for FileStore {
     ) -> Result<()> {
         split_batch(&Limits::default(), metrics, params, tags)?;
         let (dir, _) = self.run_dir(run_id)?;
+        // One file per value, each written atomically (and synced): collected first, then
+        // written a few at a time, since the disk's sync latency, not work, is the limit.
+        let mut writes: Vec<(PathBuf, Vec<u8>)> = Vec::new();
         for p in params {
             let path = dir.join("params").join(&p.key);
             // MLflow refuses to change a logged parameter; so do we.
@@ -270,10 +312,10 @@ impl Tracker for FileStore {
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {}
                 Err(e) => return Err(TrackError::io(&path, e)),
             }
-            self.write_value(&dir.join("params"), &p.key, &p.value)?;
+            writes.push((path, p.value.clone().into_bytes()));
         }
         for t in tags {
-            self.write_value(&dir.join("tags"), &t.key, &t.value)?;
+            writes.push((dir.join("tags").join(&t.key), t.value.clone().into_bytes()));
         }
         // One rewrite per metric key, with all its new points.
         let mut keys: Vec<&str> = metrics.iter().map(|m| m.key.as_str()).collect();
@@ -289,9 +331,9 @@ impl Tracker for FileStore {
             for m in metrics.iter().filter(|m| m.key == key) {
                 text.push_str(&format!("{} {} {}\n", m.timestamp_ms, m.value, m.step));
             }
-            bertopic_fs::write_file(&path, text.as_bytes())?;
+            writes.push((path, text.into_bytes()));
         }
-        Ok(())
+        write_files(&writes)
     }
 
     fn put_artifact(&self, run: &RunInfo, path: &str, bytes: &[u8]) -> Result<()> {

@@ -10,8 +10,12 @@
 //!
 //! The model is always saved before anything is sent: a tracking failure never loses it.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc, Mutex, OnceLock};
+use std::thread::JoinHandle;
+use std::time::Instant;
 
 use serde_json::Value;
 
@@ -95,42 +99,206 @@ pub struct TrackedRun {
     pub experiment_id: String,
     /// The parent run.
     pub run: RunInfo,
-    /// Child runs logged (one per trial).
+    /// Child runs logged (one per trial), live during tuning or at the end.
     pub trials: usize,
     /// The MLflow model version created for [`TrackOptions::register`].
     pub model_version: Option<ModelVersionInfo>,
-    /// Seconds spent logging (after training).
+    /// Seconds spent logging after training (what tracking adds to the job's wall time).
     pub seconds: f64,
+    /// Where the logging time went, in seconds per step (`open`, `live trials`, `params`,
+    /// `trials`, `artifacts`, `model version`, …). Steps run side by side, so they may add
+    /// up to more than [`seconds`](Self::seconds); those before `finish` (`open`, `live
+    /// trials`) overlapped training.
+    pub phases: Vec<(&'static str, f64)>,
+}
+
+/// The parent run and its experiment, or why they could not be opened.
+type Opened = std::result::Result<(String, RunInfo), TrackError>;
+
+/// The parent run, opened now or on a background thread: the first caller that needs it waits
+/// for it (once).
+struct Opening {
+    cell: OnceLock<Opened>,
+    pending: Mutex<Option<JoinHandle<(Opened, f64)>>>,
+    seconds: Mutex<f64>,
+}
+
+impl Opening {
+    fn open(tracker: &dyn Tracker, opts: &TrackOptions) -> (Opened, f64) {
+        let t0 = Instant::now();
+        let opened = tracker.experiment(&opts.experiment).and_then(|exp| {
+            let run = tracker.start_run(&exp, opts.run_name.as_deref(), None, &[])?;
+            Ok((exp, run))
+        });
+        (opened, t0.elapsed().as_secs_f64())
+    }
+
+    fn now(tracker: &dyn Tracker, opts: &TrackOptions) -> Arc<Opening> {
+        let (opened, secs) = Opening::open(tracker, opts);
+        Opening::ready(opened, secs)
+    }
+
+    fn ready(opened: Opened, secs: f64) -> Arc<Opening> {
+        Arc::new(Opening {
+            cell: OnceLock::from(opened),
+            pending: Mutex::new(None),
+            seconds: Mutex::new(secs),
+        })
+    }
+
+    fn in_background(tracker: Arc<dyn Tracker>, opts: TrackOptions) -> Arc<Opening> {
+        let handle = std::thread::spawn(move || Opening::open(tracker.as_ref(), &opts));
+        Arc::new(Opening {
+            cell: OnceLock::new(),
+            pending: Mutex::new(Some(handle)),
+            seconds: Mutex::new(0.0),
+        })
+    }
+
+    /// Waits for the opening thread when it is still running.
+    fn get(&self) -> &Opened {
+        self.cell.get_or_init(|| {
+            let handle = lock(&self.pending).take();
+            let (opened, secs) = match handle.map(JoinHandle::join) {
+                Some(Ok(r)) => r,
+                _ => (
+                    Err(TrackError::Protocol {
+                        call: "opening the run".into(),
+                        reason: "the opening thread panicked".into(),
+                    }),
+                    0.0,
+                ),
+            };
+            *lock(&self.seconds) = secs;
+            opened
+        })
+    }
+
+    fn seconds(&self) -> f64 {
+        *lock(&self.seconds)
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A trial sent to the live logger.
+struct LiveTrial {
+    objective: crate::coherence::Measure,
+    trial: crate::tune::Trial,
+}
+
+/// What the live logger did: trial id → child run id, the trials whose `trial.*` points are
+/// in the parent run's history, the first error (after which it stops and
+/// [`TrackingSession::finish`] logs the rest), and its busy time.
+#[derive(Default)]
+struct LiveLog {
+    logged: BTreeMap<usize, String>,
+    history: std::collections::BTreeSet<usize>,
+    error: Option<TrackError>,
+    seconds: f64,
+}
+
+/// Logs each trial's child run while tuning goes on, so that only the last trial's few
+/// requests (if any) are left for the end of the job.
+struct LiveLogger {
+    tx: mpsc::Sender<LiveTrial>,
+    handle: JoinHandle<LiveLog>,
+}
+
+impl LiveLogger {
+    fn start(tracker: Arc<dyn Tracker>, opening: Arc<Opening>) -> LiveLogger {
+        let (tx, rx) = mpsc::channel::<LiveTrial>();
+        let handle = std::thread::spawn(move || {
+            let mut out = LiveLog::default();
+            for msg in rx {
+                if out.error.is_some() {
+                    continue; // the rest is logged (or reported) by finish
+                }
+                // No parent run: finish starts one and logs every trial itself.
+                let Ok((exp_id, run)) = opening.get() else {
+                    continue;
+                };
+                let t0 = Instant::now();
+                let now = tracking::now_ms();
+                let history = history_metrics(&msg.trial, now);
+                let logged = tracker
+                    .log_batch(&run.run_id, &history, &[], &[])
+                    .and_then(|()| {
+                        out.history.insert(msg.trial.id);
+                        log_trial(
+                            tracker.as_ref(),
+                            exp_id,
+                            &run.run_id,
+                            msg.objective,
+                            &msg.trial,
+                            false,
+                            now,
+                        )
+                    });
+                match logged {
+                    Ok(child) => {
+                        out.logged.insert(msg.trial.id, child);
+                    }
+                    Err(e) => out.error = Some(e),
+                }
+                out.seconds += t0.elapsed().as_secs_f64();
+            }
+            out
+        });
+        LiveLogger { tx, handle }
+    }
+
+    /// Waits until every trial sent is logged (or failed).
+    fn stop(self) -> LiveLog {
+        drop(self.tx);
+        self.handle.join().unwrap_or_else(|_| LiveLog {
+            error: Some(TrackError::Protocol {
+                call: "logging trial runs".into(),
+                reason: "the logging thread panicked".into(),
+            }),
+            ..LiveLog::default()
+        })
+    }
 }
 
 /// A parent run opened before training, so that its duration covers the job and a failed job
 /// is marked `FAILED`. Opening it never fails the job: an error is kept and the whole upload
-/// is tried again by [`finish`](Self::finish).
+/// is tried again by [`finish`](Self::finish). Trials passed to [`trial`](Self::trial) are
+/// logged as child runs while training goes on.
 pub struct TrackingSession {
     opts: TrackOptions,
     tracker: Arc<dyn Tracker>,
-    run: Option<(String, RunInfo)>,
-    start_error: Option<TrackError>,
+    opening: Arc<Opening>,
+    live: Option<LiveLogger>,
 }
 
 impl TrackingSession {
-    /// Opens the tracker and starts the parent run (status RUNNING).
+    /// Opens the tracker and starts the parent run (status RUNNING) before returning.
     pub fn begin(opts: TrackOptions) -> Result<TrackingSession> {
         let tracker: Arc<dyn Tracker> = Arc::from(opts.uri.open()?);
-        let started = tracker.experiment(&opts.experiment).and_then(|exp| {
-            let run = tracker.start_run(&exp, opts.run_name.as_deref(), None, &[])?;
-            Ok((exp, run))
-        });
-        let (run, start_error) = match started {
-            Ok(r) => (Some(r), None),
-            Err(e) => (None, Some(e)),
-        };
-        Ok(TrackingSession {
+        let opening = Opening::now(tracker.as_ref(), &opts);
+        Ok(TrackingSession::with(opts, tracker, opening))
+    }
+
+    /// Like [`begin`](Self::begin), but the parent run is started on a background thread, so
+    /// that training does not wait for the server (the first call that needs the run waits
+    /// for it instead). Only a tracking URI that cannot be used at all is an error here.
+    pub fn begin_in_background(opts: TrackOptions) -> Result<TrackingSession> {
+        let tracker: Arc<dyn Tracker> = Arc::from(opts.uri.open()?);
+        let opening = Opening::in_background(tracker.clone(), opts.clone());
+        Ok(TrackingSession::with(opts, tracker, opening))
+    }
+
+    fn with(opts: TrackOptions, tracker: Arc<dyn Tracker>, opening: Arc<Opening>) -> Self {
+        let live = Some(LiveLogger::start(tracker.clone(), opening.clone()));
+        TrackingSession {
             opts,
             tracker,
-            run,
-            start_error,
-        })
+            opening,
+            live,
+        }
     }
 
     /// The options (to add tags known only after training, like the corpus fingerprint).
@@ -143,26 +311,54 @@ impl TrackingSession {
         &self.opts
     }
 
-    /// Why the run could not be started (it is tried again at the end).
+    /// Why the run could not be started (it is tried again at the end). Waits for a run
+    /// opened in the background.
     pub fn start_error(&self) -> Option<&TrackError> {
-        self.start_error.as_ref()
+        self.opening.get().as_ref().err()
     }
 
-    /// The parent run, once started.
+    /// The parent run, once started (waits for a run opened in the background).
     pub fn run(&self) -> Option<&RunInfo> {
-        self.run.as_ref().map(|(_, r)| r)
+        self.opening.get().as_ref().ok().map(|(_, r)| r)
     }
 
-    /// The tracker and run id, for marking the run `KILLED` from a signal handler.
+    /// The tracker and run id, for marking the run `KILLED` from a signal handler (waits for
+    /// a run opened in the background; [`interrupt_guard`](Self::interrupt_guard) does not).
     pub fn handle(&self) -> Option<(Arc<dyn Tracker>, String)> {
-        self.run
-            .as_ref()
-            .map(|(_, r)| (self.tracker.clone(), r.run_id.clone()))
+        self.run().map(|r| (self.tracker.clone(), r.run_id.clone()))
+    }
+
+    /// Like [`kill_run_on_interrupt`] for this session's run, without waiting for it to be
+    /// opened: a signal that comes first waits for the run, then marks it `KILLED`.
+    pub fn interrupt_guard(&self) -> InterruptGuard {
+        let tracker = self.tracker.clone();
+        let opening = self.opening.clone();
+        interrupt::install(Box::new(move || {
+            if let Ok((_, run)) = opening.get() {
+                let _ = tracker.end_run(&run.run_id, RunStatus::Killed);
+                eprintln!("interrupted: MLflow run {} marked KILLED", run.run_id);
+            }
+        }))
+    }
+
+    /// Logs the child run of `exp`'s last trial in the background (call it on each
+    /// `TrainEvent::Trial`). A failure is kept; [`finish`](Self::finish) logs what is missing.
+    pub fn trial(&self, exp: &Experiment) {
+        if let (Some(live), Some(t)) = (&self.live, exp.trials.last()) {
+            // A closed channel means the logger is gone; finish then logs the trial.
+            let _ = live.tx.send(LiveTrial {
+                objective: exp.objective,
+                trial: t.clone(),
+            });
+        }
     }
 
     /// Ends the run with `status` (`FAILED` after a failed job); best effort.
-    pub fn abort(self, status: RunStatus) {
-        if let Some((_, run)) = &self.run {
+    pub fn abort(mut self, status: RunStatus) {
+        if let Some(live) = self.live.take() {
+            live.stop();
+        }
+        if let Ok((_, run)) = self.opening.get() {
             let _ = self.tracker.end_run(&run.run_id, status);
         }
     }
@@ -172,10 +368,16 @@ impl TrackingSession {
     /// marks the run `FAILED` (best effort); the folder can be uploaded again later with
     /// [`upload_model_dir`]. `model` is the folder's model when the caller has it in memory
     /// (saves reading it back).
-    pub fn finish(self, dir: &Path, model: Option<&TopicModel>) -> Result<TrackedRun> {
-        let (exp, run) = match self.run {
-            Some(r) => r,
-            None => {
+    pub fn finish(mut self, dir: &Path, model: Option<&TopicModel>) -> Result<TrackedRun> {
+        let started = Instant::now();
+        let live = self.live.take().map(LiveLogger::stop).unwrap_or_default();
+        let mut phases = vec![
+            ("open", self.opening.seconds()),
+            ("live trials", live.seconds),
+        ];
+        let (exp, run) = match self.opening.get() {
+            Ok(r) => r.clone(),
+            Err(_) => {
                 let exp = self.tracker.experiment(&self.opts.experiment)?;
                 let run = self
                     .tracker
@@ -183,22 +385,42 @@ impl TrackingSession {
                 (exp, run)
             }
         };
-        let started = std::time::Instant::now();
-        let res = log_model_dir(self.tracker.as_ref(), &self.opts, &exp, &run, dir, model).map(
-            |mut t| {
-                t.seconds = started.elapsed().as_secs_f64();
-                t
-            },
+        phases.push((
+            "wait for live trials and open",
+            started.elapsed().as_secs_f64(),
+        ));
+        let res = log_model_dir(
+            self.tracker.as_ref(),
+            &self.opts,
+            &exp,
+            &run,
+            dir,
+            model,
+            &live,
         );
         let status = if res.is_ok() {
             RunStatus::Finished
         } else {
             RunStatus::Failed
         };
+        let t_end = Instant::now();
         let ended = self.tracker.end_run(&run.run_id, status);
-        let tracked = res?;
+        let mut tracked = res?;
         ended?;
+        tracked.seconds = started.elapsed().as_secs_f64();
+        phases.append(&mut tracked.phases);
+        phases.push(("end run", t_end.elapsed().as_secs_f64()));
+        tracked.phases = phases;
         Ok(tracked)
+    }
+}
+
+impl Drop for TrackingSession {
+    fn drop(&mut self) {
+        // A session dropped without finish or abort: let the logger finish what it was sent.
+        if let Some(live) = self.live.take() {
+            live.stop();
+        }
     }
 }
 
@@ -239,6 +461,7 @@ pub fn log_monitor_run(
         trials: 0,
         model_version: None,
         seconds: started.elapsed().as_secs_f64(),
+        phases: Vec::new(),
     })
 }
 
@@ -288,10 +511,12 @@ fn log_monitor_report(
 pub fn upload_model_dir(opts: &TrackOptions, dir: &Path) -> Result<TrackedRun> {
     // Fail on an unreadable folder before anything is created in MLflow.
     let model = TopicModel::load(dir)?;
-    let session = TrackingSession::begin(opts.clone())?;
-    if let Some(e) = session.start_error {
-        return Err(e.into());
-    }
+    // The run is opened here, not by a session, so that an error stops the upload at once.
+    let tracker: Arc<dyn Tracker> = Arc::from(opts.uri.open()?);
+    let exp = tracker.experiment(&opts.experiment)?;
+    let run = tracker.start_run(&exp, opts.run_name.as_deref(), None, &[])?;
+    let opening = Opening::ready(Ok((exp, run)), 0.0);
+    let session = TrackingSession::with(opts.clone(), tracker, opening);
     session.finish(dir, Some(&model))
 }
 
@@ -299,7 +524,10 @@ pub fn upload_model_dir(opts: &TrackOptions, dir: &Path) -> Result<TrackedRun> {
 /// and ends the process with status 130 (the model folder, written atomically, is left as it
 /// was before the job). Dropping the guard restores the default handlers.
 pub fn kill_run_on_interrupt(tracker: Arc<dyn Tracker>, run_id: String) -> InterruptGuard {
-    interrupt::install(tracker, run_id)
+    interrupt::install(Box::new(move || {
+        let _ = tracker.end_run(&run_id, RunStatus::Killed);
+        eprintln!("interrupted: MLflow run {run_id} marked KILLED");
+    }))
 }
 
 pub use interrupt::InterruptGuard;
@@ -309,9 +537,6 @@ mod interrupt {
     //! waiting on the pipe makes the HTTP call and exits.
 
     use std::sync::atomic::{AtomicI32, Ordering};
-    use std::sync::Arc;
-
-    use crate::tracking::{RunStatus, Tracker};
 
     static PIPE_WRITE: AtomicI32 = AtomicI32::new(-1);
 
@@ -329,7 +554,8 @@ mod interrupt {
         }
     }
 
-    pub(super) fn install(tracker: Arc<dyn Tracker>, run_id: String) -> InterruptGuard {
+    /// `on_kill` marks the run (it may wait for the run to be opened); the process then exits.
+    pub(super) fn install(on_kill: Box<dyn FnOnce() + Send>) -> InterruptGuard {
         let mut fds = [-1i32; 2];
         // SAFETY: fds is a valid array of two ints for pipe(2) to fill.
         if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
@@ -344,8 +570,7 @@ mod interrupt {
             // SAFETY: closing our own descriptor once.
             unsafe { libc::close(read_fd) };
             if n == 1 && b == 1 {
-                let _ = tracker.end_run(&run_id, RunStatus::Killed);
-                eprintln!("interrupted: MLflow run {run_id} marked KILLED");
+                on_kill();
                 std::process::exit(130);
             }
         });
@@ -384,6 +609,7 @@ fn log_model_dir(
     run: &RunInfo,
     dir: &Path,
     model: Option<&TopicModel>,
+    live: &LiveLog,
 ) -> Result<TrackedRun> {
     let loaded;
     let model = match model {
@@ -415,8 +641,7 @@ fn log_model_dir(
         );
         params.push(Param::new("tune.n_trials", exp.trials.len()));
     }
-    // Final metrics at step 0, and each trial's scores as a history (step = trial id), which
-    // the MLflow UI draws as the coherence curve.
+    // Final metrics at step 0, and the history points of the trials not logged live.
     let now = tracking::now_ms();
     let mut metrics: Vec<Metric> = report::model_metrics(model, experiment.as_ref())
         .into_iter()
@@ -429,15 +654,8 @@ fn log_model_dir(
         })
         .collect();
     if let Some(exp) = &experiment {
-        for t in &exp.trials {
-            for (k, v) in trial_metrics(t) {
-                metrics.push(Metric {
-                    key: format!("trial.{k}"),
-                    value: v,
-                    timestamp_ms: now,
-                    step: t.id as i64,
-                });
-            }
+        for t in exp.trials.iter().filter(|t| !live.history.contains(&t.id)) {
+            metrics.extend(history_metrics(t, now));
         }
     }
     let mut tags = vec![
@@ -463,30 +681,75 @@ fn log_model_dir(
         }
     }
     tags.extend(opts.tags.iter().cloned());
-    tracker.log_batch(&run.run_id, &metrics, &params, &tags)?;
 
-    // The trial runs and the artifacts go up side by side (each is a chain of small requests
-    // or one large upload; the server, not our CPU, is the limit).
-    let (trials, uploaded) = std::thread::scope(|s| {
-        let children = s.spawn(|| log_trials(tracker, exp_id, run, experiment.as_ref(), now));
-        let uploaded = log_artifacts(tracker, run, dir);
-        let trials = children
-            .join()
-            .unwrap_or_else(|_| Err(BertopicError::Mismatch("trial logging panicked".into())));
-        (trials, uploaded)
-    });
+    // The registered model (MLflow servers only) needs nothing from this run: created beside
+    // the uploads, with the same client.
+    let registry = match (&opts.register, &opts.uri) {
+        (Some(name), TrackingUri::Rest(url)) => Some((name, MlflowRest::from_env(url)?)),
+        _ => None,
+    };
+
+    // Everything is a chain of small requests or one large upload, so the server's latency,
+    // not our CPU, is the limit: the parameters, the trial runs left, the registered model
+    // and the artifacts all go up side by side.
+    let timed = |f: &dyn Fn() -> Result<usize>| {
+        let t0 = Instant::now();
+        (f(), t0.elapsed().as_secs_f64())
+    };
+    let joined = |h: std::thread::ScopedJoinHandle<'_, (Result<usize>, f64)>, what: &str| {
+        h.join().unwrap_or_else(|_| {
+            (
+                Err(BertopicError::Mismatch(format!("{what} panicked"))),
+                0.0,
+            )
+        })
+    };
+    let ((batch, t_batch), (trials, t_trials), (registered, t_reg), (uploaded, t_art)) =
+        std::thread::scope(|s| {
+            let batch = s.spawn(|| {
+                timed(&|| {
+                    tracker.log_batch(&run.run_id, &metrics, &params, &tags)?;
+                    Ok(0)
+                })
+            });
+            let children = s.spawn(|| {
+                timed(&|| log_trials(tracker, exp_id, run, experiment.as_ref(), now, &live.logged))
+            });
+            let reg = s.spawn(|| {
+                timed(&|| {
+                    if let Some((name, client)) = &registry {
+                        client.create_registered_model(name, "BERTopic topic model (bertopic)")?;
+                    }
+                    Ok(0)
+                })
+            });
+            let uploaded = timed(&|| log_artifacts(tracker, run, dir));
+            (
+                joined(batch, "parameter logging"),
+                joined(children, "trial logging"),
+                joined(reg, "model registration"),
+                uploaded,
+            )
+        });
+    batch?;
     let trials = trials?;
+    registered?;
     uploaded?;
+    let mut phases = vec![
+        ("params", t_batch),
+        ("trials", t_trials),
+        ("artifacts", t_art),
+    ];
 
-    let model_version = match (&opts.register, &opts.uri) {
-        (Some(name), TrackingUri::Rest(url)) => {
-            let client = MlflowRest::from_env(url)?;
-            client.create_registered_model(name, "BERTopic topic model (bertopic)")?;
+    // The version's source is the uploaded model folder, so it comes last.
+    let t_version = Instant::now();
+    let model_version = match &registry {
+        Some((name, client)) => {
             let mtags: Vec<Tag> = report::model_metrics(model, experiment.as_ref())
                 .into_iter()
                 .map(|(k, v)| Tag::new(k, v.to_string()))
                 .collect();
-            Some(client.create_model_version(
+            let v = client.create_model_version(
                 name,
                 &format!(
                     "{}/{MODEL_ARTIFACT}",
@@ -494,9 +757,12 @@ fn log_model_dir(
                 ),
                 &run.run_id,
                 &mtags,
-            )?)
+            )?;
+            phases.push(("registered model", t_reg));
+            phases.push(("model version", t_version.elapsed().as_secs_f64()));
+            Some(v)
         }
-        _ => None,
+        None => None,
     };
     Ok(TrackedRun {
         location: tracker.location(),
@@ -505,141 +771,183 @@ fn log_model_dir(
         trials,
         model_version,
         seconds: 0.0,
+        phases,
     })
 }
 
-/// One child run per trial (tag `mlflow.parentRunId`), with its parameters and scores.
+/// One child run per trial (tag `mlflow.parentRunId`), with its parameters and scores: those
+/// not already logged live, then the best trial's tag (known only now) on its live run.
 fn log_trials(
     tracker: &dyn Tracker,
     exp_id: &str,
     run: &RunInfo,
     experiment: Option<&Experiment>,
     now: u64,
+    logged_live: &BTreeMap<usize, String>,
 ) -> Result<usize> {
     let Some(exp) = experiment else {
         return Ok(0);
     };
+    let todo: Vec<&crate::tune::Trial> = exp
+        .trials
+        .iter()
+        .filter(|t| !logged_live.contains_key(&t.id))
+        .collect();
     // A few trials at a time: each is three small requests, so latency, not work, dominates.
-    let per = exp.trials.len().div_ceil(4).max(1);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = exp
-            .trials
+    let per = todo.len().div_ceil(4).max(1);
+    std::thread::scope(|s| -> Result<()> {
+        let handles: Vec<_> = todo
             .chunks(per)
-            .map(|chunk| s.spawn(move || log_trial_chunk(tracker, exp_id, run, exp, chunk, now)))
+            .map(|chunk| {
+                s.spawn(move || -> Result<()> {
+                    for t in chunk {
+                        let best = exp.best_trial == Some(t.id);
+                        log_trial(tracker, exp_id, &run.run_id, exp.objective, t, best, now)?;
+                    }
+                    Ok(())
+                })
+            })
             .collect();
+        if let Some(child) = exp.best_trial.and_then(|b| logged_live.get(&b)) {
+            tracker.log_batch(child, &[], &[], &[Tag::new("bertopic.best_trial", "true")])?;
+        }
         for h in handles {
             h.join()
                 .map_err(|_| BertopicError::Mismatch("trial logging panicked".into()))??;
         }
-        Ok(exp.trials.len())
-    })
+        Ok(())
+    })?;
+    Ok(exp.trials.len())
 }
 
-fn log_trial_chunk(
+/// One trial's child run, ended `FINISHED`; returns its id.
+fn log_trial(
     tracker: &dyn Tracker,
     exp_id: &str,
-    run: &RunInfo,
-    exp: &Experiment,
-    trials: &[crate::tune::Trial],
+    parent_run_id: &str,
+    objective: crate::coherence::Measure,
+    t: &crate::tune::Trial,
+    best: bool,
     now: u64,
-) -> Result<()> {
-    for t in trials {
-        let mut ctags = vec![Tag::new("bertopic.trial", t.id.to_string())];
-        if exp.best_trial == Some(t.id) {
-            ctags.push(Tag::new("bertopic.best_trial", "true"));
-        }
-        if let Some(why) = &t.invalid_reason {
-            ctags.push(Tag::new("bertopic.invalid_reason", why.clone()));
-        }
-        let child = tracker.start_run(
-            exp_id,
-            Some(&format!("trial-{}", t.id)),
-            Some(&run.run_id),
-            &ctags,
-        )?;
-        let cparams = [
-            Param::new("min_cluster_size", t.params.min_cluster_size),
-            Param::new("n_neighbors", t.params.n_neighbors),
-            Param::new("n_components", t.params.n_components),
-            Param::new("objective", exp.objective),
-        ];
-        let cmetrics: Vec<Metric> = trial_metrics(t)
-            .into_iter()
-            .map(|(k, v)| Metric {
-                key: k.to_string(),
-                value: v,
-                timestamp_ms: now,
-                step: 0,
-            })
-            .collect();
-        tracker.log_batch(&child.run_id, &cmetrics, &cparams, &[])?;
-        tracker.end_run(&child.run_id, RunStatus::Finished)?;
+) -> std::result::Result<String, TrackError> {
+    let mut ctags = vec![Tag::new("bertopic.trial", t.id.to_string())];
+    if best {
+        ctags.push(Tag::new("bertopic.best_trial", "true"));
     }
-    Ok(())
+    if let Some(why) = &t.invalid_reason {
+        ctags.push(Tag::new("bertopic.invalid_reason", why.clone()));
+    }
+    let child = tracker.start_run(
+        exp_id,
+        Some(&format!("trial-{}", t.id)),
+        Some(parent_run_id),
+        &ctags,
+    )?;
+    let cparams = [
+        Param::new("min_cluster_size", t.params.min_cluster_size),
+        Param::new("n_neighbors", t.params.n_neighbors),
+        Param::new("n_components", t.params.n_components),
+        Param::new("objective", objective),
+    ];
+    let cmetrics: Vec<Metric> = trial_metrics(t)
+        .into_iter()
+        .map(|(k, v)| Metric {
+            key: k.to_string(),
+            value: v,
+            timestamp_ms: now,
+            step: 0,
+        })
+        .collect();
+    tracker.log_batch(&child.run_id, &cmetrics, &cparams, &[])?;
+    tracker.end_run(&child.run_id, RunStatus::Finished)?;
+    Ok(child.run_id)
 }
 
+/// At most this many artifact uploads at once: enough to hide the server's per-request
+/// latency, few enough not to starve a small server (`mlflow server` defaults to 4 workers).
+const PARALLEL_UPLOADS: usize = 4;
+
 /// The reports at the artifact root; the model folder under `model/` with its `MLmodel`,
-/// loader code and sha256 manifest. The two largest files go up on their own threads.
-fn log_artifacts(tracker: &dyn Tracker, run: &RunInfo, dir: &Path) -> Result<()> {
+/// loader code and sha256 manifest. Up to [`PARALLEL_UPLOADS`] at a time, largest first;
+/// the manifest and `MLmodel` last, so a model folder with an `MLmodel` is complete.
+fn log_artifacts(tracker: &dyn Tracker, run: &RunInfo, dir: &Path) -> Result<usize> {
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     for name in ROOT_ARTIFACTS {
         let p = dir.join(name);
         if p.is_file() {
-            tracker.log_artifact(run, &p, name)?;
+            let bytes = std::fs::read(&p).map_err(|e| BertopicError::io(&p, e))?;
+            files.push((name.to_string(), bytes));
         }
     }
-    let mut files = Vec::new();
+    let mut manifest = String::new();
     for name in MODEL_FOLDER_FILES {
         let p = dir.join(name);
         if p.is_file() {
             let bytes = std::fs::read(&p).map_err(|e| BertopicError::io(&p, e))?;
-            files.push((*name, bytes));
+            manifest.push_str(&format!("{}  {name}\n", tracking::sha256_hex(&bytes)));
+            files.push((format!("{MODEL_ARTIFACT}/{name}"), bytes));
         }
     }
-    let mut manifest = String::new();
-    for (name, bytes) in &files {
-        manifest.push_str(&format!("{}  {name}\n", tracking::sha256_hex(bytes)));
-    }
+    files.push((
+        format!("{MODEL_ARTIFACT}/code/{PYFUNC_MODULE}.py"),
+        PYFUNC_SOURCE.as_bytes().to_vec(),
+    ));
+    files.push((
+        format!("{MODEL_ARTIFACT}/requirements.txt"),
+        b"mlflow\npandas\n".to_vec(),
+    ));
     files.sort_by_key(|(_, b)| std::cmp::Reverse(b.len()));
-    let (big, small) = files.split_at(files.len().min(2));
+    let next = AtomicUsize::new(0);
+    let failed = std::sync::atomic::AtomicBool::new(false);
     std::thread::scope(|s| -> Result<()> {
-        let handles: Vec<_> = big
-            .iter()
-            .map(|(name, bytes)| {
-                s.spawn(move || {
-                    tracker.put_artifact(run, &format!("{MODEL_ARTIFACT}/{name}"), bytes)
+        let workers: Vec<_> = (0..PARALLEL_UPLOADS.min(files.len()))
+            .map(|_| {
+                s.spawn(|| -> Result<()> {
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        if i >= files.len() || failed.load(Ordering::Relaxed) {
+                            return Ok(());
+                        }
+                        let (path, bytes) = &files[i];
+                        if let Err(e) = tracker.put_artifact(run, path, bytes) {
+                            failed.store(true, Ordering::Relaxed);
+                            return Err(e.into());
+                        }
+                    }
                 })
             })
             .collect();
-        for (name, bytes) in small {
-            tracker.put_artifact(run, &format!("{MODEL_ARTIFACT}/{name}"), bytes)?;
-        }
-        tracker.put_artifact(
-            run,
-            &format!("{MODEL_ARTIFACT}/code/{PYFUNC_MODULE}.py"),
-            PYFUNC_SOURCE.as_bytes(),
-        )?;
-        tracker.put_artifact(
-            run,
-            &format!("{MODEL_ARTIFACT}/requirements.txt"),
-            b"mlflow\npandas\n",
-        )?;
-        for h in handles {
-            h.join()
+        for w in workers {
+            w.join()
                 .map_err(|_| BertopicError::Mismatch("artifact upload panicked".into()))??;
         }
-        // The manifest and MLmodel last: a model folder with an MLmodel is complete.
-        tracker.put_artifact(
-            run,
-            &format!("{MODEL_ARTIFACT}/{MANIFEST_FILE}"),
-            manifest.as_bytes(),
-        )?;
-        tracker.put_artifact(
-            run,
-            &format!("{MODEL_ARTIFACT}/MLmodel"),
-            mlmodel(&run.run_id).as_bytes(),
-        )?;
         Ok(())
-    })
+    })?;
+    tracker.put_artifact(
+        run,
+        &format!("{MODEL_ARTIFACT}/{MANIFEST_FILE}"),
+        manifest.as_bytes(),
+    )?;
+    tracker.put_artifact(
+        run,
+        &format!("{MODEL_ARTIFACT}/MLmodel"),
+        mlmodel(&run.run_id).as_bytes(),
+    )?;
+    Ok(files.len() + 2)
+}
+
+/// A trial's points in the parent run's `trial.*` history (step = trial id), which the MLflow
+/// UI draws as the coherence curve.
+fn history_metrics(t: &crate::tune::Trial, now: u64) -> Vec<Metric> {
+    trial_metrics(t)
+        .into_iter()
+        .map(|(k, v)| Metric {
+            key: format!("trial.{k}"),
+            value: v,
+            timestamp_ms: now,
+            step: t.id as i64,
+        })
+        .collect()
 }
 
 /// A trial's scores and timings (absent scores are left out).

@@ -75,21 +75,14 @@ fn train(a: TrainArgs, o: Out) -> CliResult<ExitCode> {
     job.monitoring_baseline = !a.no_monitoring_baseline;
 
     // The MLflow run is opened first (its duration covers the job; a failed job marks it
-    // FAILED); a server that cannot be reached now is tried again after the model is saved.
+    // FAILED), on a background thread so that training does not wait for the server; one
+    // that cannot be reached is tried again after the model is saved.
     let mut session = match track::options(&a.tracking, &a.output, a.register.as_deref())? {
-        Some(opts) => Some(TrackingSession::begin(opts)?),
+        Some(opts) => Some(TrackingSession::begin_in_background(opts)?),
         None => None,
     };
-    if let Some(e) = session.as_ref().and_then(|s| s.start_error()) {
-        out::warn(format!(
-            "tracking: {e}; training goes on and the upload is tried again at the end"
-        ));
-    }
     // Ctrl-C marks the run KILLED instead of leaving it RUNNING forever.
-    let _interrupt = session
-        .as_ref()
-        .and_then(|s| s.handle())
-        .map(|(t, id)| bertopic::track::kill_run_on_interrupt(t, id));
+    let _interrupt = session.as_ref().map(|s| s.interrupt_guard());
 
     let trained = jobs::train(&job, &mut |ev| match ev {
         TrainEvent::Read(summary) => o.info(format!("{summary}")),
@@ -102,6 +95,10 @@ fn train(a: TrainArgs, o: Out) -> CliResult<ExitCode> {
             o.detail(format!("embedded {n} documents in {seconds:.1} s"))
         }
         TrainEvent::Trial(exp) => {
+            // Its child run is logged now, beside the next trials, not after training.
+            if let Some(s) = &session {
+                s.trial(exp);
+            }
             if let Some(t) = exp.trials.last() {
                 o.info(format!(
                     "trial {} min_cluster_size={} {} = {} ({} topics)",
@@ -136,6 +133,64 @@ fn train(a: TrainArgs, o: Out) -> CliResult<ExitCode> {
         }
     };
     let model = &outcome.model;
+    // The upload starts now, beside the tables and the local registry copy (the model and
+    // its CSVs are already saved); its outcome is reported last.
+    let upload = session.take().map(|mut s| {
+        if a.input.input != std::path::Path::new("-") {
+            s.options_mut()
+                .corpus(&a.input.input, outcome.summary.records_read);
+        }
+        if let Some(e) = s.start_error() {
+            out::warn(format!(
+                "tracking: {e}; the upload is tried again now that the model is saved"
+            ));
+        }
+        (track::failure_hint(&a.output, s.options()), s)
+    });
+    let (shown, tracked) = std::thread::scope(|scope| {
+        let upload = upload.map(|(hint, s)| {
+            let output = &a.output;
+            (hint, scope.spawn(move || s.finish(output, Some(model))))
+        });
+        let shown = show(&a, o, &outcome);
+        let tracked = upload.map(|(hint, h)| {
+            let res = h.join().unwrap_or_else(|_| {
+                Err(bertopic::BertopicError::Mismatch(
+                    "the tracking thread panicked".into(),
+                ))
+            });
+            (hint, res)
+        });
+        (shown, tracked)
+    });
+    shown?;
+    if let Some((hint, res)) = tracked {
+        match res {
+            Ok(t) => {
+                track::report(o, &t);
+                let phases: Vec<String> = t
+                    .phases
+                    .iter()
+                    .map(|(k, v)| format!("{k} {v:.2} s"))
+                    .collect();
+                o.detail(format!(
+                    "tracking: {:.2} s after training; {}",
+                    t.seconds,
+                    phases.join(", ")
+                ));
+            }
+            Err(e) => {
+                out::warn(format!("tracking failed: {e}\n{hint}"));
+                return Ok(ExitCode::from(track::TRACKING_FAILED_STATUS));
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The tables, the stage timings and the local registry entry of a trained model.
+fn show(a: &TrainArgs, o: Out, outcome: &jobs::TrainOutcome) -> CliResult<()> {
+    let model = &outcome.model;
     if let Some(exp) = &outcome.experiment {
         o.info(report::experiment_table(exp));
     }
@@ -162,21 +217,7 @@ fn train(a: TrainArgs, o: Out) -> CliResult<ExitCode> {
         100.0 * model.outlier_fraction(),
         a.output.display(),
     ));
-    if let Some(mut s) = session.take() {
-        if a.input.input != std::path::Path::new("-") {
-            s.options_mut()
-                .corpus(&a.input.input, outcome.summary.records_read);
-        }
-        let hint = track::failure_hint(&a.output, s.options());
-        match s.finish(&a.output, Some(model)) {
-            Ok(t) => track::report(o, &t),
-            Err(e) => {
-                out::warn(format!("tracking failed: {e}\n{hint}"));
-                return Ok(ExitCode::from(track::TRACKING_FAILED_STATUS));
-            }
-        }
-    }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 /// LLM settings for `--labels llm`; the key is read from the environment, never from a flag
