@@ -446,6 +446,9 @@ fn a_model_trained_without_the_monitoring_baseline_still_monitors() {
     // Never-seen categories are still caught by the signals that need no training reference.
     assert_ne!(report["level"], "LOW", "{}", report["reasons"]);
     let notes = report["notes"].to_string();
-    assert!(notes.contains("retrain"), "the notes say to retrain: {notes}");
+    assert!(
+        notes.contains("retrain"),
+        "the notes say to retrain: {notes}"
+    );
     assert_eq!(history_lines(&model), 1);
 }

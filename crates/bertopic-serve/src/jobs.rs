@@ -455,6 +455,10 @@ fn run(job: &Job, train: &TrainJob, tracking: Option<TrackOptions>, slot: &Mutex
     *handle = session.as_ref().and_then(|s| s.handle());
     drop(handle);
     let result = jobs::train(train, &mut |ev| {
+        // Each trial's child run is logged now, beside the next trials, not after training.
+        if let (TrainEvent::Trial(exp), Some(s)) = (&ev, &session) {
+            s.trial(exp);
+        }
         if let Some(line) = describe(&ev) {
             job.event(line);
         }
