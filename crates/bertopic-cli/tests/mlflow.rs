@@ -560,7 +560,8 @@ fn ctrl_c_marks_the_run_killed() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // Wait until the run exists (RUNNING), then interrupt.
+    // Wait until the parent run exists (RUNNING), then interrupt. Trial runs are logged live
+    // (each FINISHED as its trial ends), so only the parent is looked at.
     let code = r#"
 import json, sys, time, mlflow
 mlflow.set_tracking_uri(sys.argv[1])
@@ -568,6 +569,9 @@ for _ in range(600):
     e = mlflow.get_experiment_by_name("BERTopic-Analysis")
     if e is not None:
         df = mlflow.search_runs([e.experiment_id])
+        col = "tags.mlflow.parentRunId"
+        if col in df.columns:
+            df = df[df[col].isna()]
         if len(df):
             print(json.dumps(list(df["status"])))
             break
@@ -594,12 +598,16 @@ for _ in range(600):
 import json, sys, mlflow
 mlflow.set_tracking_uri(sys.argv[1])
 e = mlflow.get_experiment_by_name("BERTopic-Analysis")
-print(json.dumps(list(mlflow.search_runs([e.experiment_id])["status"])))
+df = mlflow.search_runs([e.experiment_id])
+col = "tags.mlflow.parentRunId"
+parents = df[df[col].isna()] if col in df.columns else df
+children = df[df[col].notna()] if col in df.columns else df.iloc[0:0]
+print(json.dumps({"parent": list(parents["status"]), "trials": sorted(set(children["status"]))}))
 "#;
-    assert_eq!(
-        py_json(code, &[&server.url], &[]),
-        serde_json::json!(["KILLED"])
-    );
+    let runs = py_json(code, &[&server.url], &[]);
+    // (A trial run being logged at the very moment of Ctrl-C can stay RUNNING: the handler
+    // ends the parent only. The trial statuses are printed for a failure's context.)
+    assert_eq!(runs["parent"], serde_json::json!(["KILLED"]), "{runs}");
 }
 
 /// `monitor --tracking-uri` logs each run to the server (verdict and signals as metrics, the
