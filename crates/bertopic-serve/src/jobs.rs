@@ -115,6 +115,9 @@ pub(crate) struct Record {
     pub tracked_run: Option<(String, String)>,
 }
 
+/// A job's training documents with their input record numbers, shared.
+pub(crate) type Documents = Arc<Vec<(usize, String)>>;
+
 /// One job; its state is shared with the thread that runs it.
 pub(crate) struct Job {
     pub id: String,
@@ -123,6 +126,8 @@ pub(crate) struct Job {
     /// The tracked run while the job runs, so a shutdown can mark it KILLED.
     tracking: Mutex<Option<(Arc<dyn Tracker>, String)>>,
     model: Mutex<Option<Arc<TopicModel>>>,
+    /// The training documents, read from the upload once (explorer pages and exports reuse them).
+    documents: Mutex<Option<Documents>>,
 }
 
 impl Job {
@@ -171,9 +176,15 @@ impl Job {
     }
 
     /// The training documents (as the model saw them) with their input record numbers.
-    pub(crate) fn documents(&self) -> Result<Vec<(usize, String)>> {
+    pub(crate) fn documents(&self) -> Result<Documents> {
+        let mut d = lock(&self.documents);
+        if let Some(docs) = &*d {
+            return Ok(docs.clone());
+        }
         let corpus = Corpus::read(&self.dir.join(UPLOAD_FILE), &ReadOptions::default())?;
-        Ok(corpus.rows().into_iter().zip(corpus.texts()).collect())
+        let docs = Arc::new(corpus.rows().into_iter().zip(corpus.texts()).collect());
+        *d = Some(Arc::clone(&docs));
+        Ok(docs)
     }
 
     pub(crate) fn registered(&self, uri: String) {
@@ -311,6 +322,7 @@ impl Jobs {
                 id,
                 tracking: Mutex::new(None),
                 model: Mutex::new(None),
+                documents: Mutex::new(None),
             });
             jobs.push(job.clone());
             job
@@ -421,6 +433,7 @@ fn load_records(root: &Path) -> Vec<Arc<Job>> {
             record: Mutex::new(record),
             tracking: Mutex::new(None),
             model: Mutex::new(None),
+            documents: Mutex::new(None),
         }));
     }
     jobs.sort_by_key(|j| {

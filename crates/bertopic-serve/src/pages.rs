@@ -260,14 +260,10 @@ async fn job_page(State(state): St, Path(id): Path<String>) -> PageResult {
         let _ = write!(body, "<p id=\"error\" class=\"error\">{}</p>", esc(e));
     }
     if r.status == Status::Done {
-        let st = state.clone();
         let j = job.clone();
-        let model = tokio::task::spawn_blocking(move || {
-            let _ = &st;
-            j.model()
-        })
-        .await
-        .map_err(ServeError::from)??;
+        let model = tokio::task::spawn_blocking(move || j.model())
+            .await
+            .map_err(ServeError::from)??;
         if let Some(exp) = &r.experiment {
             body.push_str("<h3>Coherence by minimum cluster size</h3><div id=\"coherence-chart\">");
             body.push_str(&bertopic::report::curve_svg(exp));
