@@ -560,8 +560,8 @@ fn ctrl_c_marks_the_run_killed() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // Wait until the parent run exists (RUNNING), then interrupt. Trial runs are logged live
-    // (each FINISHED as its trial ends), so only the parent is looked at.
+    // Wait until the parent run (RUNNING) has its first trial run, then interrupt while the
+    // other trials are tuned and logged.
     let code = r#"
 import json, sys, time, mlflow
 mlflow.set_tracking_uri(sys.argv[1])
@@ -570,10 +570,8 @@ for _ in range(600):
     if e is not None:
         df = mlflow.search_runs([e.experiment_id])
         col = "tags.mlflow.parentRunId"
-        if col in df.columns:
-            df = df[df[col].isna()]
-        if len(df):
-            print(json.dumps(list(df["status"])))
+        if col in df.columns and df[col].notna().any():
+            print(json.dumps(list(df[df[col].isna()]["status"])))
             break
     time.sleep(0.2)
 "#;
@@ -605,9 +603,14 @@ children = df[df[col].notna()] if col in df.columns else df.iloc[0:0]
 print(json.dumps({"parent": list(parents["status"]), "trials": sorted(set(children["status"]))}))
 "#;
     let runs = py_json(code, &[&server.url], &[]);
-    // (A trial run being logged at the very moment of Ctrl-C can stay RUNNING: the handler
-    // ends the parent only. The trial statuses are printed for a failure's context.)
     assert_eq!(runs["parent"], serde_json::json!(["KILLED"]), "{runs}");
+    // No trial run is left RUNNING: each ended FINISHED, or KILLED if it was being logged.
+    for status in runs["trials"].as_array().unwrap() {
+        assert!(
+            status == "FINISHED" || status == "KILLED",
+            "a trial run was left {status}: {runs}"
+        );
+    }
 }
 
 /// `monitor --tracking-uri` logs each run to the server (verdict and signals as metrics, the

@@ -10,7 +10,7 @@
 //!
 //! The model is always saved before anything is sent: a tracking failure never loses it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex, OnceLock};
@@ -208,7 +208,7 @@ struct LiveLogger {
 }
 
 impl LiveLogger {
-    fn start(tracker: Arc<dyn Tracker>, opening: Arc<Opening>) -> LiveLogger {
+    fn start(tracker: Arc<dyn Tracker>, opening: Arc<Opening>, open: OpenRuns) -> LiveLogger {
         let (tx, rx) = mpsc::channel::<LiveTrial>();
         let handle = std::thread::spawn(move || {
             let mut out = LiveLog::default();
@@ -235,6 +235,7 @@ impl LiveLogger {
                             &msg.trial,
                             false,
                             now,
+                            &open,
                         )
                     });
                 match logged {
@@ -272,6 +273,32 @@ pub struct TrackingSession {
     tracker: Arc<dyn Tracker>,
     opening: Arc<Opening>,
     live: Option<LiveLogger>,
+    open_trials: OpenRuns,
+}
+
+/// Trial (child) runs started and not yet ended, so that Ctrl-C can mark them `KILLED` too
+/// instead of leaving them `RUNNING` forever.
+type OpenRuns = Arc<OpenTrials>;
+
+#[derive(Default)]
+struct OpenTrials {
+    /// Held (shared) from a trial run's creation until its id is in `ids`; the interrupt
+    /// handler takes it exclusively, so a run created at the moment of Ctrl-C is not missed.
+    starting: std::sync::RwLock<()>,
+    ids: Mutex<BTreeSet<String>>,
+}
+
+impl OpenTrials {
+    /// Waits for trial runs being created, then takes every open id.
+    fn take_all(&self) -> BTreeSet<String> {
+        let _no_new = self.starting.write().unwrap_or_else(|e| e.into_inner());
+        std::mem::take(&mut *self.ids())
+    }
+
+    /// A poisoned lock only means a logging thread panicked; the set is still usable.
+    fn ids(&self) -> std::sync::MutexGuard<'_, BTreeSet<String>> {
+        self.ids.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 impl TrackingSession {
@@ -292,12 +319,18 @@ impl TrackingSession {
     }
 
     fn with(opts: TrackOptions, tracker: Arc<dyn Tracker>, opening: Arc<Opening>) -> Self {
-        let live = Some(LiveLogger::start(tracker.clone(), opening.clone()));
+        let open_trials = OpenRuns::default();
+        let live = Some(LiveLogger::start(
+            tracker.clone(),
+            opening.clone(),
+            open_trials.clone(),
+        ));
         TrackingSession {
             opts,
             tracker,
             opening,
             live,
+            open_trials,
         }
     }
 
@@ -329,11 +362,17 @@ impl TrackingSession {
     }
 
     /// Like [`kill_run_on_interrupt`] for this session's run, without waiting for it to be
-    /// opened: a signal that comes first waits for the run, then marks it `KILLED`.
+    /// opened: a signal that comes first waits for the run, then marks it `KILLED`, with any
+    /// trial run that was being logged at that moment.
     pub fn interrupt_guard(&self) -> InterruptGuard {
         let tracker = self.tracker.clone();
         let opening = self.opening.clone();
+        let open_trials = self.open_trials.clone();
         interrupt::install(Box::new(move || {
+            for child in open_trials.take_all() {
+                let _ = tracker.end_run(&child, RunStatus::Killed);
+                eprintln!("interrupted: MLflow trial run {child} marked KILLED");
+            }
             if let Ok((_, run)) = opening.get() {
                 let _ = tracker.end_run(&run.run_id, RunStatus::Killed);
                 eprintln!("interrupted: MLflow run {} marked KILLED", run.run_id);
@@ -397,6 +436,7 @@ impl TrackingSession {
             dir,
             model,
             &live,
+            &self.open_trials,
         );
         let status = if res.is_ok() {
             RunStatus::Finished
@@ -610,6 +650,7 @@ fn log_model_dir(
     dir: &Path,
     model: Option<&TopicModel>,
     live: &LiveLog,
+    open: &OpenRuns,
 ) -> Result<TrackedRun> {
     let loaded;
     let model = match model {
@@ -713,7 +754,17 @@ fn log_model_dir(
                 })
             });
             let children = s.spawn(|| {
-                timed(&|| log_trials(tracker, exp_id, run, experiment.as_ref(), now, &live.logged))
+                timed(&|| {
+                    log_trials(
+                        tracker,
+                        exp_id,
+                        run,
+                        experiment.as_ref(),
+                        now,
+                        &live.logged,
+                        open,
+                    )
+                })
             });
             let reg = s.spawn(|| {
                 timed(&|| {
@@ -784,6 +835,7 @@ fn log_trials(
     experiment: Option<&Experiment>,
     now: u64,
     logged_live: &BTreeMap<usize, String>,
+    open: &OpenRuns,
 ) -> Result<usize> {
     let Some(exp) = experiment else {
         return Ok(0);
@@ -802,7 +854,16 @@ fn log_trials(
                 s.spawn(move || -> Result<()> {
                     for t in chunk {
                         let best = exp.best_trial == Some(t.id);
-                        log_trial(tracker, exp_id, &run.run_id, exp.objective, t, best, now)?;
+                        log_trial(
+                            tracker,
+                            exp_id,
+                            &run.run_id,
+                            exp.objective,
+                            t,
+                            best,
+                            now,
+                            open,
+                        )?;
                     }
                     Ok(())
                 })
@@ -820,7 +881,9 @@ fn log_trials(
     Ok(exp.trials.len())
 }
 
-/// One trial's child run, ended `FINISHED`; returns its id.
+/// One trial's child run, ended `FINISHED`; returns its id. While it is being logged its id is
+/// in `open` (for the interrupt handler).
+#[allow(clippy::too_many_arguments)]
 fn log_trial(
     tracker: &dyn Tracker,
     exp_id: &str,
@@ -829,6 +892,7 @@ fn log_trial(
     t: &crate::tune::Trial,
     best: bool,
     now: u64,
+    open: &OpenRuns,
 ) -> std::result::Result<String, TrackError> {
     let mut ctags = vec![Tag::new("bertopic.trial", t.id.to_string())];
     if best {
@@ -837,12 +901,17 @@ fn log_trial(
     if let Some(why) = &t.invalid_reason {
         ctags.push(Tag::new("bertopic.invalid_reason", why.clone()));
     }
-    let child = tracker.start_run(
-        exp_id,
-        Some(&format!("trial-{}", t.id)),
-        Some(parent_run_id),
-        &ctags,
-    )?;
+    let child = {
+        let _starting = open.starting.read().unwrap_or_else(|e| e.into_inner());
+        let child = tracker.start_run(
+            exp_id,
+            Some(&format!("trial-{}", t.id)),
+            Some(parent_run_id),
+            &ctags,
+        )?;
+        open.ids().insert(child.run_id.clone());
+        child
+    };
     let cparams = [
         Param::new("min_cluster_size", t.params.min_cluster_size),
         Param::new("n_neighbors", t.params.n_neighbors),
@@ -858,9 +927,15 @@ fn log_trial(
             step: 0,
         })
         .collect();
-    tracker.log_batch(&child.run_id, &cmetrics, &cparams, &[])?;
-    tracker.end_run(&child.run_id, RunStatus::Finished)?;
-    Ok(child.run_id)
+    let logged = tracker
+        .log_batch(&child.run_id, &cmetrics, &cparams, &[])
+        .and_then(|()| tracker.end_run(&child.run_id, RunStatus::Finished));
+    if logged.is_err() {
+        // Not left RUNNING: the parent is marked FAILED by the caller, so is the trial.
+        let _ = tracker.end_run(&child.run_id, RunStatus::Failed);
+    }
+    open.ids().remove(&child.run_id);
+    logged.map(|()| child.run_id)
 }
 
 /// At most this many artifact uploads at once: enough to hide the server's per-request
