@@ -209,6 +209,48 @@ impl FittedKMeans {
     pub fn centroids(&self) -> &Array2<f64> {
         &self.centroids
     }
+
+    /// A nearest-centroid model from given groups (no Lloyd iterations): centroid `c` is the
+    /// mean of the rows labelled `c`; `labels` (one per row, in `0..k`, or −1 = none) are kept
+    /// as the training labels. The facade uses it where topics come from labels or zero-shot
+    /// names instead of clustering, so `predict` still places new points.
+    pub fn from_groups(
+        data: ArrayView2<f64>,
+        labels: &[i64],
+        k: usize,
+    ) -> Result<Self, ClusterError> {
+        crate::check_finite(data)?;
+        if labels.len() != data.nrows() || k == 0 {
+            return Err(ClusterError::InvalidParams(format!(
+                "{} labels for {} rows and {k} groups: need one label per row and k >= 1",
+                labels.len(),
+                data.nrows()
+            )));
+        }
+        let mut centroids = Array2::<f64>::zeros((k, data.ncols()));
+        let mut counts = vec![0usize; k];
+        for (row, &l) in data.rows().into_iter().zip(labels) {
+            if l >= 0 && (l as usize) < k {
+                let mut c = centroids.row_mut(l as usize);
+                c += &row;
+                counts[l as usize] += 1;
+            }
+        }
+        for (j, &c) in counts.iter().enumerate() {
+            if c > 0 {
+                centroids.row_mut(j).mapv_inplace(|v| v / c as f64);
+            }
+        }
+        Ok(FittedKMeans {
+            params: KMeansParams {
+                n_clusters: k,
+                ..KMeansParams::default()
+            },
+            centroids,
+            labels: labels.to_vec(),
+            probabilities: vec![1.0; labels.len()],
+        })
+    }
 }
 
 impl FittedClusterer for FittedKMeans {

@@ -26,7 +26,7 @@ mod umap;
 
 pub use knn::KnnGraph;
 pub use pca::{FittedPca, Pca, PcaParams};
-pub use umap::{find_ab_params, knn, FittedUmap, Umap, UmapParams};
+pub use umap::{find_ab_params, knn, FittedUmap, TargetParams, Umap, UmapParams};
 
 use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
@@ -100,6 +100,16 @@ pub trait Reducer: Send + Sync {
         &self,
         data: ArrayView2<f32>,
     ) -> Result<(Box<dyn FittedReducer>, Array2<f32>), ReduceError>;
+    /// Fit guided by one label per row (−1 = unknown), as umap-learn's `fit(X, y)`. Reducers
+    /// that cannot use labels ignore them, as BERTopic does for such models.
+    fn fit_with_target(
+        &self,
+        data: ArrayView2<f32>,
+        y: &[i64],
+    ) -> Result<(Box<dyn FittedReducer>, Array2<f32>), ReduceError> {
+        let _ = y;
+        self.fit(data)
+    }
 }
 
 /// A fitted reducer that can place new points.

@@ -17,10 +17,12 @@ mod params;
 mod sgd;
 mod spectral;
 mod state;
+mod target;
 mod transform;
 
 pub use fuzzy::knn;
 pub use params::{find_ab_params, Umap, UmapParams};
+pub use target::TargetParams;
 pub use transform::FittedUmap;
 
 use fuzzy::{fuzzy_union, memberships, smooth_knn_dist};
@@ -31,6 +33,49 @@ impl Reducer for Umap {
     fn fit(
         &self,
         data: ArrayView2<f32>,
+    ) -> Result<(Box<dyn FittedReducer>, Array2<f32>), ReduceError> {
+        self.fit_impl(data, None)
+    }
+
+    fn fit_with_target(
+        &self,
+        data: ArrayView2<f32>,
+        y: &[i64],
+    ) -> Result<(Box<dyn FittedReducer>, Array2<f32>), ReduceError> {
+        self.fit_supervised(data, y, TargetParams::default())
+    }
+}
+
+impl Umap {
+    /// Target-supervised fit (umap-learn's `fit(X, y)`, categorical target): `y` holds one
+    /// label per row, −1 = unknown (semi-supervised). Labels pull same-label points together
+    /// in the layout; `transform` of new points is unchanged.
+    pub fn fit_supervised(
+        &self,
+        data: ArrayView2<f32>,
+        y: &[i64],
+        target: TargetParams,
+    ) -> Result<(Box<dyn FittedReducer>, Array2<f32>), ReduceError> {
+        if y.len() != data.nrows() {
+            return Err(ReduceError::InvalidParameter(format!(
+                "{} target labels for {} rows: give one label per row (-1 = unknown)",
+                y.len(),
+                data.nrows()
+            )));
+        }
+        if !(0.0..=1.0).contains(&target.target_weight) {
+            return Err(ReduceError::InvalidParameter(format!(
+                "target_weight must be in [0, 1] (got {})",
+                target.target_weight
+            )));
+        }
+        self.fit_impl(data, Some((y, target)))
+    }
+
+    fn fit_impl(
+        &self,
+        data: ArrayView2<f32>,
+        target: Option<(&[i64], TargetParams)>,
     ) -> Result<(Box<dyn FittedReducer>, Array2<f32>), ReduceError> {
         let p = &self.params;
         let (n, d) = data.dim();
@@ -64,7 +109,10 @@ impl Reducer for Umap {
         lap("knn");
         let (rhos, sigmas) = smooth_knn_dist(&g, p.n_neighbors as f64, false);
         let w = memberships(&g, &rhos, &sigmas);
-        let csr = fuzzy_union(&g, &w, n);
+        let mut csr = fuzzy_union(&g, &w, n);
+        if let Some((y, tp)) = target {
+            csr = target::intersect_with_labels(&csr, y, &tp);
+        }
         lap("fuzzy graph");
         let n_epochs = p.n_epochs.unwrap_or(if n <= 10_000 { 500 } else { 200 });
         let dim = p.n_components;
