@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ctfidf::{self, top_terms, weigh_row};
 use crate::terms::TermIndex;
-use crate::vectorizer::{fit_counts, push_preprocessed, transform_counts, utf8};
+use crate::vectorizer::{fit_counts, push_preprocessed, transform_counts, utf8, Counts};
 use crate::{mmr, Analyzer, CsrMatrix, Embed, RepresentError, RepresentParams, TermStream};
 
 /// A fitted topic representation: vocabulary, c-TF-IDF matrix (topics × terms), top words,
@@ -134,6 +134,26 @@ fn fit_impl<E: Display>(
         .collect();
     let counts = fit_counts(&class_texts, analyzer, &params.vectorizer)?;
     drop(class_texts);
+    let sizes = members.iter().map(Vec::len).collect();
+    let mut rep = weigh_counts(counts, topic_ids, sizes, params);
+    rep.representative_docs =
+        rep.representative_docs_of(docs, &members, analyzer, params.n_representative_docs);
+    if let (Some(div), Some(embed)) = (params.mmr_diversity, embed) {
+        rep.words = rep.words_mmr(embed, div)?;
+    }
+    Ok(rep)
+}
+
+/// c-TF-IDF weights and top words from class-term `counts` (rows follow `topic_ids`); the
+/// representative documents are left empty (one empty list per topic). The single step after
+/// counting, shared by [`fit`] and [`crate::ClassTermCounts::fit`] so both weigh identically.
+pub(crate) fn weigh_counts(
+    counts: Counts,
+    topic_ids: Vec<i64>,
+    sizes: Vec<usize>,
+    params: &RepresentParams,
+) -> TopicRepresentation {
+    let n_topics = topic_ids.len();
     let n_terms = counts.vocabulary.len();
     let rows: Vec<Vec<(usize, f64)>> = counts
         .rows
@@ -162,19 +182,14 @@ fn fit_impl<E: Display>(
         idf,
         avg_nr_samples: avg,
         words: Vec::new(),
-        sizes: members.iter().map(Vec::len).collect(),
-        representative_docs: Vec::new(),
+        sizes,
+        representative_docs: vec![Vec::new(); n_topics],
         params: params.clone(),
     };
     rep.words = (0..rep.topic_ids.len())
         .map(|t| rep.top_words(t, params.top_n_words))
         .collect();
-    rep.representative_docs =
-        rep.representative_docs_of(docs, &members, analyzer, params.n_representative_docs);
-    if let (Some(div), Some(embed)) = (params.mmr_diversity, embed) {
-        rep.words = rep.words_mmr(embed, div)?;
-    }
-    Ok(rep)
+    rep
 }
 
 fn to_csr(rows: &[Vec<(usize, f64)>], n_cols: usize) -> CsrMatrix {

@@ -127,7 +127,21 @@ pub(crate) fn fit_counts(
         r.iter_mut().for_each(|e| e.0 = rank[e.0]);
         r.sort_unstable_by_key(|&(i, _)| i);
     });
-    let n_docs = texts.len();
+    prune(vocabulary, rows, params)
+}
+
+/// sklearn's pruning (`min_df`, `max_df`, `max_features`) of a sorted `vocabulary` and its
+/// per-row counts (rows = topics), shared by [`fit_counts`] and the map-reduce path
+/// ([`crate::ClassTermCounts`]) so both prune identically.
+pub(crate) fn prune(
+    vocabulary: Vec<String>,
+    mut rows: Vec<Vec<(usize, u64)>>,
+    params: &VectorizerParams,
+) -> Result<Counts, RepresentError> {
+    if vocabulary.is_empty() {
+        return Err(RepresentError::EmptyVocabulary);
+    }
+    let n_docs = rows.len();
     let mut df = vec![0usize; vocabulary.len()];
     let mut tf = vec![0u64; vocabulary.len()];
     for r in &rows {
