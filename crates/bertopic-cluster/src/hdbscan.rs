@@ -17,6 +17,7 @@ use crate::{ClusterError, Clusterer, FittedClusterer};
 mod core_dist;
 mod mst;
 mod predict;
+mod spanning;
 mod state;
 #[cfg(test)]
 mod tests;
@@ -24,10 +25,11 @@ mod tree;
 
 pub use core_dist::core_distances;
 pub use predict::FittedHdbscan;
+pub use spanning::{MstAlgorithm, BORUVKA_MIN_POINTS};
 pub(crate) use state::load;
 pub use tree::TreeEdge;
 
-use mst::{prim_mst, single_linkage};
+use mst::single_linkage;
 use predict::label_points;
 use tree::{condense, select_clusters};
 
@@ -76,6 +78,8 @@ impl HdbscanParams {
 #[derive(Clone, Debug)]
 pub struct Hdbscan {
     params: HdbscanParams,
+    /// Not a hyperparameter (every method gives the same clusters): not saved.
+    mst: MstAlgorithm,
 }
 
 impl Hdbscan {
@@ -92,7 +96,16 @@ impl Hdbscan {
                 "min_samples must be at least 1".into(),
             ));
         }
-        Ok(Hdbscan { params })
+        Ok(Hdbscan {
+            params,
+            mst: MstAlgorithm::Auto,
+        })
+    }
+
+    /// Chooses the minimum-spanning-tree method ([`MstAlgorithm::Auto`] by default).
+    pub fn with_mst(mut self, mst: MstAlgorithm) -> Self {
+        self.mst = mst;
+        self
     }
 
     /// Fits and returns the concrete fitted model (tree, MST weight, core distances).
@@ -109,7 +122,7 @@ impl Hdbscan {
         }
         let data = data.to_owned();
         let core = core_distances(data.view(), k);
-        let (mst, mst_total_weight) = prim_mst(data.view(), &core);
+        let (mst, mst_total_weight) = spanning::spanning_tree(data.view(), &core, self.mst);
         let linkage = single_linkage(n, mst);
         let tree = condense(&linkage, n, self.params.min_cluster_size);
         let selected = select_clusters(&tree, n, &self.params);

@@ -11,6 +11,8 @@ use rayon::prelude::*;
 
 use crate::distance::sqdist_d;
 
+mod boruvka;
+
 /// Most points in a leaf.
 const LEAF: usize = 32;
 const NONE: u32 = u32::MAX;

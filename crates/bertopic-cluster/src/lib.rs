@@ -27,7 +27,8 @@ mod kmeans;
 pub mod metrics;
 
 pub use hdbscan::{
-    core_distances, ClusterSelection, FittedHdbscan, Hdbscan, HdbscanParams, TreeEdge,
+    core_distances, ClusterSelection, FittedHdbscan, Hdbscan, HdbscanParams, MstAlgorithm,
+    TreeEdge, BORUVKA_MIN_POINTS,
 };
 pub use kmeans::{FittedKMeans, KMeans, KMeansParams};
 
