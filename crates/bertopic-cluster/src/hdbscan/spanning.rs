@@ -1,18 +1,30 @@
-//! Which exact minimum-spanning-tree method HDBSCAN runs: Prim (the reference, kept below
-//! [`BORUVKA_MIN_POINTS`] so every result on today's corpora stays bit-identical) or Borůvka
-//! over the kd-tree (`kdtree/boruvka.rs`), which grows close to n log n where Prim does not.
+//! Which exact minimum-spanning-tree method HDBSCAN runs: Prim over the kd-tree (the
+//! reference) or Borůvka over the kd-tree (`kdtree/boruvka.rs`), which grows close to
+//! n log n where Prim does not.
+//!
+//! Ties matter: mutual reachability is full of equal weights (every edge inside a point's
+//! core radius weighs a core distance), and which of the tied edges the tree takes, and in
+//! which order single linkage merges them, changes which small groups fall out of which
+//! cluster. So the Borůvka path does not hand its own tree to single linkage: it replays
+//! Prim's rules (start at row 0, a weight changes only on a strict improvement, the lowest
+//! row joins among equals) on a sparse graph that holds every edge Prim can take: the
+//! Borůvka tree (for every cut it holds an edge of the cut's minimum weight) plus every pair
+//! within a point's core radius (the only edges whose weight can equal a core distance).
+//! The result is Prim's tree, edge for edge and bit for bit, in Prim's order, unless two
+//! different pairs are at exactly the same distance above both core distances (then the
+//! tree is still a minimum one).
 
 use ndarray::ArrayView2;
 
 use crate::distance::by_dim;
 use crate::kdtree::KdTree;
 
-/// Points from which [`MstAlgorithm::Auto`] runs Borůvka instead of Prim.
+/// Points from which [`MstAlgorithm::Auto`] runs Borůvka instead of Prim (above the shared
+/// corpora, so their results stay Prim's without relying on the replay).
 pub const BORUVKA_MIN_POINTS: usize = 50_000;
 
-/// The method for HDBSCAN's minimum spanning tree. Both are exact: same total weight and the
-/// same sorted edge weights; with tied weights the edges may differ, and so may the order in
-/// which single linkage merges clusters at one height (not the clusters at each height).
+/// The method for HDBSCAN's minimum spanning tree. Both give Prim's tree (see the module doc
+/// for the one exception, exact distance ties above the core distances).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum MstAlgorithm {
     /// Prim below [`BORUVKA_MIN_POINTS`] points, Borůvka from there on.
@@ -20,7 +32,8 @@ pub enum MstAlgorithm {
     Auto,
     /// Prim's algorithm (one point joins at a time; ties to the lowest row).
     Prim,
-    /// Borůvka's algorithm (every component joins its nearest one each round).
+    /// Borůvka's algorithm (every component joins its nearest one each round), then Prim's
+    /// rules replayed on the sparse candidate graph.
     Boruvka,
 }
 
@@ -46,7 +59,73 @@ pub(super) fn spanning_tree(
 }
 
 fn boruvka_by_tree<const D: usize>(tree: &KdTree, core: &[f64]) -> (Vec<(usize, usize, f64)>, f64) {
-    tree.boruvka::<D>(core)
+    let (mst, _) = tree.boruvka::<D>(core);
+    let mut adj = tree.core_neighbours::<D>(core);
+    // Both directions: `core_neighbours` holds q for p when q is within p's core radius.
+    let mut back: Vec<(u32, u32, f64)> = Vec::new();
+    for (p, l) in adj.iter().enumerate() {
+        back.extend(l.iter().map(|&(q, w)| (q, p as u32, w)));
+    }
+    for (a, b, w) in mst {
+        back.push((a as u32, b as u32, w));
+        back.push((b as u32, a as u32, w));
+    }
+    for (a, b, w) in back {
+        adj[a as usize].push((b, w));
+    }
+    prim_on_graph(&adj)
+}
+
+/// Prim from row 0 on a sparse graph, with the rules of the kd-tree Prim (`kdtree.rs`): a
+/// candidate weight changes only on a strict improvement (so the parent is the earliest joined
+/// point reaching it) and the lowest (weight, row) joins next. Returns (parent, child, weight)
+/// in join order and the total summed in that order.
+fn prim_on_graph(adj: &[Vec<(u32, f64)>]) -> (Vec<(usize, usize, f64)>, f64) {
+    use std::cmp::Reverse;
+    use std::collections::BinaryHeap;
+    let n = adj.len();
+    let mut edges = Vec::with_capacity(n.saturating_sub(1));
+    let mut total = 0.0;
+    if n == 0 {
+        return (edges, total);
+    }
+    let mut best = vec![f64::INFINITY; n];
+    let mut from = vec![0usize; n];
+    let mut joined = vec![false; n];
+    // Weights are ≥ +0, so their bit patterns sort as the numbers do.
+    let mut heap: BinaryHeap<Reverse<(u64, usize)>> = BinaryHeap::new();
+    joined[0] = true;
+    let mut current = 0usize;
+    while edges.len() + 1 < n {
+        for &(j, w) in &adj[current] {
+            let j = j as usize;
+            if !joined[j] && w < best[j] {
+                best[j] = w;
+                from[j] = current;
+                heap.push(Reverse((w.to_bits(), j)));
+            }
+        }
+        let next = loop {
+            match heap.pop() {
+                None => break None,
+                Some(Reverse((bits, j))) => {
+                    if !joined[j] && bits == best[j].to_bits() {
+                        break Some(j);
+                    }
+                }
+            }
+        };
+        let Some(next) = next else { break };
+        let w = best[next];
+        if w == f64::INFINITY {
+            break;
+        }
+        edges.push((from[next], next, w));
+        total += w;
+        joined[next] = true;
+        current = next;
+    }
+    (edges, total)
 }
 
 #[cfg(test)]
@@ -106,6 +185,22 @@ mod tests {
             (pw - bw).abs() <= 1e-9 * pw.abs().max(1.0),
             "{what}: {pw} vs {bw}"
         );
+    }
+
+    /// On data without exact distance ties the Borůvka path gives Prim's tree bit for bit.
+    #[test]
+    fn boruvka_replay_is_prims_tree() {
+        for (n, d, k) in [(900, 2, 5), (800, 5, 10), (600, 3, 1), (500, 5, 15)] {
+            let x = points(n, d, 7 * n as u64 + k as u64, false);
+            let core = core_distances(x.view(), k);
+            let (p, pw) = spanning_tree(x.view(), &core, MstAlgorithm::Prim);
+            let (b, bw) = spanning_tree(x.view(), &core, MstAlgorithm::Boruvka);
+            let bits = |e: &[(usize, usize, f64)]| -> Vec<(usize, usize, u64)> {
+                e.iter().map(|e| (e.0, e.1, e.2.to_bits())).collect()
+            };
+            assert_eq!(bits(&p), bits(&b), "n {n} d {d} k {k}");
+            assert_eq!(pw.to_bits(), bw.to_bits(), "n {n} d {d} k {k}");
+        }
     }
 
     #[test]

@@ -236,4 +236,59 @@ impl KdTree {
             self.foreign_visit::<D>(a, p, r, best);
         }
     }
+
+    /// For every row p (original order): the rows q ≠ p with d(p, q) ≤ core(p), each with its
+    /// mutual-reachability weight, computed with the comparisons of Prim's relaxation (max is
+    /// exact and the squared differences are symmetric, so the bits do not depend on which end
+    /// is "current"). These are the only edges whose weight can equal a core distance.
+    pub(crate) fn core_neighbours<const D: usize>(&self, core: &[f64]) -> Vec<Vec<(u32, f64)>> {
+        let n = self.orig.len();
+        let core_pos: Vec<f64> = (0..n).map(|p| core[self.orig[p]]).collect();
+        let by_pos: Vec<Vec<(u32, f64)>> = (0..n)
+            .into_par_iter()
+            .map(|p| {
+                let mut out = Vec::new();
+                if core_pos[p].is_finite() {
+                    self.radius_visit::<D>(0, p, &core_pos, &mut out);
+                }
+                out
+            })
+            .collect();
+        let mut out = vec![Vec::new(); n];
+        for (p, l) in by_pos.into_iter().enumerate() {
+            out[self.orig[p]] = l;
+        }
+        out
+    }
+
+    fn radius_visit<const D: usize>(
+        &self,
+        node: usize,
+        p: usize,
+        core: &[f64],
+        out: &mut Vec<(u32, f64)>,
+    ) {
+        let x = self.row(p);
+        let core_p = core[p];
+        if self.lb_sq::<D>(x, node).sqrt() > core_p {
+            return;
+        }
+        let nd = self.nodes[node];
+        if nd.left == NONE {
+            for q in nd.start..nd.end {
+                if q == p {
+                    continue;
+                }
+                let dist = sqdist_d::<D>(x, self.row(q)).sqrt();
+                if dist <= core_p {
+                    let w = if dist > core_p { dist } else { core_p };
+                    let w = if w > core[q] { w } else { core[q] };
+                    out.push((self.orig[q] as u32, w));
+                }
+            }
+            return;
+        }
+        self.radius_visit::<D>(nd.left as usize, p, core, out);
+        self.radius_visit::<D>(nd.right as usize, p, core, out);
+    }
 }
