@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use bertopic::embed;
 use bertopic::preprocess::InputFormat;
+use bertopic::stream::{Shard, DEFAULT_BATCH};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Parses the process arguments (exits with clap's message on bad ones).
@@ -60,6 +61,12 @@ pub(crate) enum Command {
     /// Compute sentence embeddings of a corpus into a .npy file (n × d, f32, input order).
     #[command(after_help = "Example:\n  bertopic embed --input papers.csv --output papers.npy")]
     Embed(EmbedArgs),
+    /// Per-topic term counts of one partition (JSON), for map-reduce topic words.
+    #[command(after_help = COUNTS_HELP)]
+    Counts(CountsArgs),
+    /// c-TF-IDF topic words of merged per-partition counts (or of documents with topics).
+    #[command(name = "topic-words", after_help = COUNTS_HELP)]
+    TopicWords(TopicWordsArgs),
     /// Print the topic table of a saved model.
     #[command(after_help = "Example:\n  bertopic topics --model runs/arxiv200 --format json")]
     Topics(TopicsArgs),
@@ -384,6 +391,8 @@ pub(crate) struct PredictArgs {
     /// predict, as Python BERTopic). Training documents keep their fitted topic either way.
     #[arg(long, value_enum, default_value = "knn")]
     pub(crate) strategy: StrategyArg,
+    #[command(flatten)]
+    pub(crate) stream: StreamArgs,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -478,6 +487,72 @@ pub(crate) struct EmbedArgs {
     pub(crate) no_clean: bool,
     #[arg(long)]
     pub(crate) no_cache: bool,
+    #[command(flatten)]
+    pub(crate) stream: StreamArgs,
+}
+
+const COUNTS_HELP: &str =
+    "Map-reduce topic words (Spark, Kubernetes; see the README's Scaling section):\n  \
+    bertopic predict --model M --input part-0.jsonl --output - > topics-0.jsonl\n  \
+    bertopic counts --model M --input part-0-with-topics.jsonl --output counts-0.json\n  \
+    bertopic topic-words --model M --counts counts-0.json counts-1.json --output topic_info.csv\n\n\
+Input lines are {\"id\", \"text\", \"topic\"} objects. The merged counts give exactly the words of \
+`topic-words --input all.jsonl` on one machine (models with ngram_range (1, 1)).";
+
+/// JSON Lines streaming (`--input X.jsonl|- --output -|Y.jsonl`).
+#[derive(Args)]
+pub(crate) struct StreamArgs {
+    /// Only shard i/N of the records: those whose 0-based index is i mod N (for a Kubernetes
+    /// Indexed Job: --shard $JOB_COMPLETION_INDEX/N). JSON Lines streaming only.
+    #[arg(long, value_name = "i/N")]
+    pub(crate) shard: Option<Shard>,
+    /// Records per batch when streaming JSON Lines (memory is bounded by one batch).
+    #[arg(long, default_value_t = DEFAULT_BATCH, value_name = "N")]
+    pub(crate) batch_size: usize,
+}
+
+#[derive(Args)]
+pub(crate) struct CountsArgs {
+    /// {"id", "text", "topic"} JSON Lines (`-` = standard input).
+    #[arg(long, short, default_value = "-")]
+    pub(crate) input: PathBuf,
+    /// Counts JSON (`-` = standard output).
+    #[arg(long, short, default_value = "-")]
+    pub(crate) output: PathBuf,
+    /// Folder of the saved model (its tokenizer and language), or models:/NAME/<version>.
+    #[arg(long, short)]
+    pub(crate) model: String,
+    #[command(flatten)]
+    pub(crate) registry: RegistryArg,
+    /// Text fields joined into the document when a record has no `text` field.
+    #[arg(long, value_delimiter = ',', default_value = "Title,Abstract")]
+    pub(crate) text_columns: Vec<String>,
+    /// Skip malformed records (counted in the summary) instead of stopping.
+    #[arg(long)]
+    pub(crate) skip_bad_rows: bool,
+    #[command(flatten)]
+    pub(crate) stream: StreamArgs,
+}
+
+#[derive(Args)]
+pub(crate) struct TopicWordsArgs {
+    /// Counts files written by `bertopic counts`, one per partition (merged exactly).
+    #[arg(long, num_args = 1.., required_unless_present = "input", conflicts_with = "input")]
+    pub(crate) counts: Vec<PathBuf>,
+    /// Or: {"id", "text", "topic"} JSON Lines, counted on this machine (`-` = standard input).
+    #[arg(long, short)]
+    pub(crate) input: Option<PathBuf>,
+    /// topic_info.csv (`-` = standard output).
+    #[arg(long, short, default_value = "-")]
+    pub(crate) output: PathBuf,
+    /// Folder of the saved model (tokenizer, language, c-TF-IDF settings), or models:/NAME/<version>.
+    #[arg(long, short)]
+    pub(crate) model: String,
+    #[command(flatten)]
+    pub(crate) registry: RegistryArg,
+    /// Text fields joined into the document when a record has no `text` field (--input).
+    #[arg(long, value_delimiter = ',', default_value = "Title,Abstract")]
+    pub(crate) text_columns: Vec<String>,
 }
 
 #[derive(Args)]

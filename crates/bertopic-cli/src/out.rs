@@ -50,6 +50,45 @@ pub(crate) fn stdout(bytes: &[u8]) -> CliResult {
         .map_err(|e| Box::new(StdoutError(e)) as Box<dyn std::error::Error>)
 }
 
+/// Standard output for streaming commands (JSON Lines out, batch by batch): remembers the
+/// first failed write, so that a reader that closed the pipe ends the command quietly.
+pub(crate) struct StdoutStream {
+    out: io::Stdout,
+    failed: Option<io::ErrorKind>,
+}
+
+impl StdoutStream {
+    pub(crate) fn new() -> Self {
+        StdoutStream {
+            out: io::stdout(),
+            failed: None,
+        }
+    }
+
+    /// The command's result, with a failed write to standard output reported as a
+    /// [`StdoutError`] (so a closed pipe exits 0, like `head` closing it).
+    pub(crate) fn finish<T, E: std::error::Error + 'static>(self, r: Result<T, E>) -> CliResult<T> {
+        match (r, self.failed) {
+            (Ok(t), _) => Ok(t),
+            (Err(_), Some(kind)) => Err(Box::new(StdoutError(io::Error::from(kind)))),
+            (Err(e), None) => Err(Box::new(e)),
+        }
+    }
+}
+
+impl Write for StdoutStream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.out.write(buf).inspect_err(|e| {
+            self.failed.get_or_insert(e.kind());
+        })
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush().inspect_err(|e| {
+            self.failed.get_or_insert(e.kind());
+        })
+    }
+}
+
 /// Writes `text` and a newline to standard output.
 pub(crate) fn println(text: &str) -> CliResult {
     let mut s = String::with_capacity(text.len() + 1);

@@ -93,6 +93,7 @@ mod pipeline;
 pub mod predict;
 pub mod report;
 mod stages;
+pub mod stream;
 pub mod track;
 pub mod tune;
 pub mod viz;

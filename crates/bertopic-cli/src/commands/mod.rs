@@ -1,6 +1,7 @@
 //! One module per command: each turns its arguments into a facade call and prints the result.
 
 mod analyze;
+mod counts;
 mod embed;
 mod monitor;
 mod predict;
@@ -31,6 +32,8 @@ pub(crate) fn run(cli: Cli) -> ExitCode {
         Command::Predict(a) => predict::run(a, o),
         Command::Monitor(a) => return monitor::run(a, o),
         Command::Embed(a) => embed::run(a, o),
+        Command::Counts(a) => counts::counts(a, o),
+        Command::TopicWords(a) => counts::topic_words(a, o),
         Command::Topics(a) => topics::topics(a),
         Command::Evaluate(a) => topics::evaluate(a),
         Command::FetchModel(a) => embed::fetch(a, o),
