@@ -275,14 +275,14 @@ impl KdTree {
         }
         let nd = self.nodes[node];
         if nd.left == NONE {
-            for q in nd.start..nd.end {
+            for (q, &core_q) in (nd.start..nd.end).zip(&core[nd.start..nd.end]) {
                 if q == p {
                     continue;
                 }
                 let dist = sqdist_d::<D>(x, self.row(q)).sqrt();
                 if dist <= core_p {
                     let w = if dist > core_p { dist } else { core_p };
-                    let w = if w > core[q] { w } else { core[q] };
+                    let w = if w > core_q { w } else { core_q };
                     out.push((self.orig[q] as u32, w));
                 }
             }
