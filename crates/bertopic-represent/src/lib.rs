@@ -30,6 +30,7 @@ mod llm;
 mod mapreduce;
 mod model;
 mod params;
+mod representer;
 mod sparse;
 mod terms;
 mod vectorizer;
@@ -42,6 +43,10 @@ pub use llm::{sanitize_label, LabelOutcome, LlmLabeller, LlmParams, GROQ_ENDPOIN
 pub use mapreduce::{ClassCounts, ClassTermCounts, COUNTS_FORMAT};
 pub use model::{fit, fit_streaming, fit_with_embedder, TopicRepresentation};
 pub use params::{CtfidfParams, RepresentParams, VectorizerParams};
+pub use representer::{
+    topic_embeddings, CtfidfWords, EmbedFailure, KeyBertWords, MmrWords, RepresentInput,
+    Representer,
+};
 pub use sparse::CsrMatrix;
 pub use vectorizer::preprocess_text;
 

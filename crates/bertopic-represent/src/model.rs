@@ -528,23 +528,7 @@ impl TopicRepresentation {
         nr_candidate_words: usize,
     ) -> Result<Vec<Vec<(String, f64)>>, RepresentError> {
         self.check()?;
-        let dim = doc_embeddings.ncols();
-        let mut topic_emb = Array2::<f32>::zeros((self.topic_ids.len(), dim));
-        for (t, docs) in self.representative_docs.iter().enumerate() {
-            for &d in docs {
-                if d >= doc_embeddings.nrows() {
-                    return Err(RepresentError::Shape(format!(
-                        "representative document {d} but only {} embedding rows",
-                        doc_embeddings.nrows()
-                    )));
-                }
-                let mut row = topic_emb.row_mut(t);
-                row += &doc_embeddings.row(d);
-            }
-            if !docs.is_empty() {
-                topic_emb.row_mut(t).mapv_inplace(|v| v / docs.len() as f32);
-            }
-        }
+        let topic_emb = crate::topic_embeddings(self, doc_embeddings, usize::MAX)?;
         let candidates: Vec<Vec<String>> = (0..self.topic_ids.len())
             .map(|t| {
                 self.top_words(t, nr_candidate_words)

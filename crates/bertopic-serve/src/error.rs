@@ -69,6 +69,7 @@ impl ServeError {
                 BertopicError::Preprocess(_)
                 | BertopicError::Monitor(_)
                 | BertopicError::InvalidParams(_)
+                | BertopicError::Param(_)
                 | BertopicError::Mismatch(_)
                 | BertopicError::UnknownTopic(_) => StatusCode::BAD_REQUEST,
                 _ => StatusCode::INTERNAL_SERVER_ERROR,

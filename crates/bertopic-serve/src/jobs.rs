@@ -91,7 +91,8 @@ impl Settings {
             representation,
             ..BERTopicParams::default()
         };
-        params.validate()?;
+        // The facade checks again when the job runs; this refuses a bad form before it queues.
+        params.checked().map_err(bertopic::BertopicError::from)?;
         Ok(params)
     }
 }

@@ -34,6 +34,10 @@ pub enum BertopicError {
     /// A parameter is out of range; the message says which and what is allowed.
     #[error("invalid parameter: {0}")]
     InvalidParams(String),
+    /// A pipeline or tuning parameter failed its one check
+    /// ([`BERTopicParams::check`](crate::BERTopicParams::check)); the error names the field.
+    #[error("invalid parameter: {0}")]
+    Param(#[from] crate::params::ParamError),
     /// Inputs disagree with each other (for example embeddings rows vs documents).
     #[error("{0}")]
     Mismatch(String),

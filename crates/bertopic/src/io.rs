@@ -15,7 +15,7 @@ use bertopic_fs::{DirPolicy, DirWriter};
 use crate::cluster;
 use crate::error::{BertopicError, Result};
 use crate::model::{EmbeddingInfo, Topic, TopicModel};
-use crate::params::BERTopicParams;
+use crate::params::CheckedParams;
 use crate::reduce;
 use crate::represent::TopicRepresentation;
 use crate::stages::StageTimings;
@@ -57,7 +57,8 @@ struct StageState {
 struct ModelJson {
     format_version: u32,
     crate_version: String,
-    params: BERTopicParams,
+    /// Checked again when read: a hand-edited file cannot bring invalid values in.
+    params: CheckedParams,
     embedding: Option<EmbeddingInfo>,
     topics: Vec<Topic>,
     cluster_to_topic: Vec<(i64, i64)>,

@@ -187,8 +187,8 @@ pub struct TrainOutcome {
 /// `topic_info.csv`, `document_topics.csv` (+ `experiment.json`, `coherence_curve.csv/.svg`
 /// when tuning), swapped into place together.
 pub fn train(job: &TrainJob, on: &mut dyn FnMut(TrainEvent<'_>)) -> Result<TrainOutcome> {
-    let params = &job.params;
-    params.validate()?;
+    // Checked once, here; the pipeline and tuning take the checked form.
+    let params = &job.params.checked()?;
     // Check the output and take its lock before the expensive work. (An input inside the
     // output folder is fine: it is read before the folder is swapped.)
     let out = DirWriter::begin(&job.output, MODEL_FOLDER_FILES, job.output_policy)?;
@@ -275,11 +275,8 @@ pub fn train(job: &TrainJob, on: &mut dyn FnMut(TrainEvent<'_>)) -> Result<Train
             (best, Some(outcome.experiment))
         }
         None => {
-            let mut b = BERTopic::builder().params(params.clone());
-            if let Some(e) = embedder.clone() {
-                b = b.embedder(e);
-            }
-            (b.build()?.fit_with_embeddings(&texts, embeddings)?, None)
+            let b = BERTopic::new(params.clone(), embedder.clone())?;
+            (b.fit_with_embeddings(&texts, embeddings)?, None)
         }
     };
     model.timings.embed_s = embed_s;

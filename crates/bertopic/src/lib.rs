@@ -105,7 +105,9 @@ pub use analysis::{
 pub use error::{BertopicError, Result};
 pub use io::{FORMAT_VERSION, MODEL_FILES, MODEL_FOLDER_FILES};
 pub use model::{DocumentInfo, EmbeddingInfo, OutlierStrategy, Topic, TopicInfo, TopicModel};
-pub use params::{BERTopicParams, KeyBertParams, MmrParams, Representation};
+pub use params::{
+    BERTopicParams, CheckedParams, KeyBertParams, MmrParams, ParamError, Representation,
+};
 pub use pipeline::{BERTopic, BERTopicBuilder};
 pub use predict::{KnnParams, PredictOptions, PredictStrategy};
 pub use stages::{load_embedder, StageTimings};
@@ -117,7 +119,7 @@ pub use bertopic_coherence::{CoherenceResult, Measure, ReferenceCorpus};
 pub use bertopic_embed::Embedder;
 pub use bertopic_preprocess::{Language, TokenizerConfig};
 pub use bertopic_reduce::{Reducer, UmapParams};
-pub use bertopic_represent::{CtfidfParams, VectorizerParams};
+pub use bertopic_represent::{CtfidfParams, Representer, VectorizerParams};
 pub use ndarray;
 
 /// Version of this crate, recorded in saved models.

@@ -9,11 +9,11 @@ use crate::cluster::FittedClusterer;
 use crate::coherence::{CoherenceOptions, CoherenceResult, Measure, ReferenceCorpus};
 use crate::embed::Embedder;
 use crate::error::{BertopicError, Result};
-use crate::params::{BERTopicParams, KeyBertParams, Representation};
+use crate::params::{BERTopicParams, CheckedParams, Representation};
 use crate::predict::{self, KnownIndex, PredictOptions, PredictStrategy};
 use crate::preprocess::{Language, Tokenizer};
 use crate::reduce::FittedReducer;
-use crate::represent::{self, RepresentParams, TopicRepresentation};
+use crate::represent::{self, RepresentInput, RepresentParams, Representer, TopicRepresentation};
 use crate::stages::{check_inputs, StageTimings};
 
 /// One topic: its id (−1 = outliers), size, words and label.
@@ -83,7 +83,7 @@ pub struct EmbeddingInfo {
 
 /// A fitted topic model.
 pub struct TopicModel {
-    pub(crate) params: BERTopicParams,
+    pub(crate) params: CheckedParams,
     pub(crate) reducer: Box<dyn FittedReducer>,
     pub(crate) clusterer: Box<dyn FittedClusterer>,
     /// Clusterer label → topic id (after size ordering and merges); missing = outlier.
@@ -120,7 +120,7 @@ impl std::fmt::Debug for TopicModel {
 
 impl TopicModel {
     pub(crate) fn assemble(
-        params: BERTopicParams,
+        params: CheckedParams,
         docs: &[String],
         embeddings: Array2<f32>,
         reducer: Box<dyn FittedReducer>,
@@ -249,16 +249,29 @@ impl TopicModel {
 
     /// Recomputes words, sizes, labels and topic embeddings from `doc_topics`.
     fn refresh_topics(&mut self, docs: &[String]) -> Result<()> {
+        self.refresh_topics_with(docs, None)
+    }
+
+    /// [`refresh_topics`](Self::refresh_topics) with a caller's representer instead of the
+    /// configured representation.
+    fn refresh_topics_with(
+        &mut self,
+        docs: &[String],
+        custom: Option<&dyn Representer>,
+    ) -> Result<()> {
         let start = std::time::Instant::now();
         let keep_docs = self.params.n_representative_docs;
-        let mut fit_params = self.params.clone();
-        if let Representation::KeyBert(k) = self.params.representation {
+        let mut fit_params: BERTopicParams = (*self.params).clone();
+        if let (None, Representation::KeyBert(k)) = (custom, self.params.representation) {
             // Representative documents are ranked best first, so the stored ones are a prefix
             // of KeyBERT's larger set.
             fit_params.n_representative_docs = keep_docs.max(k.nr_repr_docs);
         }
         let mut repr = fit_representation(&fit_params, docs, &self.doc_topics)?;
-        self.rerank_words(&mut repr)?;
+        match custom {
+            Some(r) => self.apply_representer(&mut repr, r)?,
+            None => self.rerank_words(&mut repr)?,
+        }
         for r in &mut repr.representative_docs {
             r.truncate(keep_docs);
         }
@@ -292,82 +305,63 @@ impl TopicModel {
 
     /// Replaces `repr.words` by the configured representation's choice (c-TF-IDF: unchanged).
     fn rerank_words(&mut self, repr: &mut TopicRepresentation) -> Result<()> {
-        let representation = self.params.representation;
-        if !representation.needs_embedder() {
+        let representer = self.params.representation.representer();
+        self.apply_representer(repr, representer.as_ref())
+    }
+
+    /// Replaces `repr.words` by `representer`'s choice, embedding words with the model's word
+    /// embedder when it needs one.
+    fn apply_representer(
+        &mut self,
+        repr: &mut TopicRepresentation,
+        representer: &dyn Representer,
+    ) -> Result<()> {
+        if !representer.needs_embedder() {
+            repr.words = representer.words(&RepresentInput {
+                representation: repr,
+                doc_embeddings: self.embeddings.view(),
+                embed: None,
+                top_n_words: self.params.top_n_words,
+            })?;
             return Ok(());
         }
-        let embedder = self.word_embedder_for(&representation)?;
-        if matches!(representation, Representation::KeyBert(_))
-            && embedder.dim() != self.embeddings.ncols()
-        {
-            // KeyBERT compares words with documents, so both must live in one embedding space.
+        let embedder = self.word_embedder_for(representer.name())?;
+        if representer.uses_document_embeddings() && embedder.dim() != self.embeddings.ncols() {
+            // Words are compared with documents, so both must live in one embedding space.
             return Err(BertopicError::Mismatch(format!(
-                "the keybert representation compares word embeddings of {} ({} dimensions) with \
+                "the {} representation compares word embeddings of {} ({} dimensions) with \
                  the document embeddings ({} dimensions): embed the documents with the same model",
+                representer.name(),
                 embedder.model_id(),
                 embedder.dim(),
                 self.embeddings.ncols()
             )));
         }
-        let embed = |texts: &[String]| embedder.embed(texts);
-        repr.words = match representation {
-            Representation::CTfidf => return Ok(()),
-            Representation::Mmr(p) => repr.words_mmr(&embed, p.diversity)?,
-            Representation::KeyBert(k) => self.keybert_words(repr, &k, &embed)?,
+        let embed = |texts: &[String]| {
+            embedder
+                .embed(texts)
+                .map_err(|e| represent::EmbedFailure::from(Box::new(e)))
         };
+        repr.words = representer.words(&RepresentInput {
+            representation: repr,
+            doc_embeddings: self.embeddings.view(),
+            embed: Some(&embed),
+            top_n_words: self.params.top_n_words,
+        })?;
         Ok(())
     }
 
-    /// KeyBERT-inspired words: the topic embedding is the mean training embedding of the
-    /// topic's `nr_repr_docs` most representative documents.
-    fn keybert_words(
-        &self,
-        repr: &TopicRepresentation,
-        k: &KeyBertParams,
-        embed: &represent::Embed<'_, crate::embed::EmbedError>,
-    ) -> Result<Vec<Vec<(String, f64)>>> {
-        let dim = self.embeddings.ncols();
-        let mut topic_emb = Array2::<f32>::zeros((repr.topic_ids.len(), dim));
-        for (t, rep_docs) in repr.representative_docs.iter().enumerate() {
-            let chosen = &rep_docs[..rep_docs.len().min(k.nr_repr_docs)];
-            for &d in chosen {
-                let row = self.embeddings.row(d);
-                let mut out = topic_emb.row_mut(t);
-                out += &row;
-            }
-            if !chosen.is_empty() {
-                let n = chosen.len() as f32;
-                topic_emb.row_mut(t).mapv_inplace(|v| v / n);
-            }
-        }
-        let candidates: Vec<Vec<String>> = (0..repr.topic_ids.len())
-            .map(|t| {
-                repr.top_words(t, k.nr_candidate_words)
-                    .into_iter()
-                    .map(|(w, _)| w)
-                    .collect()
-            })
-            .collect();
-        Ok(represent::keybert_rerank(
-            &candidates,
-            topic_emb.view(),
-            embed,
-            self.params.top_n_words,
-        )?)
-    }
-
     /// The embedder for topic words: the one set, else the configured model, loaded now.
-    fn word_embedder_for(&mut self, representation: &Representation) -> Result<Arc<dyn Embedder>> {
+    fn word_embedder_for(&mut self, representation: &str) -> Result<Arc<dyn Embedder>> {
         if let Some(e) = &self.word_embedder {
             return Ok(Arc::clone(e));
         }
         let spec = self.params.embedding_model.clone();
         let e = crate::stages::load_embedder(&spec, false).map_err(|e| {
             BertopicError::NoEmbedder(format!(
-                "the {} representation embeds topic words, but the embedding model `{spec}` \
+                "the {representation} representation embeds topic words, but the embedding model `{spec}` \
                  could not be loaded ({e}); give an embedder to the builder \
-                 (BERTopicBuilder::embedder) or to the model (TopicModel::set_word_embedder)",
-                representation.name()
+                 (BERTopicBuilder::embedder) or to the model (TopicModel::set_word_embedder)"
             ))
         })?;
         self.word_embedder = Some(Arc::clone(&e));
@@ -393,14 +387,24 @@ impl TopicModel {
         docs: &[String],
         representation: Representation,
     ) -> Result<()> {
-        representation.validate()?;
+        let params = self.params.with_representation(representation)?;
         self.check_training_docs("set_representation", docs)?;
-        let old = std::mem::replace(&mut self.params.representation, representation);
+        let old = std::mem::replace(&mut self.params, params);
         if let Err(e) = self.refresh_topics(docs) {
-            self.params.representation = old;
+            self.params = old;
             return Err(e);
         }
         Ok(())
+    }
+
+    /// Recomputes topic words from the training `docs` with a caller's [`Representer`] (a
+    /// topic-word stage of one's own, as a reducer or clusterer can be); topics and their
+    /// documents are unchanged. The words are saved with the model, but the configured
+    /// [`representation`](Self::representation) is kept: edits that refit words later (topic
+    /// merges and reduction, outlier reassignment) use it again, so call this after them.
+    pub fn represent_with(&mut self, docs: &[String], representer: &dyn Representer) -> Result<()> {
+        self.check_training_docs("represent_with", docs)?;
+        self.refresh_topics_with(docs, Some(representer))
     }
 
     /// Number of topics, the outlier class not counted.
@@ -410,6 +414,11 @@ impl TopicModel {
 
     /// The hyperparameters this model was fitted with.
     pub fn params(&self) -> &BERTopicParams {
+        &self.params
+    }
+
+    /// The hyperparameters, in the checked form [`crate::tune`] and the pipeline take.
+    pub fn checked_params(&self) -> &CheckedParams {
         &self.params
     }
 

@@ -4,12 +4,15 @@ use crate::cluster::HdbscanParams;
 use crate::error::{BertopicError, Result};
 use crate::preprocess::{Language, TokenizerConfig};
 use crate::reduce::UmapParams;
-use crate::represent::{CtfidfParams, VectorizerParams};
+use crate::represent::{
+    CtfidfParams, CtfidfWords, KeyBertWords, MmrWords, Representer, VectorizerParams,
+};
 
 /// Hyperparameters of the whole pipeline, with BERTopic's defaults.
 ///
-/// Plain data: build it with struct update syntax or through [`crate::BERTopicBuilder`], then
-/// [`validate`](Self::validate) it (the builder does this for you).
+/// Plain, unchecked data (linfa's pattern): build it with struct update syntax or through
+/// [`crate::BERTopicBuilder`], then [`check`](Self::check) it once into the [`CheckedParams`]
+/// that the pipeline and tuning take (the builder does this for you).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default)]
 pub struct BERTopicParams {
@@ -30,11 +33,11 @@ pub struct BERTopicParams {
     pub seed: u64,
     /// Embedding model id or folder.
     pub embedding_model: String,
-    /// UMAP settings. `umap.seed` is set from `seed` above; [`validate`](Self::validate)
+    /// UMAP settings. `umap.seed` is set from `seed` above; [`check`](Self::check)
     /// refuses another value there (other than UMAP's default, which means "not set").
     pub umap: UmapParams,
     /// HDBSCAN settings. `hdbscan.min_cluster_size` is set from `min_topic_size` above;
-    /// [`validate`](Self::validate) refuses another value there (other than HDBSCAN's default).
+    /// [`check`](Self::check) refuses another value there (other than HDBSCAN's default).
     pub hdbscan: HdbscanParams,
     /// Vocabulary settings.
     pub vectorizer: VectorizerParams,
@@ -70,42 +73,82 @@ impl Default for BERTopicParams {
 }
 
 impl BERTopicParams {
+    /// Checks every field once and returns the checked form the pipeline takes (linfa's
+    /// `ParamGuard::check`). Each refusal is a [`ParamError`] naming the field and the fix.
+    ///
+    /// ```
+    /// use bertopic::{BERTopicParams, CheckedParams};
+    ///
+    /// let checked: CheckedParams = BERTopicParams { seed: 7, ..Default::default() }.check()?;
+    /// // The shadowed stage fields are resolved, never left for a stage to guess.
+    /// assert_eq!(checked.umap().seed, 7);
+    /// assert_eq!(checked.hdbscan().min_cluster_size, 10);
+    ///
+    /// let err = BERTopicParams { top_n_words: 0, ..Default::default() }.check().unwrap_err();
+    /// assert_eq!(err.field(), "top_n_words");
+    /// # Ok::<(), bertopic::ParamError>(())
+    /// ```
+    pub fn check(self) -> std::result::Result<CheckedParams, ParamError> {
+        self.check_ref()?;
+        Ok(CheckedParams(self))
+    }
+
+    /// [`check`](Self::check) without taking the parameters (they are cloned when valid).
+    pub fn checked(&self) -> std::result::Result<CheckedParams, ParamError> {
+        self.clone().check()
+    }
+
     /// Checks ranges that the stages cannot check themselves.
+    #[deprecated(
+        note = "use `check()`, which returns the `CheckedParams` that `fit` and `tune` take"
+    )]
     pub fn validate(&self) -> Result<()> {
-        let bad = |m: String| Err(BertopicError::InvalidParams(m));
+        Ok(self.check_ref()?)
+    }
+
+    fn check_ref(&self) -> std::result::Result<(), ParamError> {
+        let bad = |field: &'static str, m: String| Err(ParamError::new(field, m));
         if self.top_n_words == 0 {
-            return bad("top_n_words must be at least 1".into());
+            return bad("top_n_words", "top_n_words must be at least 1".into());
         }
         if self.min_topic_size < 2 {
-            return bad(format!(
-                "min_topic_size must be at least 2 (got {})",
-                self.min_topic_size
-            ));
+            return bad(
+                "min_topic_size",
+                format!(
+                    "min_topic_size must be at least 2 (got {})",
+                    self.min_topic_size
+                ),
+            );
         }
         let (lo, hi) = self.ngram_range;
         if lo == 0 || lo > hi {
-            return bad(format!(
-                "ngram_range must satisfy 1 <= min <= max (got ({lo}, {hi}))"
-            ));
+            return bad(
+                "ngram_range",
+                format!("ngram_range must satisfy 1 <= min <= max (got ({lo}, {hi}))"),
+            );
         }
-        if let Some(n) = self.nr_topics {
-            if n < 1 {
-                return bad("nr_topics must be at least 1".into());
-            }
+        if self.nr_topics == Some(0) {
+            return bad("nr_topics", "nr_topics must be at least 1".into());
         }
         // Upper bounds stop absurd values (a wrapped -1) before they overflow counts downstream.
         let u = &self.umap;
         if !(2..=100_000).contains(&u.n_neighbors) {
-            return bad(format!(
-                "n_neighbors must be between 2 and 100000 (got {}); BERTopic's default is 15",
-                u.n_neighbors
-            ));
+            return bad(
+                "umap.n_neighbors",
+                format!(
+                    "n_neighbors must be between 2 and 100000 (got {}); BERTopic's default is 15",
+                    u.n_neighbors
+                ),
+            );
         }
         if !(1..=1_000).contains(&u.n_components) {
-            return bad(format!(
-                "n_components must be between 1 and 1000 (got {}); BERTopic's default is 5",
-                u.n_components
-            ));
+            return bad(
+                "umap.n_components",
+                format!(
+                    "n_components must be between 1 and 1000 (got {}); BERTopic's default is 5",
+                    u.n_components
+                ),
+            );
         }
         let ok = (0.0..f32::INFINITY).contains(&u.min_dist)
             && u.spread.is_finite()
@@ -113,34 +156,46 @@ impl BERTopicParams {
             && u.learning_rate.is_finite()
             && u.learning_rate > 0.0;
         if !ok {
-            return bad(format!(
-                "UMAP min_dist ({}) must be >= 0, spread ({}) and learning_rate ({}) > 0, all finite",
-                u.min_dist, u.spread, u.learning_rate
-            ));
+            return bad(
+                "umap.min_dist",
+                format!(
+                    "UMAP min_dist ({}) must be >= 0, spread ({}) and learning_rate ({}) > 0, all finite",
+                    u.min_dist, u.spread, u.learning_rate
+                ),
+            );
         }
         // `seed` and `min_topic_size` set these two stage fields; a different value there would
         // be overridden without a word, so it is refused (the stage default means "not set").
         if u.seed != self.seed && u.seed != UmapParams::default().seed {
-            return bad(format!(
-                "umap.seed ({}) differs from seed ({}): set seed, it seeds every stage",
-                u.seed, self.seed
-            ));
+            return bad(
+                "umap.seed",
+                format!(
+                    "umap.seed ({}) differs from seed ({}): set seed, it seeds every stage",
+                    u.seed, self.seed
+                ),
+            );
         }
         let mcs = self.hdbscan.min_cluster_size;
         if mcs != self.min_topic_size && mcs != HdbscanParams::default().min_cluster_size {
-            return bad(format!(
-                "hdbscan.min_cluster_size ({mcs}) differs from min_topic_size ({}): set \
-                 min_topic_size, it is HDBSCAN's min_cluster_size",
-                self.min_topic_size
-            ));
+            return bad(
+                "hdbscan.min_cluster_size",
+                format!(
+                    "hdbscan.min_cluster_size ({mcs}) differs from min_topic_size ({}): set \
+                     min_topic_size, it is HDBSCAN's min_cluster_size",
+                    self.min_topic_size
+                ),
+            );
         }
         if self.min_topic_size > 10_000_000 {
-            return bad(format!(
-                "min_topic_size {} is larger than any corpus",
-                self.min_topic_size
-            ));
+            return bad(
+                "min_topic_size",
+                format!(
+                    "min_topic_size {} is larger than any corpus",
+                    self.min_topic_size
+                ),
+            );
         }
-        self.representation.validate()
+        self.representation.check()
     }
 
     /// UMAP settings with the pipeline seed applied.
@@ -173,6 +228,144 @@ impl BERTopicParams {
     }
 }
 
+/// A parameter that [`BERTopicParams::check`] (or a tuning or representation check) refused:
+/// which field, and a message that says what is allowed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct ParamError {
+    field: &'static str,
+    message: String,
+}
+
+impl ParamError {
+    pub(crate) fn new(field: &'static str, message: impl Into<String>) -> Self {
+        ParamError {
+            field,
+            message: message.into(),
+        }
+    }
+
+    /// The refused field, as its path in [`BERTopicParams`] (`umap.n_neighbors`,
+    /// `representation.diversity`) or in [`TuneParams`](crate::tune::TuneParams)
+    /// (`tune.max_trials`).
+    pub fn field(&self) -> &'static str {
+        self.field
+    }
+
+    /// What is wrong and what is allowed.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+/// [`BERTopicParams`] that passed [`check`](BERTopicParams::check): every range holds and the
+/// shadowed stage fields agree with the pipeline's, so the pipeline and tuning take this form
+/// and never check again. Read the fields through `Deref`; change them by going back with
+/// [`into_inner`](Self::into_inner) and checking again.
+///
+/// Saved models and experiment records keep the fields as given (`umap.seed` and
+/// `hdbscan.min_cluster_size` may hold the stage defaults, meaning "not set"): read the stage
+/// settings through [`umap`](Self::umap) and [`hdbscan`](Self::hdbscan), which resolve them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct CheckedParams(BERTopicParams);
+
+impl CheckedParams {
+    /// BERTopic's defaults, which are valid.
+    pub fn defaults() -> Self {
+        CheckedParams(BERTopicParams::default())
+    }
+
+    /// The unchecked parameters, to change and check again.
+    pub fn into_inner(self) -> BERTopicParams {
+        self.0
+    }
+
+    /// UMAP's settings, seeded with the pipeline `seed`.
+    pub fn umap(&self) -> UmapParams {
+        self.0.umap_params()
+    }
+
+    /// HDBSCAN's settings, with `min_cluster_size` = `min_topic_size`.
+    pub fn hdbscan(&self) -> HdbscanParams {
+        self.0.hdbscan_params()
+    }
+
+    /// The tokenizer of topic terms (and, with unigrams, of coherence).
+    pub fn tokenizer(&self) -> TokenizerConfig {
+        self.0.tokenizer_config()
+    }
+
+    /// These parameters with another representation, checked.
+    pub fn with_representation(
+        &self,
+        representation: Representation,
+    ) -> std::result::Result<CheckedParams, ParamError> {
+        BERTopicParams {
+            representation,
+            ..self.0.clone()
+        }
+        .check()
+    }
+
+    /// A tuning trial's parameters: another reduction (`n_neighbors`, `n_components`) and
+    /// `min_topic_size`, checked.
+    pub(crate) fn with_trial(
+        &self,
+        n_neighbors: usize,
+        n_components: usize,
+        min_topic_size: usize,
+    ) -> std::result::Result<CheckedParams, ParamError> {
+        let mut p = self.0.clone();
+        p.umap.n_neighbors = n_neighbors;
+        p.umap.n_components = n_components;
+        p.min_topic_size = min_topic_size;
+        // An explicit `hdbscan.min_cluster_size` follows `min_topic_size` (the stage default
+        // means "not set" and stays, so saved models keep their bytes).
+        if p.hdbscan.min_cluster_size != HdbscanParams::default().min_cluster_size {
+            p.hdbscan.min_cluster_size = min_topic_size;
+        }
+        p.check()
+    }
+}
+
+impl std::ops::Deref for CheckedParams {
+    type Target = BERTopicParams;
+
+    fn deref(&self) -> &BERTopicParams {
+        &self.0
+    }
+}
+
+impl AsRef<BERTopicParams> for CheckedParams {
+    fn as_ref(&self) -> &BERTopicParams {
+        &self.0
+    }
+}
+
+impl From<CheckedParams> for BERTopicParams {
+    fn from(c: CheckedParams) -> Self {
+        c.0
+    }
+}
+
+impl TryFrom<BERTopicParams> for CheckedParams {
+    type Error = ParamError;
+
+    fn try_from(p: BERTopicParams) -> std::result::Result<Self, ParamError> {
+        p.check()
+    }
+}
+
+impl<'de> Deserialize<'de> for CheckedParams {
+    /// Reads [`BERTopicParams`] and checks them: a saved file cannot smuggle in invalid values.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        BERTopicParams::deserialize(d)?
+            .check()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
 /// How topic words are chosen (BERTopic's `representation_model`).
 ///
 /// Every variant starts from the c-TF-IDF ranking; [`Mmr`](Self::Mmr) and
@@ -195,7 +388,7 @@ impl BERTopicParams {
 /// assert!(builder.build().is_ok());
 /// // Out-of-range settings are refused when the model is built.
 /// let err = BERTopic::builder().representation(Representation::mmr(1.5)).build();
-/// assert!(matches!(err, Err(BertopicError::InvalidParams(_))));
+/// assert!(matches!(err, Err(BertopicError::Param(ref e)) if e.field() == "representation.diversity"));
 /// # Ok::<(), BertopicError>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
@@ -286,8 +479,27 @@ impl Representation {
         !matches!(self, Representation::CTfidf)
     }
 
+    /// This choice as the topic-word stage the fitted model runs.
+    pub fn representer(&self) -> Box<dyn Representer> {
+        match *self {
+            Representation::CTfidf => Box::new(CtfidfWords),
+            Representation::Mmr(p) => Box::new(MmrWords {
+                diversity: p.diversity,
+            }),
+            Representation::KeyBert(k) => Box::new(KeyBertWords {
+                nr_repr_docs: k.nr_repr_docs,
+                nr_candidate_words: k.nr_candidate_words,
+            }),
+        }
+    }
+
     /// Checks the ranges.
     pub fn validate(&self) -> Result<()> {
+        Ok(self.check()?)
+    }
+
+    /// Checks the ranges; the error names the field (`representation.diversity`, ...).
+    pub fn check(&self) -> std::result::Result<(), ParamError> {
         match *self {
             Representation::CTfidf => Ok(()),
             Representation::Mmr(MmrParams { diversity }) => {
@@ -295,21 +507,25 @@ impl Representation {
                 if (0.0..=1.0).contains(&diversity) {
                     Ok(())
                 } else {
-                    Err(BertopicError::InvalidParams(format!(
-                        "MMR diversity must be in [0, 1] (got {diversity}); BERTopic's default is 0.1"
-                    )))
+                    Err(ParamError::new(
+                        "representation.diversity",
+                        format!(
+                            "MMR diversity must be in [0, 1] (got {diversity}); BERTopic's default is 0.1"
+                        ),
+                    ))
                 }
             }
             Representation::KeyBert(p) => {
                 if p.nr_repr_docs == 0 {
-                    return Err(BertopicError::InvalidParams(
-                        "KeyBERT nr_repr_docs must be at least 1 (BERTopic's default is 5)".into(),
+                    return Err(ParamError::new(
+                        "representation.nr_repr_docs",
+                        "KeyBERT nr_repr_docs must be at least 1 (BERTopic's default is 5)",
                     ));
                 }
                 if p.nr_candidate_words == 0 {
-                    return Err(BertopicError::InvalidParams(
-                        "KeyBERT nr_candidate_words must be at least 1 (BERTopic's default is 100)"
-                            .into(),
+                    return Err(ParamError::new(
+                        "representation.nr_candidate_words",
+                        "KeyBERT nr_candidate_words must be at least 1 (BERTopic's default is 100)",
                     ));
                 }
                 Ok(())
@@ -361,7 +577,10 @@ mod tests {
         assert!(Representation::mmr(1.0).validate().is_ok());
         for bad in [-0.1, 1.01, f32::NAN, f32::INFINITY] {
             let e = Representation::mmr(bad).validate().unwrap_err();
-            assert!(matches!(e, BertopicError::InvalidParams(_)), "{e}");
+            assert!(
+                matches!(e, BertopicError::Param(ref p) if p.field() == "representation.diversity"),
+                "{e}"
+            );
             assert!(e.to_string().contains("[0, 1]"), "{e}");
         }
         let zero_docs = Representation::KeyBert(KeyBertParams {
@@ -378,7 +597,7 @@ mod tests {
             representation: Representation::mmr(2.0),
             ..BERTopicParams::default()
         };
-        assert!(p.validate().is_err());
+        assert_eq!(p.check().unwrap_err().field(), "representation.diversity");
     }
 
     #[test]
@@ -387,26 +606,119 @@ mod tests {
             seed: 7,
             ..BERTopicParams::default()
         };
-        assert!(p.validate().is_ok(), "UMAP's default seed means not set");
+        assert!(p.checked().is_ok(), "UMAP's default seed means not set");
         p.umap.seed = 7;
-        assert!(p.validate().is_ok());
+        assert!(p.checked().is_ok());
         p.umap.seed = 3;
-        let e = p.validate().unwrap_err().to_string();
-        assert!(e.contains("umap.seed (3) differs from seed (7)"), "{e}");
+        let e = p.checked().unwrap_err();
+        assert_eq!(e.field(), "umap.seed");
+        assert!(
+            e.message().contains("umap.seed (3) differs from seed (7)"),
+            "{e}"
+        );
 
         let mut p = BERTopicParams {
             min_topic_size: 25,
             ..BERTopicParams::default()
         };
-        assert!(p.validate().is_ok());
+        assert!(p.checked().is_ok());
         p.hdbscan.min_cluster_size = 25;
-        assert!(p.validate().is_ok());
+        assert!(p.checked().is_ok());
         p.hdbscan.min_cluster_size = 40;
-        let e = p.validate().unwrap_err().to_string();
+        let e = p.checked().unwrap_err();
+        assert_eq!(e.field(), "hdbscan.min_cluster_size");
         assert!(
-            e.contains("min_cluster_size (40) differs from min_topic_size (25)"),
+            e.to_string()
+                .contains("min_cluster_size (40) differs from min_topic_size (25)"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn check_names_the_field_and_resolves_shadowed_stage_fields() {
+        let cases: [(&str, BERTopicParams); 6] = [
+            (
+                "top_n_words",
+                BERTopicParams {
+                    top_n_words: 0,
+                    ..Default::default()
+                },
+            ),
+            (
+                "min_topic_size",
+                BERTopicParams {
+                    min_topic_size: 1,
+                    ..Default::default()
+                },
+            ),
+            (
+                "ngram_range",
+                BERTopicParams {
+                    ngram_range: (2, 1),
+                    ..Default::default()
+                },
+            ),
+            (
+                "nr_topics",
+                BERTopicParams {
+                    nr_topics: Some(0),
+                    ..Default::default()
+                },
+            ),
+            (
+                "umap.n_neighbors",
+                BERTopicParams {
+                    umap: UmapParams {
+                        n_neighbors: 1,
+                        ..Default::default()
+                    },
+                    ..Default::default()
+                },
+            ),
+            (
+                "umap.n_components",
+                BERTopicParams {
+                    umap: UmapParams {
+                        n_components: 0,
+                        ..Default::default()
+                    },
+                    ..Default::default()
+                },
+            ),
+        ];
+        for (field, p) in cases {
+            let e = p.check().unwrap_err();
+            assert_eq!(e.field(), field, "{e}");
+            // The facade error keeps the message users saw before the typed error.
+            let shown = BertopicError::from(e.clone()).to_string();
+            assert_eq!(shown, format!("invalid parameter: {}", e.message()));
+        }
+        let c = BERTopicParams {
+            seed: 9,
+            min_topic_size: 4,
+            ..Default::default()
+        }
+        .check()
+        .unwrap();
+        assert_eq!((c.umap().seed, c.hdbscan().min_cluster_size), (9, 4));
+        // Saved as given: the checked form serialises exactly as the unchecked one.
+        assert_eq!(
+            serde_json::to_string(&c).unwrap(),
+            serde_json::to_string(&c.clone().into_inner()).unwrap()
+        );
+        let t = c.with_trial(20, 3, 6).unwrap();
+        assert_eq!((t.umap().n_neighbors, t.umap().n_components), (20, 3));
+        assert_eq!(t.hdbscan().min_cluster_size, 6);
+        assert_eq!(
+            c.with_trial(1, 3, 6).unwrap_err().field(),
+            "umap.n_neighbors"
+        );
+        // Deserialising checks too.
+        let bad = r#"{"top_n_words": 0}"#;
+        let e = serde_json::from_str::<CheckedParams>(bad)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("top_n_words must be at least 1"), "{e}");
     }
 
     #[test]

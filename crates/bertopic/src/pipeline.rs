@@ -7,7 +7,7 @@ use crate::cluster::{Clusterer, Hdbscan};
 use crate::embed::Embedder;
 use crate::error::Result;
 use crate::model::TopicModel;
-use crate::params::{BERTopicParams, Representation};
+use crate::params::{BERTopicParams, CheckedParams, Representation};
 use crate::reduce::{Reducer, Umap};
 use crate::stages::{check_inputs, load_embedder};
 
@@ -15,7 +15,7 @@ use crate::stages::{check_inputs, load_embedder};
 ///
 /// Build one with [`BERTopic::builder`]; every stage can be replaced through its trait.
 pub struct BERTopic {
-    params: BERTopicParams,
+    params: CheckedParams,
     embedder: Option<Arc<dyn Embedder>>,
     reducer: Box<dyn Reducer>,
     clusterer: Box<dyn Clusterer>,
@@ -31,9 +31,9 @@ pub struct BERTopicBuilder {
 }
 
 impl BERTopicBuilder {
-    /// Replaces all hyperparameters at once.
-    pub fn params(mut self, params: BERTopicParams) -> Self {
-        self.params = params;
+    /// Replaces all hyperparameters at once ([`BERTopicParams`] or [`CheckedParams`]).
+    pub fn params(mut self, params: impl Into<BERTopicParams>) -> Self {
+        self.params = params.into();
         self
     }
     /// Language of the documents (stop words, cleaning).
@@ -132,19 +132,24 @@ impl BERTopicBuilder {
         self.clusterer = Some(clusterer);
         self
     }
-    /// Validates the parameters and creates the default stages where none were given.
+    /// Checks the parameters (once: the pipeline takes the [`CheckedParams`]) and creates the
+    /// default stages where none were given.
     pub fn build(self) -> Result<BERTopic> {
-        self.params.validate()?;
+        let params = self.params.clone().check()?;
+        self.build_checked(params)
+    }
+
+    fn build_checked(self, params: CheckedParams) -> Result<BERTopic> {
         let reducer = match self.reducer {
             Some(r) => r,
-            None => Box::new(Umap::new(self.params.umap_params())?),
+            None => Box::new(Umap::new(params.umap())?),
         };
         let clusterer = match self.clusterer {
             Some(c) => c,
-            None => Box::new(Hdbscan::new(self.params.hdbscan_params())?),
+            None => Box::new(Hdbscan::new(params.hdbscan())?),
         };
         Ok(BERTopic {
-            params: self.params,
+            params,
             embedder: self.embedder,
             reducer,
             clusterer,
@@ -158,8 +163,23 @@ impl BERTopic {
         BERTopicBuilder::default()
     }
 
+    /// A model of parameters checked before (they are not checked again) with the default
+    /// stages: UMAP, HDBSCAN and, unless `embedder` is given, the configured embedding model.
+    pub fn new(params: CheckedParams, embedder: Option<Arc<dyn Embedder>>) -> Result<BERTopic> {
+        BERTopicBuilder {
+            embedder,
+            ..BERTopicBuilder::default()
+        }
+        .build_checked(params)
+    }
+
     /// The validated hyperparameters.
     pub fn params(&self) -> &BERTopicParams {
+        &self.params
+    }
+
+    /// The hyperparameters in their checked form.
+    pub fn checked_params(&self) -> &CheckedParams {
         &self.params
     }
 

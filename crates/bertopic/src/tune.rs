@@ -15,9 +15,9 @@ use serde::{Deserialize, Serialize};
 use crate::cluster::{Clusterer, Hdbscan};
 use crate::coherence::{topic_diversity, CoherenceOptions, Measure, ReferenceCorpus};
 use crate::embed::Embedder;
-use crate::error::{BertopicError, Result};
+use crate::error::Result;
 use crate::model::{reference_corpus, TopicModel};
-use crate::params::BERTopicParams;
+use crate::params::{BERTopicParams, CheckedParams, ParamError};
 use crate::reduce::{Reducer, Umap};
 use crate::stages::check_inputs;
 
@@ -208,7 +208,7 @@ pub struct TuneOutcome {
 /// the best model gets the configured representation (an MMR or KeyBERT representation loads
 /// `base.embedding_model` for its words; see [`tune_with_embedder`] to pass one).
 pub fn tune(
-    base: &BERTopicParams,
+    base: &CheckedParams,
     tune: &TuneParams,
     docs: &[String],
     embeddings: &Array2<f32>,
@@ -220,44 +220,89 @@ pub fn tune(
 /// [`tune`] with the embedder that made `embeddings`: recorded in the best model (so
 /// `transform` can check it) and used to embed topic words for MMR / KeyBERT.
 pub fn tune_with_embedder(
-    base: &BERTopicParams,
+    base: &CheckedParams,
     tune: &TuneParams,
     docs: &[String],
     embeddings: &Array2<f32>,
     embedder: Option<Arc<dyn Embedder>>,
+    on_trial: impl FnMut(&Experiment),
+) -> Result<TuneOutcome> {
+    let stages = TuneStages::default();
+    tune_with_stages(base, tune, docs, embeddings, embedder, &stages, on_trial)
+}
+
+/// Builds a trial's stage from its checked parameters.
+pub type StageFactory<'a, S> = dyn Fn(&CheckedParams) -> Result<Box<S>> + Sync + 'a;
+
+/// The stages a search fits, made per trial from the trial's parameters: UMAP and HDBSCAN by
+/// default, or any [`Reducer`] and [`Clusterer`] (each reduction setting builds one reducer;
+/// each trial one clusterer).
+pub struct TuneStages<'a> {
+    /// The reducer of a reduction setting (`n_neighbors`, `n_components` of the trial).
+    pub reducer: Box<StageFactory<'a, dyn Reducer>>,
+    /// The clusterer of a trial (`min_topic_size` is the trial's `min_cluster_size`).
+    pub clusterer: Box<StageFactory<'a, dyn Clusterer>>,
+}
+
+impl Default for TuneStages<'_> {
+    /// UMAP and HDBSCAN with the trial's settings.
+    fn default() -> Self {
+        TuneStages {
+            reducer: Box::new(|p: &CheckedParams| {
+                Ok(Box::new(Umap::new(p.umap())?) as Box<dyn Reducer>)
+            }),
+            clusterer: Box::new(|p: &CheckedParams| {
+                Ok(Box::new(Hdbscan::new(p.hdbscan())?) as Box<dyn Clusterer>)
+            }),
+        }
+    }
+}
+
+/// [`tune_with_embedder`] over the caller's stages (see [`TuneStages`]).
+pub fn tune_with_stages(
+    base: &CheckedParams,
+    tune: &TuneParams,
+    docs: &[String],
+    embeddings: &Array2<f32>,
+    embedder: Option<Arc<dyn Embedder>>,
+    stages: &TuneStages<'_>,
     mut on_trial: impl FnMut(&Experiment),
 ) -> Result<TuneOutcome> {
-    base.validate()?;
     check_inputs(docs, embeddings)?;
     if !tune.outlier_penalty.is_finite() || tune.outlier_penalty < 0.0 {
-        return Err(BertopicError::InvalidParams(format!(
-            "outlier_penalty must be a finite number >= 0 (got {})",
-            tune.outlier_penalty
-        )));
+        return Err(ParamError::new(
+            "tune.outlier_penalty",
+            format!(
+                "outlier_penalty must be a finite number >= 0 (got {})",
+                tune.outlier_penalty
+            ),
+        )
+        .into());
     }
     let start = Instant::now();
-    let sizes = match &tune.min_cluster_sizes {
-        Some(v) if v.is_empty() => {
-            return Err(BertopicError::InvalidParams(
-                "min_cluster_sizes is empty".into(),
-            ))
-        }
-        Some(v) => v.clone(),
-        None => min_cluster_range(docs.len()),
-    };
+    let sizes =
+        match &tune.min_cluster_sizes {
+            Some(v) if v.is_empty() => return Err(ParamError::new(
+                "tune.min_cluster_sizes",
+                "min_cluster_sizes is empty: give at least one value, or none for the seed's range",
+            )
+            .into()),
+            Some(v) => v.clone(),
+            None => min_cluster_range(docs.len()),
+        };
     let sizes = match tune.max_trials {
         Some(0) => {
-            return Err(BertopicError::InvalidParams(
-                "max_trials must be at least 1".into(),
-            ))
+            return Err(ParamError::new("tune.max_trials", "max_trials must be at least 1").into())
         }
         Some(k) => thin_evenly(&sizes, k),
         None => sizes,
     };
     if let Some(&bad) = sizes.iter().find(|&&s| s < 2) {
-        return Err(BertopicError::InvalidParams(format!(
-            "min_cluster_size {bad} is below 2"
-        )));
+        return Err(ParamError::new(
+            "tune.min_cluster_sizes",
+            format!("min_cluster_size {bad} is below 2"),
+        )
+        .into());
     }
     let neighbors = if tune.n_neighbors.is_empty() {
         vec![base.umap.n_neighbors]
@@ -284,13 +329,19 @@ pub fn tune_with_embedder(
     if let Some(k) = tune.random_samples {
         grid = sample_grid(grid, k, base.seed);
     }
+    // Every trial's parameters are checked here, once, before any work: a bad grid value
+    // fails the search up front instead of as a trial error half-way through.
+    let checked: Vec<CheckedParams> = grid
+        .iter()
+        .map(|p| base.with_trial(p.n_neighbors, p.n_components, p.min_cluster_size))
+        .collect::<std::result::Result<_, _>>()?;
 
     let corpus = reference_corpus(base, docs)?;
     let mut experiment = Experiment {
         format_version: 1,
         objective: tune.objective,
         n_documents: docs.len(),
-        base_params: base.clone(),
+        base_params: BERTopicParams::clone(base),
         tune_params: tune.clone(),
         trials: Vec::new(),
         best_trial: None,
@@ -307,27 +358,36 @@ pub fn tune_with_embedder(
     }
     let mut next_id = 0;
     for (nn, nc) in settings {
-        let mut params = base.clone();
-        params.umap.n_neighbors = nn;
-        params.umap.n_components = nc;
+        let first = grid
+            .iter()
+            .position(|p| p.n_neighbors == nn && p.n_components == nc)
+            .expect("every setting comes from the grid");
         let t = Instant::now();
-        let umap = Umap::new(params.umap_params())?;
-        let (fitted, reduced) = umap.fit(embeddings.view())?;
+        let reducer = (stages.reducer)(&checked[first])?;
+        let (fitted, reduced) = reducer.fit(embeddings.view())?;
         let reduce_s = t.elapsed().as_secs_f64();
         let reduced64 = reduced.mapv(f64::from);
-        let group: Vec<(usize, TrialParams)> = grid
+        let group: Vec<(usize, TrialParams, &CheckedParams)> = grid
             .iter()
-            .filter(|p| p.n_neighbors == nn && p.n_components == nc)
-            .cloned()
-            .map(|p| {
+            .zip(&checked)
+            .filter(|(p, _)| p.n_neighbors == nn && p.n_components == nc)
+            .map(|(p, c)| {
                 next_id += 1;
-                (next_id - 1, p)
+                (next_id - 1, p.clone(), c)
             })
             .collect();
         // Trials of one reduction are independent: run them in parallel, then record in id order.
         let results: Vec<(Trial, Option<TopicModelParts>)> = group
             .par_iter()
-            .map(|(id, p)| run_trial(*id, p, &params, tune, docs, &reduced64, &corpus, reduce_s))
+            .map(|(id, p, c)| {
+                let trial = TrialInput {
+                    id: *id,
+                    p,
+                    params: c,
+                    reduce_s,
+                };
+                run_trial(trial, stages, tune, docs, &reduced64, &corpus)
+            })
             .collect();
         let mut fitted = Some(fitted);
         for (trial, parts) in results {
@@ -345,7 +405,7 @@ pub fn tune_with_embedder(
                     // winner of this group has already taken it.
                     let reducer = match fitted.take() {
                         Some(f) => f,
-                        None => Umap::new(params.umap_params())?.fit(embeddings.view())?.0,
+                        None => reducer.fit(embeddings.view())?.0,
                     };
                     let model = TopicModel::assemble(
                         parts.params,
@@ -368,23 +428,33 @@ pub fn tune_with_embedder(
 }
 
 struct TopicModelParts {
-    params: BERTopicParams,
+    params: CheckedParams,
     clusterer: Box<dyn crate::cluster::FittedClusterer>,
 }
 
-#[allow(clippy::too_many_arguments)]
-fn run_trial(
+/// One trial of a reduction setting.
+struct TrialInput<'a> {
     id: usize,
-    p: &TrialParams,
-    params: &BERTopicParams,
+    p: &'a TrialParams,
+    params: &'a CheckedParams,
+    /// Seconds of the shared reduction.
+    reduce_s: f64,
+}
+
+fn run_trial(
+    input: TrialInput<'_>,
+    stages: &TuneStages<'_>,
     tune: &TuneParams,
     docs: &[String],
     reduced: &Array2<f64>,
     corpus: &ReferenceCorpus,
-    reduce_s: f64,
 ) -> (Trial, Option<TopicModelParts>) {
-    let mut params = params.clone();
-    params.min_topic_size = p.min_cluster_size;
+    let TrialInput {
+        id,
+        p,
+        params,
+        reduce_s,
+    } = input;
     let mut trial = Trial {
         id,
         params: p.clone(),
@@ -398,12 +468,12 @@ fn run_trial(
     };
     let outcome = (|| -> Result<TopicModelParts> {
         let t = Instant::now();
-        let clusterer = Hdbscan::new(params.hdbscan_params())?.fit(reduced.view())?;
+        let clusterer = (stages.clusterer)(params)?.fit(reduced.view())?;
         trial.timings.cluster_s = t.elapsed().as_secs_f64();
         // A light model (no reducer) is enough to score: words come from the labels.
         let t = Instant::now();
         let labels = clusterer.labels().to_vec();
-        let words = crate::model::score_topics(&params, docs, &labels)?;
+        let words = crate::model::score_topics(params, docs, &labels)?;
         trial.timings.represent_s = t.elapsed().as_secs_f64();
         trial.metrics.n_topics = words.n_topics;
         trial.metrics.outlier_fraction = words.outlier_fraction;
