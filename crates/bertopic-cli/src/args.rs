@@ -314,6 +314,19 @@ pub(crate) struct TrainArgs {
     /// MMR diversity in [0, 1] (only with --representation mmr; default 0.1).
     #[arg(long, value_parser = finite_f32)]
     pub(crate) diversity: Option<f32>,
+    /// Zero-shot topic names (BERTopic zeroshot_topic_list), separated by `;`: documents at
+    /// least --zeroshot-min-similarity cosine-similar to a name join its topic (labelled with
+    /// the name); the rest are clustered as usual.
+    #[arg(long, value_delimiter = ';', value_name = "NAMES")]
+    pub(crate) zeroshot_topics: Vec<String>,
+    /// Smallest cosine similarity for a zero-shot assignment (BERTopic's default 0.7; MiniLM
+    /// abstracts rarely pass it against short names: see the README).
+    #[arg(long, default_value_t = 0.7, value_parser = finite_f64)]
+    pub(crate) zeroshot_min_similarity: f64,
+    /// Guided topics (BERTopic seed_topic_list): one seed topic per flag, its words separated
+    /// by `,` (repeat the flag for more topics).
+    #[arg(long, value_name = "WORDS")]
+    pub(crate) seed_topic: Vec<String>,
     /// Also register the saved model in the model registry as the next version of NAME
     /// (then use it as models:/NAME/latest).
     #[arg(long, value_name = "NAME")]

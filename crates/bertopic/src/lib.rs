@@ -96,6 +96,7 @@ mod stages;
 pub mod stream;
 pub mod track;
 pub mod tune;
+pub mod variants;
 pub mod viz;
 
 pub use analysis::{

@@ -248,7 +248,7 @@ impl TopicModel {
     }
 
     /// Recomputes words, sizes, labels and topic embeddings from `doc_topics`.
-    fn refresh_topics(&mut self, docs: &[String]) -> Result<()> {
+    pub(crate) fn refresh_topics(&mut self, docs: &[String]) -> Result<()> {
         self.refresh_topics_with(docs, None)
     }
 
@@ -858,7 +858,14 @@ pub(crate) fn fit_representation(
         n_representative_docs: params.n_representative_docs,
         ..RepresentParams::default()
     };
-    Ok(represent::fit_streaming(docs, labels, &stream, &rp)?)
+    let mut repr = represent::fit_streaming(docs, labels, &stream, &rp)?;
+    // Guided modelling: seed words weigh 1.2× in c-TF-IDF, on every refit.
+    crate::variants::boost_seed_words(
+        &mut repr,
+        &params.variants.seed_topic_list,
+        params.top_n_words,
+    );
+    Ok(repr)
 }
 
 /// What a tuning trial needs of a clustering: topic words, sizes and the outlier share.

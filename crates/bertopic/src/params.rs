@@ -49,6 +49,9 @@ pub struct BERTopicParams {
     /// `representation_model`). Models saved before this field existed load as
     /// [`Representation::CTfidf`], which is what they used.
     pub representation: Representation,
+    /// Zero-shot and guided topic settings (see [`crate::variants`]); off by default, and
+    /// models saved before they existed load with them off.
+    pub variants: crate::variants::VariantParams,
 }
 
 impl Default for BERTopicParams {
@@ -68,6 +71,7 @@ impl Default for BERTopicParams {
             ctfidf: CtfidfParams::default(),
             n_representative_docs: 3,
             representation: Representation::CTfidf,
+            variants: crate::variants::VariantParams::default(),
         }
     }
 }
@@ -195,6 +199,7 @@ impl BERTopicParams {
                 ),
             );
         }
+        self.variants.check()?;
         self.representation.check()
     }
 

@@ -112,6 +112,20 @@ impl BERTopicBuilder {
         self.params.representation = representation;
         self
     }
+    /// Zero-shot topics (BERTopic `zeroshot_topic_list`): documents at least
+    /// `min_similarity` cosine-similar to a name's embedding join that name's topic (labelled
+    /// with the name); the rest are clustered as usual. BERTopic's default threshold is 0.7.
+    pub fn zeroshot_topic_list(mut self, names: Vec<String>, min_similarity: f64) -> Self {
+        self.params.variants.zeroshot_topic_list = names;
+        self.params.variants.zeroshot_min_similarity = min_similarity;
+        self
+    }
+    /// Guided topics (BERTopic `seed_topic_list`): seed words nudge similar documents towards
+    /// their seed topic and weigh 1.2× in c-TF-IDF.
+    pub fn seed_topic_list(mut self, seeds: Vec<Vec<String>>) -> Self {
+        self.params.variants.seed_topic_list = seeds;
+        self
+    }
     /// Embedding model id or folder used when no embedder is given.
     pub fn embedding_model(mut self, spec: impl Into<String>) -> Self {
         self.params.embedding_model = spec.into();
@@ -221,6 +235,43 @@ impl BERTopic {
         Ok((model, topics, probs))
     }
 
+    /// Supervised and semi-supervised fit on precomputed embeddings (BERTopic's `fit(docs,
+    /// embeddings, y=labels)`): one label per document, −1 = unknown. All labels known: the
+    /// labels are the topics (numbered by size) and nothing is clustered. Some unknown: UMAP
+    /// is fitted with the labels as a categorical target (umap-learn's `fit(X, y)`, target
+    /// weight 0.5), then HDBSCAN clusters as usual.
+    pub fn fit_with_labels(
+        &self,
+        docs: &[String],
+        embeddings: Array2<f32>,
+        labels: &[i64],
+    ) -> Result<TopicModel> {
+        check_inputs(docs, &embeddings)?;
+        self.fit_variant(docs, embeddings, self.embedder.clone(), Some(labels))
+    }
+
+    fn fit_variant(
+        &self,
+        docs: &[String],
+        embeddings: Array2<f32>,
+        embedder: Option<Arc<dyn Embedder>>,
+        labels: Option<&[i64]>,
+    ) -> Result<TopicModel> {
+        let mut model = crate::variants::fit_variants(crate::variants::VariantFit {
+            params: &self.params,
+            reducer: self.reducer.as_ref(),
+            clusterer: self.clusterer.as_ref(),
+            docs,
+            embeddings,
+            embedder,
+            labels,
+        })?;
+        if let Some(n) = self.params.nr_topics {
+            model.reduce_topics(docs, n)?;
+        }
+        Ok(model)
+    }
+
     fn fit_inner(
         &self,
         docs: &[String],
@@ -228,6 +279,9 @@ impl BERTopic {
         embedder: Option<Arc<dyn Embedder>>,
     ) -> Result<TopicModel> {
         check_inputs(docs, &embeddings)?;
+        if !self.params.variants.is_default() {
+            return self.fit_variant(docs, embeddings, embedder, None);
+        }
         let t = Instant::now();
         let (reducer, reduced) = self.reducer.fit(embeddings.view())?;
         let reduce_s = t.elapsed().as_secs_f64();

@@ -49,6 +49,13 @@ fn train(a: TrainArgs, o: Out) -> CliResult<ExitCode> {
     };
     params.umap.n_neighbors = a.n_neighbors;
     params.umap.n_components = a.n_components;
+    params.variants.zeroshot_topic_list = a.zeroshot_topics.clone();
+    params.variants.zeroshot_min_similarity = a.zeroshot_min_similarity;
+    params.variants.seed_topic_list = a
+        .seed_topic
+        .iter()
+        .map(|t| t.split(',').map(|w| w.trim().to_string()).collect())
+        .collect();
     let tune = match a.trials {
         Some(trials) => Some(TuneParams {
             max_trials: Some(trials),

@@ -1,0 +1,108 @@
+//! Guided topic modelling (BERTopic's `seed_topic_list`): seed-topic embeddings nudge the
+//! documents most similar to them, and seed words get a higher c-TF-IDF weight.
+
+use std::collections::HashSet;
+
+use ndarray::{Array2, Axis};
+
+use crate::model::cosine_matrix;
+use crate::represent::TopicRepresentation;
+
+/// BERTopic's weight of the seed topic in a nudged document embedding.
+const SEED_WEIGHT: f32 = 0.25;
+/// BERTopic's c-TF-IDF idf multiplier for seed words.
+pub(crate) const SEED_MULTIPLIER: f64 = 1.2;
+
+/// Labels each document with its most similar seed topic, or −1 when the mean document
+/// embedding is more similar than every seed topic, and moves each labelled document a quarter
+/// of the way to its seed topic's embedding. Returns the labels (the reduction's target).
+pub(crate) fn nudge(embeddings: &mut Array2<f32>, seeds: &Array2<f32>) -> Vec<i64> {
+    let mean = embeddings
+        .mean_axis(Axis(0))
+        .unwrap_or_else(|| ndarray::Array1::zeros(embeddings.ncols()));
+    let mut targets = seeds.clone();
+    targets.push_row(mean.view()).ok();
+    let sims = cosine_matrix(embeddings.view(), targets.view());
+    let n_seeds = seeds.nrows();
+    let labels: Vec<i64> = sims
+        .rows()
+        .into_iter()
+        .map(|r| {
+            let mut best = (0usize, f64::NEG_INFINITY);
+            for (j, &s) in r.iter().enumerate() {
+                if s > best.1 {
+                    best = (j, s);
+                }
+            }
+            if best.0 == n_seeds {
+                -1
+            } else {
+                best.0 as i64
+            }
+        })
+        .collect();
+    for (mut row, &l) in embeddings.rows_mut().into_iter().zip(&labels) {
+        if l >= 0 {
+            let seed = seeds.row(l as usize);
+            row.zip_mut_with(&seed, |x, &s| {
+                *x = *x * (1.0 - SEED_WEIGHT) + s * SEED_WEIGHT
+            });
+        }
+    }
+    labels
+}
+
+/// Multiplies the idf (so every c-TF-IDF weight) of the seed words by 1.2, as BERTopic does
+/// for `seed_topic_list`, and re-picks each topic's top words.
+pub(crate) fn boost_seed_words(
+    repr: &mut TopicRepresentation,
+    seeds: &[Vec<String>],
+    top_n: usize,
+) {
+    if seeds.is_empty() {
+        return;
+    }
+    let words: HashSet<&str> = seeds.iter().flatten().map(String::as_str).collect();
+    let boosted: Vec<bool> = repr
+        .vocabulary
+        .iter()
+        .map(|t| words.contains(t.as_str()))
+        .collect();
+    if !boosted.iter().any(|&b| b) {
+        return;
+    }
+    for (i, idf) in repr.idf.iter_mut().enumerate() {
+        if boosted[i] {
+            *idf *= SEED_MULTIPLIER;
+        }
+    }
+    // c-TF-IDF is linear in idf, so scaling the seed columns equals refitting with the boost.
+    for (c, v) in repr
+        .ctfidf
+        .indices
+        .iter()
+        .zip(repr.ctfidf.values.iter_mut())
+    {
+        if boosted[*c] {
+            *v *= SEED_MULTIPLIER;
+        }
+    }
+    repr.words = (0..repr.topic_ids.len())
+        .map(|t| repr.top_words(t, top_n))
+        .collect();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nudges_towards_the_nearest_seed_only() {
+        let mut e = ndarray::arr2(&[[1.0f32, 0.0, 0.0], [0.0, 1.0, 0.0], [0.5, 0.5, 0.7]]);
+        let seeds = ndarray::arr2(&[[1.0f32, 0.1, 0.0], [0.0, 1.0, 0.1]]);
+        let y = nudge(&mut e, &seeds);
+        assert_eq!(y, vec![0, 1, -1]);
+        assert!((e[[0, 1]] - 0.025).abs() < 1e-6);
+        assert_eq!(e.row(2).to_vec(), vec![0.5, 0.5, 0.7]);
+    }
+}
