@@ -33,6 +33,53 @@ pub struct EncoderOptions {
     pub progress: bool,
     /// Which forward-pass implementation runs the model (default [`Engine::Fast`]).
     pub engine: Engine,
+    /// Arithmetic of the linear layers (default [`Precision::F32`]; `Int8` needs
+    /// [`Engine::Fast`]).
+    pub precision: Precision,
+}
+
+/// Arithmetic of the encoder's linear layers.
+///
+/// bf16 is not offered: CPUs with AVX2 only have no bf16 arithmetic, so bf16 weights would be
+/// widened to f32 before every product and run no faster than f32.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Precision {
+    /// Full f32, the sentence-transformers parity path.
+    #[default]
+    F32,
+    /// Dynamic int8: weights quantized per output channel at load, activations per token on
+    /// each call, exact i32 accumulation (AVX2 `vpmaddwd`, with a scalar fallback on CPUs
+    /// without AVX2 that is slower than f32). Softmax, layer norm and GELU stay f32. Embeddings
+    /// differ slightly from f32 ones (see the crate README for the measured cosines), so the
+    /// fingerprint and cache key carry `+int8`.
+    Int8,
+}
+
+impl std::str::FromStr for Precision {
+    type Err = EmbedError;
+    fn from_str(s: &str) -> Result<Self, EmbedError> {
+        match s.to_ascii_lowercase().as_str() {
+            "f32" => Ok(Precision::F32),
+            "int8" => Ok(Precision::Int8),
+            "bf16" => Err(EmbedError::InvalidParam(
+                "precision bf16 is not supported: without AVX-512 BF16 it would run no faster \
+                 than f32; use f32 or int8"
+                    .into(),
+            )),
+            other => Err(EmbedError::InvalidParam(format!(
+                "unknown precision `{other}`: use f32 or int8"
+            ))),
+        }
+    }
+}
+
+impl std::fmt::Display for Precision {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Precision::F32 => "f32",
+            Precision::Int8 => "int8",
+        })
+    }
 }
 
 /// The forward-pass implementation. Both read the same weights and agree to rounding
@@ -60,6 +107,7 @@ impl Default for EncoderOptions {
             max_seq_length: None,
             progress: false,
             engine: Engine::Fast,
+            precision: Precision::F32,
         }
     }
 }
@@ -114,6 +162,7 @@ pub struct SentenceEncoder {
     normalize: bool,
     max_seq_length: usize,
     max_seq_overridden: bool,
+    precision: Precision,
     batch_size: usize,
     progress: bool,
     model_id: String,
@@ -252,13 +301,27 @@ impl SentenceEncoder {
             })?;
         let mismatch =
             |e: candle_core::Error| invalid(dir, format!("weights do not match config.json: {e}"));
+        if opts.precision == Precision::Int8 && opts.engine != Engine::Fast {
+            return Err(EmbedError::InvalidParam(
+                "precision int8 needs the fast engine (Engine::Fast)".into(),
+            ));
+        }
+        if opts.precision == Precision::Int8 && crate::int8_kernel() == crate::Int8Kernel::Scalar {
+            // A library should not print, but a 5× slowdown the user asked for by name deserves
+            // a word; it goes to stderr once per load.
+            eprintln!(
+                "warning: this CPU has no AVX2; --precision int8 runs a portable integer kernel \
+                 that is slower than f32"
+            );
+        }
         let bert = match opts.engine {
             Engine::Fast => {
                 if let Some(why) = fastbert::unsupported(&config) {
                     return Err(invalid(dir, format!("{why}; load it with Engine::Candle")));
                 }
                 let pad = roberta.then_some(config.pad_token_id as u32);
-                Model::Fast(FastBert::load(vb, &config, pad).map_err(mismatch)?)
+                let int8 = opts.precision == Precision::Int8;
+                Model::Fast(FastBert::load(vb, &config, pad, int8).map_err(mismatch)?)
             }
             Engine::Candle if roberta => {
                 let xc: XlmrConfig = read_json(&dir.join("config.json"))?;
@@ -285,6 +348,7 @@ impl SentenceEncoder {
             normalize,
             max_seq_length,
             max_seq_overridden: opts.max_seq_length.is_some_and(|n| Some(n) != folder_msl),
+            precision: opts.precision,
             batch_size: opts.batch_size,
             progress: opts.progress,
             model_id: model.model_id.clone(),
@@ -295,6 +359,11 @@ impl SentenceEncoder {
     /// Tokens per text (including `[CLS]`/`[SEP]`), truncated.
     pub fn max_seq_length(&self) -> usize {
         self.max_seq_length
+    }
+
+    /// The arithmetic of the linear layers.
+    pub fn precision(&self) -> Precision {
+        self.precision
     }
 
     /// The pooling read from the folder.
@@ -495,15 +564,16 @@ impl Embedder for SentenceEncoder {
     }
 
     /// The weights' sha256; with a `max_seq_length` override that differs from the folder's,
-    /// `+max_seq_length=N` is appended (outputs differ, so cache keys must too).
+    /// `+max_seq_length=N` is appended, and `+int8` for [`Precision::Int8`] (outputs differ, so
+    /// cache keys must too).
     fn fingerprint(&self) -> String {
+        let mut f = self.weights_sha256.clone();
         if self.max_seq_overridden {
-            format!(
-                "{}+max_seq_length={}",
-                self.weights_sha256, self.max_seq_length
-            )
-        } else {
-            self.weights_sha256.clone()
+            f.push_str(&format!("+max_seq_length={}", self.max_seq_length));
         }
+        if self.precision == Precision::Int8 {
+            f.push_str("+int8");
+        }
+        f
     }
 }

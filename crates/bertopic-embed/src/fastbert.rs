@@ -15,6 +15,8 @@ use candle_nn::VarBuilder;
 use candle_transformers::models::bert::{Config as BertConfig, HiddenAct, PositionEmbeddingType};
 use gemm::Parallelism;
 
+use crate::quant::{self, QScratch, QWeights};
+
 /// `out (rows × n) = a (rows × k) · b`, where `b` is `k × n` with the given strides, accumulating
 /// onto `out` when `accumulate` (else overwriting) and scaling the product by `scale`.
 ///
@@ -71,14 +73,21 @@ fn matmul(
 
 /// A dense layer with its weight stored transposed (`n_in × n_out`, row-major).
 struct Dense {
+    /// Empty when the layer runs in int8 (`q`).
     w_t: Vec<f32>,
     bias: Vec<f32>,
     n_in: usize,
     n_out: usize,
+    q: Option<QWeights>,
 }
 
 impl Dense {
-    fn load(vbs: &[VarBuilder], n_in: usize, n_out_each: usize) -> candle_core::Result<Self> {
+    fn load(
+        vbs: &[VarBuilder],
+        n_in: usize,
+        n_out_each: usize,
+        int8: bool,
+    ) -> candle_core::Result<Self> {
         // Several layers with the same input can be fused side by side (Q, K, V).
         let n_out = n_out_each * vbs.len();
         let mut w_t = vec![0f32; n_in * n_out];
@@ -92,16 +101,25 @@ impl Dense {
             }
             bias.extend(vb.get(n_out_each, "bias")?.to_vec1::<f32>()?);
         }
+        let q = int8.then(|| QWeights::from_transposed(&w_t, n_in, n_out));
         Ok(Dense {
-            w_t,
+            w_t: if int8 { Vec::new() } else { w_t },
             bias,
             n_in,
             n_out,
+            q,
         })
     }
 
     /// `out = x · Wᵀ + b (+ residual)` for `rows` rows.
-    fn forward(&self, x: &[f32], rows: usize, residual: Option<&[f32]>, out: &mut [f32]) {
+    fn forward(
+        &self,
+        x: &[f32],
+        rows: usize,
+        residual: Option<&[f32]>,
+        out: &mut [f32],
+        qs: &mut QScratch,
+    ) {
         let out = &mut out[..rows * self.n_out];
         match residual {
             Some(res) => {
@@ -119,6 +137,10 @@ impl Dense {
                     o.copy_from_slice(&self.bias);
                 }
             }
+        }
+        if let Some(q) = &self.q {
+            quant::qlinear(q, &x[..rows * self.n_in], rows, out, qs);
+            return;
         }
         matmul(
             rows, self.n_out, self.n_in, out, self.n_out, x, self.n_in, &self.w_t, self.n_out, 1,
@@ -171,6 +193,7 @@ struct Work {
     tmp: Vec<f32>,
     inter: Vec<f32>,
     scores: Vec<f32>,
+    quant: QScratch,
 }
 
 struct Layer {
@@ -209,11 +232,13 @@ pub(crate) fn unsupported(config: &BertConfig) -> Option<String> {
 
 impl FastBert {
     /// Loads BERT weights; `roberta_pad` = `Some(pad_token_id)` for XLM-R / RoBERTa models,
-    /// whose position ids start after the padding index.
+    /// whose position ids start after the padding index. `int8` quantizes the linear layers
+    /// (see [`crate::quant`]); embeddings and layer norms stay f32.
     pub(crate) fn load(
         vb: VarBuilder,
         config: &BertConfig,
         roberta_pad: Option<u32>,
+        int8: bool,
     ) -> candle_core::Result<Self> {
         let vb = if vb.contains_tensor("bert.embeddings.word_embeddings.weight") {
             vb.pp("bert")
@@ -241,11 +266,16 @@ impl FastBert {
             let att = lv.pp("attention");
             let sa = att.pp("self");
             layers.push(Layer {
-                qkv: Dense::load(&[sa.pp("query"), sa.pp("key"), sa.pp("value")], h, h)?,
-                attn_out: Dense::load(&[att.pp("output.dense")], h, h)?,
+                qkv: Dense::load(&[sa.pp("query"), sa.pp("key"), sa.pp("value")], h, h, int8)?,
+                attn_out: Dense::load(&[att.pp("output.dense")], h, h, int8)?,
                 ln_attn: LayerNorm::load(att.pp("output.LayerNorm"), h, config.layer_norm_eps)?,
-                inter: Dense::load(&[lv.pp("intermediate.dense")], h, config.intermediate_size)?,
-                out: Dense::load(&[lv.pp("output.dense")], config.intermediate_size, h)?,
+                inter: Dense::load(
+                    &[lv.pp("intermediate.dense")],
+                    h,
+                    config.intermediate_size,
+                    int8,
+                )?,
+                out: Dense::load(&[lv.pp("output.dense")], config.intermediate_size, h, int8)?,
                 ln_out: LayerNorm::load(lv.pp("output.LayerNorm"), h, config.layer_norm_eps)?,
             });
         }
@@ -288,6 +318,7 @@ impl FastBert {
             tmp,
             inter,
             scores,
+            quant: qs,
         } = w;
         for (buf, len) in [
             (&mut *x, total * h),
@@ -326,7 +357,7 @@ impl FastBert {
         let dh = h / self.heads;
         let scale = 1.0 / (dh as f32).sqrt();
         for layer in &self.layers {
-            layer.qkv.forward(x, total, None, qkv);
+            layer.qkv.forward(x, total, None, qkv, qs);
             let mut start = 0;
             for s in seqs {
                 let len = s.len();
@@ -369,13 +400,13 @@ impl FastBert {
                 }
                 start += len;
             }
-            layer.attn_out.forward(ctx, total, Some(x), tmp);
+            layer.attn_out.forward(ctx, total, Some(x), tmp, qs);
             layer.ln_attn.apply(&mut tmp[..total * h]);
             std::mem::swap(x, tmp);
-            layer.inter.forward(x, total, None, inter);
+            layer.inter.forward(x, total, None, inter, qs);
             let inter = &mut inter[..total * self.inter];
             activate(self.act, inter);
-            layer.out.forward(inter, total, Some(x), tmp);
+            layer.out.forward(inter, total, Some(x), tmp, qs);
             layer.ln_out.apply(&mut tmp[..total * h]);
             std::mem::swap(x, tmp);
         }

@@ -49,12 +49,16 @@ mod encoder;
 mod error;
 mod fastbert;
 mod npy;
+mod quant;
 mod resolve;
 
 pub use cache::{CachedEmbedder, Precomputed};
-pub use encoder::{EncoderOptions, Engine, Pooling, SentenceEncoder, FALLBACK_MAX_SEQ_LENGTH};
+pub use encoder::{
+    EncoderOptions, Engine, Pooling, Precision, SentenceEncoder, FALLBACK_MAX_SEQ_LENGTH,
+};
 pub use error::EmbedError;
 pub use npy::{npy_bytes, npy_from_bytes, read_npy, write_npy};
+pub use quant::{int8_kernel, Int8Kernel};
 pub use resolve::{
     default_cache_dir, default_models_dir, fetch_model, resolve_local, resolve_model, sha256_file,
     ModelSource, ResolveOptions, ResolvedModel, DEFAULT_MODEL, DEFAULT_MODEL_SHA256,
