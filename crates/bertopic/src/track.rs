@@ -642,6 +642,7 @@ mod interrupt {
     }
 }
 
+#[allow(clippy::too_many_arguments)] // one call site; a struct would only rename them
 fn log_model_dir(
     tracker: &dyn Tracker,
     opts: &TrackOptions,
