@@ -284,6 +284,10 @@ pub(crate) struct TrainArgs {
     /// as in BERTopic].
     #[arg(long)]
     pub(crate) model: Option<String>,
+    /// Arithmetic of the encoder's linear layers; int8 is faster and saved with the model, so
+    /// predict, monitor and serve embed new documents the same way.
+    #[arg(long, value_enum, default_value = "f32")]
+    pub(crate) precision: PrecisionArg,
     /// Merge topics down to this many.
     #[arg(long)]
     pub(crate) nr_topics: Option<usize>,
@@ -370,6 +374,25 @@ pub(crate) struct RegistryArg {
     /// Model registry folder [default: $BERTOPIC_REGISTRY, else ~/.local/share/bertopic/registry].
     #[arg(long = "registry", value_name = "DIR")]
     pub(crate) dir: Option<PathBuf>,
+}
+
+/// `--precision` (bf16 is not offered: AVX2 CPUs have no bf16 arithmetic, it would not be faster).
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub(crate) enum PrecisionArg {
+    /// Full f32 (sentence-transformers parity).
+    F32,
+    /// Dynamic int8 linear layers (AVX2).
+    Int8,
+}
+
+impl PrecisionArg {
+    /// `model` as an embedding model spec with this precision.
+    pub(crate) fn spec(self, model: &str) -> String {
+        match self {
+            PrecisionArg::F32 => model.to_string(),
+            PrecisionArg::Int8 => format!("{model}{}", bertopic::INT8_SUFFIX),
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -495,6 +518,9 @@ pub(crate) struct EmbedArgs {
     /// Embedding model id or folder.
     #[arg(long, default_value = embed::DEFAULT_MODEL)]
     pub(crate) model: String,
+    /// Arithmetic of the encoder's linear layers (int8: faster, cosine ≈ 0.998 to f32).
+    #[arg(long, value_enum, default_value = "f32")]
+    pub(crate) precision: PrecisionArg,
     /// Embed the texts exactly as given: no cleaning, no de-duplication.
     #[arg(long)]
     pub(crate) no_clean: bool,

@@ -111,7 +111,7 @@ pub use params::{
 };
 pub use pipeline::{BERTopic, BERTopicBuilder};
 pub use predict::{KnnParams, PredictOptions, PredictStrategy};
-pub use stages::{load_embedder, StageTimings};
+pub use stages::{load_embedder, StageTimings, INT8_SUFFIX};
 
 // Types that appear in this crate's public signatures and fields, so a user needs no direct
 // dependency on the stage crates (or on a matching `ndarray`) to name them.

@@ -23,14 +23,25 @@ pub struct StageTimings {
     pub represent_s: f64,
 }
 
+/// Suffix of an embedding model spec that selects the int8 encoder
+/// ([`crate::embed::Precision::Int8`]), e.g. `sentence-transformers/all-MiniLM-L6-v2+int8`. It is
+/// part of the spec, so a model trained with it is saved with it and embeds new documents (predict,
+/// monitor, serve) with the same arithmetic.
+pub const INT8_SUFFIX: &str = "+int8";
+
 /// Loads the sentence encoder for `spec` through the resolution chain (folder, HF cache, Hub,
-/// PyPI wheel).
+/// PyPI wheel); a trailing [`INT8_SUFFIX`] loads it with int8 linear layers.
 pub fn load_embedder(spec: &str, progress: bool) -> Result<Arc<dyn Embedder>> {
+    let (spec, precision) = match spec.strip_suffix(INT8_SUFFIX) {
+        Some(model) => (model, crate::embed::Precision::Int8),
+        None => (spec, crate::embed::Precision::F32),
+    };
     let resolved = crate::embed::resolve_model(spec, &ResolveOptions::default())?;
     let encoder = SentenceEncoder::load(
         &resolved,
         EncoderOptions {
             progress,
+            precision,
             ..EncoderOptions::default()
         },
     )?;

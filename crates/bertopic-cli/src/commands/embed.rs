@@ -18,7 +18,7 @@ pub(crate) fn run(a: EmbedArgs, o: Out) -> CliResult {
         input: a.input.input.clone(),
         read: a.input.options(),
         raw: a.no_clean,
-        model: a.model.clone(),
+        model: a.precision.spec(&a.model),
         output: a.output.clone(),
         cache: !a.no_cache,
         progress: !o.quiet,
@@ -43,7 +43,7 @@ fn run_stream(a: EmbedArgs, o: Out) -> CliResult {
     let job = EmbedStreamJob {
         input: a.input.input.clone(),
         output: a.output.clone(),
-        model: a.model.clone(),
+        model: a.precision.spec(&a.model),
         cache: !a.no_cache,
         progress: !o.quiet,
         stream: a.input.stream_options(&a.stream, !a.no_clean),

@@ -40,10 +40,11 @@ fn train(a: TrainArgs, o: Out) -> CliResult<ExitCode> {
         min_topic_size: a.min_cluster_size,
         nr_topics: a.nr_topics,
         top_n_words: a.top_n_words,
-        embedding_model: a
-            .model
-            .clone()
-            .unwrap_or_else(|| jobs::default_model(language).to_string()),
+        embedding_model: a.precision.spec(
+            a.model
+                .as_deref()
+                .unwrap_or_else(|| jobs::default_model(language)),
+        ),
         representation,
         ..BERTopicParams::default()
     };
