@@ -304,3 +304,44 @@ fn unknown_model_type_is_a_typed_error() {
         .unwrap();
     assert!(err.to_string().contains("gpt2"), "{err}");
 }
+
+#[test]
+fn int8_is_close_to_f32_and_keyed_apart() {
+    let d = tempfile::tempdir().unwrap();
+    make_tiny(d.path(), 32, Some(16));
+    let f32_enc = load(d.path(), EncoderOptions::default());
+    let int8 = load(
+        d.path(),
+        EncoderOptions {
+            precision: Precision::Int8,
+            ..Default::default()
+        },
+    );
+    assert_eq!(int8.precision(), Precision::Int8);
+    assert_eq!(
+        int8.fingerprint(),
+        format!("{}+int8", f32_enc.fingerprint())
+    );
+    let t = texts(20);
+    let (a, b) = (f32_enc.embed(&t).unwrap(), int8.embed(&t).unwrap());
+    assert_ne!(a, b, "int8 must not silently run the f32 path");
+    for (x, y) in a.outer_iter().zip(b.outer_iter()) {
+        let dot: f32 = x.iter().zip(y).map(|(p, q)| p * q).sum();
+        let n = |v: ndarray::ArrayView1<f32>| v.iter().map(|p| p * p).sum::<f32>().sqrt();
+        let cos = dot / (n(x) * n(y));
+        // Close: a broken kernel or scale gives cosines near 0.
+        assert!(cos > 0.99, "cosine {cos}");
+    }
+    let m = resolve_model(d.path().to_str().unwrap(), &ResolveOptions::default()).unwrap();
+    let bad = SentenceEncoder::load(
+        &m,
+        EncoderOptions {
+            precision: Precision::Int8,
+            engine: Engine::Candle,
+            ..Default::default()
+        },
+    );
+    assert!(matches!(bad, Err(EmbedError::InvalidParam(_))));
+    assert!("bf16".parse::<Precision>().is_err());
+    assert_eq!("INT8".parse::<Precision>().unwrap(), Precision::Int8);
+}
