@@ -261,7 +261,7 @@ mod avx2 {
         sa: &[f32],
         sw: &[f32],
     ) {
-        assert!(mr >= 1 && mr <= MR && nc >= 1 && nc <= NR && kp % 2 == 0);
+        assert!((1..=MR).contains(&mr) && (1..=NR).contains(&nc) && kp.is_multiple_of(2));
         assert!(a.len() >= MR * kp && b.len() >= kp * NR);
         assert!(out.len() >= (mr - 1) * out_rs + nc && sa.len() >= mr && sw.len() >= nc);
         let z = _mm256_setzero_si256();
