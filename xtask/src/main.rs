@@ -251,8 +251,10 @@ fn spark_venv() -> Result<PathBuf, String> {
             Err(e) => Err(format!("cannot run {cmd:?}: {e}")),
         }
     };
-    run(Command::new(&py3).args(["-m", "venv", "--clear"]).arg(&venv))
-        .map_err(|e| format!("{e}: the Spark test needs Python 3 with venv"))?;
+    run(Command::new(&py3)
+        .args(["-m", "venv", "--clear"])
+        .arg(&venv))
+    .map_err(|e| format!("{e}: the Spark test needs Python 3 with venv"))?;
     run(Command::new(&python).args([
         "-m",
         "pip",
