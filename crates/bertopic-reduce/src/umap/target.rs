@@ -110,9 +110,9 @@ mod tests {
 
     fn dense(g: &Csr, n: usize) -> Vec<Vec<f32>> {
         let mut m = vec![vec![0.0; n]; n];
-        for i in 0..n {
+        for (i, row) in m.iter_mut().enumerate() {
             for e in g.indptr[i]..g.indptr[i + 1] {
-                m[i][g.indices[e] as usize] = g.weights[e];
+                row[g.indices[e] as usize] = g.weights[e];
             }
         }
         m
@@ -146,9 +146,9 @@ mod tests {
             n,
         );
         // Symmetric, same-label edge reset to 1, cross-label edge far weaker than unknown.
-        for i in 0..n {
-            for j in 0..n {
-                assert!((out[i][j] - out[j][i]).abs() < 1e-6);
+        for (i, row) in out.iter().enumerate() {
+            for (j, w) in row.iter().enumerate() {
+                assert!((w - out[j][i]).abs() < 1e-6);
             }
         }
         assert!((out[0][1] - 1.0).abs() < 1e-6);
