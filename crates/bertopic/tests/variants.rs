@@ -3,7 +3,7 @@
 //! Topic names and seed words are embedded with the real all-MiniLM-L6-v2 (fetched by
 //! `cargo xtask test`).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use bertopic::cluster::metrics::normalized_mutual_info;
@@ -24,24 +24,7 @@ struct Sample {
 /// by title and abstract: the sample is a plain copy of those rows).
 fn sample() -> Sample {
     let data = shared().join("data");
-    let mut full = csv::Reader::from_path(data.join("arxiv-cs-abstracts.csv")).expect("corpus");
-    let index: HashMap<(String, String), usize> = full
-        .records()
-        .enumerate()
-        .map(|(i, r)| {
-            let r = r.expect("record");
-            ((r[0].to_string(), r[1].to_string()), i)
-        })
-        .collect();
-    let mut small =
-        csv::Reader::from_path(data.join("arxiv-cs-abstracts-200.csv")).expect("sample");
-    let sample_rows: Vec<usize> = small
-        .records()
-        .map(|r| {
-            let r = r.expect("record");
-            index[&(r[0].to_string(), r[1].to_string())]
-        })
-        .collect();
+    let sample_rows = bertopic_testdata::arxiv_sample_rows();
     let (docs, summary) = read_corpus(
         &data.join("arxiv-cs-abstracts-200.csv"),
         &ReadOptions {
