@@ -57,9 +57,9 @@ impl KMeans {
 }
 
 /// SplitMix64: a tiny seeded generator, identical on every platform.
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 impl Rng {
-    fn next_f64(&mut self) -> f64 {
+    pub(crate) fn next_f64(&mut self) -> f64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -68,7 +68,7 @@ impl Rng {
     }
 }
 
-fn nearest(c: &Array2<f64>, x: &[f64]) -> (usize, f64) {
+pub(crate) fn nearest(c: &Array2<f64>, x: &[f64]) -> (usize, f64) {
     let mut best = (0, f64::INFINITY);
     for (k, row) in c.rows().into_iter().enumerate() {
         let d = sqdist(row.as_slice().unwrap_or(&[]), x);
@@ -79,12 +79,9 @@ fn nearest(c: &Array2<f64>, x: &[f64]) -> (usize, f64) {
     best
 }
 
-fn run_once(
-    x: &Array2<f64>,
-    k: usize,
-    p: &KMeansParams,
-    rng: &mut Rng,
-) -> (Array2<f64>, Vec<usize>, f64) {
+/// k-means++ seeding: the first centre uniformly, each next one with probability proportional
+/// to the squared distance to the nearest centre chosen so far. Needs `n >= 1` rows.
+pub(crate) fn kmeans_plus_plus(x: &Array2<f64>, k: usize, rng: &mut Rng) -> Array2<f64> {
     let (n, d) = x.dim();
     let row = |i: usize| x.row(i).to_vec();
     let mut c = Array2::<f64>::zeros((k, d));
@@ -113,6 +110,18 @@ fn run_once(
             *dv = dv.min(sqdist(&row(i), &cj));
         }
     }
+    c
+}
+
+fn run_once(
+    x: &Array2<f64>,
+    k: usize,
+    p: &KMeansParams,
+    rng: &mut Rng,
+) -> (Array2<f64>, Vec<usize>, f64) {
+    let (n, d) = x.dim();
+    let row = |i: usize| x.row(i).to_vec();
+    let mut c = kmeans_plus_plus(x, k, rng);
     let mut assign = vec![0usize; n];
     for _ in 0..p.max_iter {
         for (i, a) in assign.iter_mut().enumerate() {
@@ -208,6 +217,27 @@ impl FittedKMeans {
     /// Cluster centres, row `i` = cluster `i`.
     pub fn centroids(&self) -> &Array2<f64> {
         &self.centroids
+    }
+
+    /// A nearest-centroid model with the given centres (row `i` = cluster `i`) and training
+    /// labels (one per training row, in `0..k`); used for a mini-batch k-means snapshot.
+    pub fn from_centroids(centroids: Array2<f64>, labels: Vec<i64>) -> Result<Self, ClusterError> {
+        crate::check_finite(centroids.view())?;
+        let k = centroids.nrows();
+        if k == 0 || labels.iter().any(|&l| l < 0 || l as usize >= k) {
+            return Err(ClusterError::InvalidParams(format!(
+                "{k} centroids and labels outside 0..{k}: need k >= 1 and every label a centroid row"
+            )));
+        }
+        Ok(FittedKMeans {
+            params: KMeansParams {
+                n_clusters: k,
+                ..KMeansParams::default()
+            },
+            centroids,
+            probabilities: vec![1.0; labels.len()],
+            labels,
+        })
     }
 
     /// A nearest-centroid model from given groups (no Lloyd iterations): centroid `c` is the

@@ -25,12 +25,14 @@ mod hdbscan;
 mod kdtree;
 mod kmeans;
 pub mod metrics;
+mod minibatch;
 
 pub use hdbscan::{
     core_distances, ClusterSelection, FittedHdbscan, Hdbscan, HdbscanParams, MstAlgorithm,
     TreeEdge, BORUVKA_MIN_POINTS,
 };
 pub use kmeans::{FittedKMeans, KMeans, KMeansParams};
+pub use minibatch::{inertia, MiniBatchKMeans, MiniBatchKMeansParams, MiniBatchKMeansState};
 
 /// Errors of this crate.
 #[derive(Debug, thiserror::Error)]
