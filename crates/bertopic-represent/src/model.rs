@@ -153,13 +153,24 @@ pub(crate) fn weigh_counts(
     sizes: Vec<usize>,
     params: &RepresentParams,
 ) -> TopicRepresentation {
-    let n_topics = topic_ids.len();
-    let n_terms = counts.vocabulary.len();
     let rows: Vec<Vec<(usize, f64)>> = counts
         .rows
         .iter()
         .map(|r| r.iter().map(|&(i, c)| (i, c as f64)).collect())
         .collect();
+    weigh_rows(counts.vocabulary, rows, topic_ids, sizes, params)
+}
+
+/// [`weigh_counts`] on real-valued counts (decayed online counts), rows sorted by term index.
+pub(crate) fn weigh_rows(
+    vocabulary: Vec<String>,
+    rows: Vec<Vec<(usize, f64)>>,
+    topic_ids: Vec<i64>,
+    sizes: Vec<usize>,
+    params: &RepresentParams,
+) -> TopicRepresentation {
+    let n_topics = topic_ids.len();
+    let n_terms = vocabulary.len();
     let counts_csr = to_csr(&rows, n_terms);
     let mut totals = vec![0.0f64; n_terms];
     for r in &rows {
@@ -175,7 +186,7 @@ pub(crate) fn weigh_counts(
         .collect();
     let ctfidf_csr = to_csr(&weights, n_terms);
     let mut rep = TopicRepresentation {
-        vocabulary: counts.vocabulary,
+        vocabulary,
         topic_ids,
         counts: counts_csr,
         ctfidf: ctfidf_csr,
