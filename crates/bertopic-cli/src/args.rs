@@ -70,6 +70,10 @@ pub(crate) enum Command {
     /// Print the topic table of a saved model.
     #[command(after_help = "Example:\n  bertopic topics --model runs/arxiv200 --format json")]
     Topics(TopicsArgs),
+    /// Merge saved models (BERTopic merge_models): the first is the base; topics of later models
+    /// not similar enough to any merged topic are added, the others map onto their closest.
+    #[command(after_help = MERGE_HELP)]
+    Merge(MergeArgs),
     /// Summarise a tuning experiment (experiment.json written by `train --trials`).
     #[command(after_help = "Example:\n  bertopic evaluate --metrics runs/p/experiment.json")]
     Evaluate(EvaluateArgs),
@@ -595,15 +599,83 @@ pub(crate) struct TopicWordsArgs {
 }
 
 #[derive(Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub(crate) struct TopicsArgs {
+    /// Folder of a saved model, or a registered one: models:/NAME/latest, models:/NAME/<version>.
+    #[arg(long, short, required = true)]
+    pub(crate) model: Option<String>,
+    #[command(flatten)]
+    pub(crate) registry: RegistryArg,
+    #[arg(long, value_enum, default_value = "table")]
+    pub(crate) format: Format,
+    #[command(subcommand)]
+    pub(crate) action: Option<TopicsAction>,
+}
+
+#[derive(Subcommand)]
+pub(crate) enum TopicsAction {
+    /// Manual topics: set every training document's topic from a `row,topic` CSV and write a
+    /// new model (topic words refitted from the training corpus; BERTopic update_topics).
+    #[command(after_help = SET_TOPICS_HELP)]
+    Set(SetTopicsArgs),
+}
+
+const SET_TOPICS_HELP: &str = "The assignments file has a header with a `row` and a `topic` column \
+(other columns are ignored, so the document_topics.csv that `bertopic train` writes can be edited \
+and given back). `row` is the training corpus' 1-based record number, `topic` a topic id (-1 = \
+outlier; a new id makes a new topic). Every training document needs exactly one line.\n\n\
+Example:\n  bertopic topics set --model runs/p --input papers.csv --assignments fixed.csv --output runs/p-manual";
+
+#[derive(Args)]
+pub(crate) struct SetTopicsArgs {
     /// Folder of a saved model, or a registered one: models:/NAME/latest, models:/NAME/<version>.
     #[arg(long, short)]
     pub(crate) model: String,
+    /// The model's training corpus, read with the options it was trained with.
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+    /// CSV with `row` and `topic` columns (see below).
+    #[arg(long)]
+    pub(crate) assignments: PathBuf,
+    /// Folder for the new model, topic_info.csv and document_topics.csv (may be --model's own
+    /// folder: it is replaced whole).
+    #[arg(long, short)]
+    pub(crate) output: PathBuf,
+    /// Write into an output folder that holds other files too, beside them.
+    #[arg(long)]
+    pub(crate) allow_other_files: bool,
     #[command(flatten)]
     pub(crate) registry: RegistryArg,
     #[arg(long, value_enum, default_value = "table")]
     pub(crate) format: Format,
 }
+
+const MERGE_HELP: &str = "Example:\n  bertopic merge --model runs/cv --model runs/cl --output runs/merged\n\n\
+The merged model holds every input model's training documents with their mapped topics; new \
+documents go to the topic with the most similar topic embedding (as BERTopic predicts merged models).";
+
+#[derive(Args)]
+pub(crate) struct MergeArgs {
+    /// A model folder or registered model (models:/NAME/...); repeat it, base model first.
+    #[arg(long = "model", short = 'm', required = true)]
+    pub(crate) models: Vec<String>,
+    /// A later model's topic is added when its best cosine similarity (topic embeddings) with
+    /// the merged topics is below this; otherwise it maps onto that topic (BERTopic: 0.7).
+    #[arg(long, default_value_t = 0.7)]
+    pub(crate) min_similarity: f64,
+    /// Folder for the merged model and its topic_info.csv (new, empty, or a model folder).
+    #[arg(long, short)]
+    pub(crate) output: PathBuf,
+    /// Write into an output folder that holds other files too, beside them.
+    #[arg(long)]
+    pub(crate) allow_other_files: bool,
+    #[command(flatten)]
+    pub(crate) registry: RegistryArg,
+    /// How to print the topic mapping.
+    #[arg(long, value_enum, default_value = "table")]
+    pub(crate) format: Format,
+}
+
 
 #[derive(Args)]
 pub(crate) struct EvaluateArgs {

@@ -44,6 +44,31 @@ pub enum BertopicError {
     /// The operation needs an embedding model but none was configured or loadable.
     #[error("no embedder configured: {0}")]
     NoEmbedder(String),
+    /// Models to merge were fitted on embeddings of different models.
+    #[error(
+        "{model} was fitted on embeddings of {found}, {first} on {expected}: only models of one \
+         embedding model can be merged (their topic embeddings are not comparable)"
+    )]
+    EmbeddingModelMismatch {
+        /// The model that differs (folder or position).
+        model: String,
+        /// The first (base) model.
+        first: String,
+        /// The base model's embedding model.
+        expected: String,
+        /// The differing model's embedding model.
+        found: String,
+    },
+    /// A row of a manual topic assignment file is unusable.
+    #[error("{path} line {line}: {reason}")]
+    BadAssignment {
+        /// The assignment file.
+        path: PathBuf,
+        /// Its line (1 = the header).
+        line: u64,
+        /// What is wrong and how to fix it.
+        reason: String,
+    },
     #[error("topic {0} does not exist in this model")]
     /// The topic id is not one of this model's topics.
     UnknownTopic(i64),

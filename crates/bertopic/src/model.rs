@@ -592,6 +592,12 @@ impl TopicModel {
             selected.view()
         };
         let (t, p) = match options.strategy {
+            // As BERTopic predicts merged models: the nearest topic embedding (the base model's
+            // reduction and clustering know nothing of the topics other models added).
+            _ if self.params.variants.merged.is_some() => {
+                let (t, p) = self.transform_light(&new.to_owned())?;
+                (t, p.into_iter().map(|s| s.clamp(0.0, 1.0)).collect())
+            }
             PredictStrategy::Knn => {
                 let nbrs = predict::nearest(&self.embeddings, &index.inv_norms, new, options.knn.k);
                 nbrs.iter()
@@ -731,7 +737,16 @@ impl TopicModel {
             )));
         }
         self.doc_topics = topics.to_vec();
-        self.refresh_topics(docs)
+        self.refresh_topics(docs)?;
+        // Clusters of a topic that lost all its documents become outliers (a saved model must
+        // not refer to a topic it does not have).
+        let ids: std::collections::BTreeSet<i64> = self.topics.iter().map(|t| t.id).collect();
+        for t in self.cluster_to_topic.values_mut() {
+            if !ids.contains(t) {
+                *t = -1;
+            }
+        }
+        Ok(())
     }
 
     /// Merges the given groups of topics (BERTopic's `merge_topics`); each group becomes one

@@ -3,6 +3,7 @@
 mod analyze;
 mod counts;
 mod embed;
+mod merge;
 mod monitor;
 mod predict;
 mod registry;
@@ -34,7 +35,8 @@ pub(crate) fn run(cli: Cli) -> ExitCode {
         Command::Embed(a) => embed::run(a, o),
         Command::Counts(a) => counts::counts(a, o),
         Command::TopicWords(a) => counts::topic_words(a, o),
-        Command::Topics(a) => topics::topics(a),
+        Command::Topics(a) => topics::topics(a, o),
+        Command::Merge(a) => merge::run(a, o),
         Command::Evaluate(a) => topics::evaluate(a),
         Command::FetchModel(a) => embed::fetch(a, o),
         Command::Registry(RegistryCommand::List(a)) => registry::list(a),

@@ -1,13 +1,17 @@
 //! BERTopic's modelling variants beyond the default fit: zero-shot topics
 //! ([`VariantParams::zeroshot_topic_list`]), guided topics ([`VariantParams::seed_topic_list`])
 //! and supervised / semi-supervised fits
-//! ([`BERTopic::fit_with_labels`](crate::BERTopic::fit_with_labels)).
+//! ([`BERTopic::fit_with_labels`](crate::BERTopic::fit_with_labels)); merging fitted models
+//! ([`merge`], [`TopicModel::merge`](crate::TopicModel::merge)) and manual topics from given
+//! assignments ([`manual`]).
 //!
 //! The settings live in [`BERTopicParams::variants`](crate::BERTopicParams::variants), so they
 //! are saved with the model (`model.json`) and a loaded model refits its words the same way.
 
 mod fit;
 mod guided;
+pub mod manual;
+pub mod merge;
 mod zeroshot;
 
 use serde::{Deserialize, Serialize};
@@ -15,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::params::ParamError;
 
 pub(crate) use fit::{fit_variants, VariantFit};
+pub use merge::{merge_models, MergeRecord, Merged, MergedInput};
 /// Boosts the seed words of `seeds` in a fitted c-TF-IDF representation (no-op without seeds).
 pub(crate) fn boost_seed_words(
     repr: &mut crate::represent::TopicRepresentation,
@@ -39,6 +44,11 @@ pub struct VariantParams {
     /// topic's embedding are pulled towards it (and labelled for the reduction), and the seed
     /// words' c-TF-IDF weights are multiplied by 1.2. Needs an embedder for the seed words.
     pub seed_topic_list: Vec<Vec<String>>,
+    /// Set on a model made by [`merge_models`]: its inputs and topic mappings. Such a model
+    /// assigns new documents to the topic with the most similar topic embedding (BERTopic's
+    /// prediction for merged models), whatever the prediction strategy asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merged: Option<MergeRecord>,
 }
 
 impl Default for VariantParams {
@@ -47,6 +57,7 @@ impl Default for VariantParams {
             zeroshot_topic_list: Vec::new(),
             zeroshot_min_similarity: 0.7,
             seed_topic_list: Vec::new(),
+            merged: None,
         }
     }
 }
@@ -87,6 +98,15 @@ impl VariantParams {
                         "seed topic {i} (0-based) has no words or an empty word: give each seed \
                          topic one or more words"
                     ),
+                ));
+            }
+        }
+        if let Some(m) = &self.merged {
+            let s = m.min_similarity;
+            if !s.is_finite() || !(-1.0..=1.0).contains(&s) {
+                return Err(ParamError::new(
+                    "variants.merged.min_similarity",
+                    format!("min_similarity must be a cosine similarity in [-1, 1] (got {s})"),
                 ));
             }
         }
