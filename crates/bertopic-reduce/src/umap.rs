@@ -26,7 +26,7 @@ pub use target::TargetParams;
 pub use transform::FittedUmap;
 
 use fuzzy::{fuzzy_union, memberships, smooth_knn_dist};
-use sgd::{optimize, schedule};
+use sgd::{optimize_fit, schedule};
 use spectral::{component_init, components, random_init, spectral_init};
 
 impl Reducer for Umap {
@@ -135,9 +135,8 @@ impl Umap {
                 sched.tails.len()
             );
         }
-        optimize(
+        optimize_fit(
             &mut y,
-            None,
             dim,
             &sched,
             n_epochs,

@@ -1,6 +1,6 @@
-//! Layout optimisation: the edge sampling schedule and the SGD epochs with negative sampling
-//! (thread-count independent, an AVX2 build chosen at run time with identical arithmetic), and
-//! the fast pow approximation its gradient uses.
+//! Layout optimisation: the edge sampling schedule, the SGD epochs with negative sampling in
+//! umap-learn's sequential semantics (fit: one thread; transform: new points in parallel, each
+//! sequential; both thread-count independent), and the fast pow approximation the gradients use.
 
 use rayon::prelude::*;
 
@@ -10,7 +10,7 @@ use crate::rng::SplitMix64;
 /// x^b for x > 0 via fast log2/exp2 approximations (relative error ~1e-4): the SGD's hot spot,
 /// where libm's ln/exp dominated the run time.
 #[inline]
-fn fast_pow(x: f32, b: f32) -> f32 {
+pub(super) fn fast_pow(x: f32, b: f32) -> f32 {
     fast_exp2(b * fast_log2(x))
 }
 
@@ -48,7 +48,7 @@ fn fast_exp2(x: f32) -> f32 {
 }
 
 #[inline]
-fn clip(x: f32) -> f32 {
+pub(super) fn clip(x: f32) -> f32 {
     x.clamp(-4.0, 4.0)
 }
 
@@ -57,6 +57,17 @@ pub(super) struct Sched {
     indptr: Vec<usize>,
     pub(super) tails: Vec<u32>,
     pub(super) inv_eps: Vec<f32>,
+}
+
+impl Sched {
+    /// The head row of every edge, in edge order.
+    pub(super) fn heads(&self) -> Vec<u32> {
+        let mut h = Vec::with_capacity(self.tails.len());
+        for (i, w) in self.indptr.windows(2).enumerate() {
+            h.resize(h.len() + (w[1] - w[0]), i as u32);
+        }
+        h
+    }
 }
 
 /// Keep edges with weight ≥ max/n_epochs; epochs_per_sample = max / weight.
@@ -82,15 +93,114 @@ pub(super) fn schedule(g: &Csr, n_rows: usize, n_epochs: usize) -> Sched {
     }
 }
 
-/// SGD layout optimisation. Each epoch every head row is updated by one task: its own coordinates
-/// move sequentially through its sampled edges, other points are read from the previous epoch's
-/// snapshot (a Jacobi-style sweep), and negative samples come from a per-(row, epoch) seeded RNG.
-/// Results therefore do not depend on the thread count. `others` = None: heads and tails share
-/// `heads` (fit); Some(fixed): tails and negatives index the fixed training embedding (transform).
+/// Per-edge sampling state, in f64 like umap-learn's accumulators (f32 running sums would move
+/// some samples across epoch boundaries).
+struct EdgeClock {
+    /// Epochs between two samples of the edge (n_epochs / expected samples).
+    eps: f64,
+    /// The edge is sampled in the first epoch ≥ this.
+    next_pos: f64,
+    /// Negatives are owed for the epochs up to now past this.
+    next_neg: f64,
+}
+
+impl EdgeClock {
+    fn new(inv_eps: f32, n_epochs: usize, rate: f64) -> Self {
+        // umap-learn: epochs_per_sample = n_epochs / (n_epochs · w / w_max), the product in f32.
+        let eps = n_epochs as f64 / f64::from(n_epochs as f32 * inv_eps);
+        Self {
+            eps,
+            next_pos: eps,
+            next_neg: eps / rate,
+        }
+    }
+
+    /// Whether the edge is sampled in epoch `now`; if so, advances the clock and returns how
+    /// many negative samples go with it (owed at `rate` per epoch of sampling interval, the
+    /// count truncated, so it varies from sample to sample).
+    #[inline]
+    fn tick(&mut self, now: f64, rate: f64) -> Option<usize> {
+        if self.next_pos > now {
+            return None;
+        }
+        self.next_pos += self.eps;
+        if rate <= 0.0 {
+            return Some(0);
+        }
+        let per = self.eps / rate;
+        let n_neg = ((now - self.next_neg) / per).max(0.0) as usize;
+        self.next_neg += n_neg as f64 * per;
+        Some(n_neg)
+    }
+}
+
+/// Step size of epoch `epoch`: umap-learn lowers it after each epoch, from `lr` after epoch 0
+/// (in which no edge is due yet).
+#[inline]
+fn step(lr: f32, epoch: usize, n_epochs: usize) -> f32 {
+    lr * (1.0 - epoch.saturating_sub(1) as f32 / n_epochs as f32)
+}
+
+/// Squared distance.
+#[inline(always)]
+fn dist2(p: &[f32], q: &[f32]) -> f32 {
+    let mut d2 = 0.0f32;
+    for (x, y) in p.iter().zip(q) {
+        let t = x - y;
+        d2 += t * t;
+    }
+    d2
+}
+
+/// Gradient coefficients of the attractive (edge) and repulsive (negative) terms at squared
+/// distance `d2` > 0, for 1 / (1 + a·d^(2b)).
+#[derive(Clone, Copy)]
+struct Coef {
+    a: f32,
+    b: f32,
+}
+
+impl Coef {
+    #[inline(always)]
+    fn attract(self, d2: f32) -> f32 {
+        let pb = fast_pow(d2, self.b);
+        -2.0 * self.a * self.b * pb / (d2 * (1.0 + self.a * pb))
+    }
+
+    #[inline(always)]
+    fn repel(self, d2: f32) -> f32 {
+        2.0 * self.b / ((0.001 + d2) * (1.0 + self.a * fast_pow(d2, self.b)))
+    }
+}
+
+/// One negative sample: push `yj` away from `yk` (skipped at distance 0: the point itself or
+/// a coincident one, as umap-learn 0.5 does).
+#[inline(always)]
+fn push_away(yj: &mut [f32], yk: &[f32], c: Coef, alpha: f32) {
+    let d2 = dist2(yj, yk);
+    if d2 > 0.0 {
+        let g = c.repel(d2);
+        for (p, q) in yj.iter_mut().zip(yk) {
+            *p += clip(g * (*p - *q)) * alpha;
+        }
+    }
+}
+
+/// Fit-time layout optimisation with umap-learn's update semantics (its euclidean SGD with
+/// `move_other=True` and `parallel=False`, the path a seeded umap-learn takes):
+///
+/// - the directed edges of the symmetric graph are visited one after another, row by row, and
+///   every move is applied at once, so later samples see earlier moves;
+/// - a sampled edge (j, k) moves j by +grad and k by −grad; the graph holds both (j, k) and
+///   (k, j), so each undirected edge pulls both endpoints twice per sample;
+/// - edge e is first sampled in epoch ⌈eps_e⌉, nothing moves in epoch 0 (see [`step`]);
+/// - negatives move only the head (see [`EdgeClock::tick`] and [`push_away`]).
+///
+/// One thread by construction, so the result does not depend on the thread count; negatives
+/// come from one SplitMix64 stream per epoch. Cost: O(n_epochs × edges) sequential steps.
 #[allow(clippy::too_many_arguments)]
-pub(super) fn optimize(
-    heads: &mut Vec<f32>,
-    others: Option<&[f32]>,
+pub(super) fn optimize_fit(
+    y: &mut [f32],
     dim: usize,
     s: &Sched,
     n_epochs: usize,
@@ -100,377 +210,127 @@ pub(super) fn optimize(
     neg_rate: usize,
     seed: u64,
 ) {
-    let max_deg = s.indptr.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(0);
-    let ctx = SgdCtx {
-        s,
-        dim,
-        a,
-        b,
-        neg_rate,
-        seed,
-        fit: others.is_none(),
-        avx2: avx2_available(),
-        cap: max_deg * (1 + neg_rate),
-        gather: avx2_available() && others.map_or(heads.len(), <[f32]>::len) < i32::MAX as usize,
-    };
     // Common output sizes get a compile-time dimension (unrolled loops, no bounds checks).
     match dim {
-        2 => optimize_d::<2>(heads, others, &ctx, n_epochs, lr),
-        5 => optimize_d::<5>(heads, others, &ctx, n_epochs, lr),
-        _ => optimize_d::<0>(heads, others, &ctx, n_epochs, lr),
+        2 => fit_d::<2>(y, dim, s, n_epochs, Coef { a, b }, lr, neg_rate, seed),
+        5 => fit_d::<5>(y, dim, s, n_epochs, Coef { a, b }, lr, neg_rate, seed),
+        _ => fit_d::<0>(y, dim, s, n_epochs, Coef { a, b }, lr, neg_rate, seed),
     }
 }
 
-/// Everything one row update needs besides the positions.
-struct SgdCtx<'a> {
-    s: &'a Sched,
+/// [`optimize_fit`] body; `D` > 0 fixes the dimension at compile time, 0 uses `dim`.
+#[allow(clippy::too_many_arguments)]
+fn fit_d<const D: usize>(
+    y: &mut [f32],
     dim: usize,
-    a: f32,
-    b: f32,
+    s: &Sched,
+    n_epochs: usize,
+    c: Coef,
+    lr: f32,
     neg_rate: usize,
     seed: u64,
-    /// Heads and tails share one embedding (fit), so coincident negatives get pushed apart.
-    fit: bool,
-    /// The CPU has AVX2: the row kernel runs in an 8-lane build of the same code (the arithmetic
-    /// is unchanged, no fused multiply-add, so results are bit-identical to the baseline build).
-    avx2: bool,
-    /// Most samples one row can draw in an epoch (largest degree × (1 + negative rate)).
-    cap: usize,
-    /// AVX2 gathers for the sample blocks (AVX2 present and every offset fits an i32).
-    gather: bool,
-}
-
-fn avx2_available() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx2")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
-}
-
-/// [`optimize`] body; `D` > 0 fixes the dimension at compile time, 0 uses `ctx.dim`.
-fn optimize_d<const D: usize>(
-    heads: &mut Vec<f32>,
-    others: Option<&[f32]>,
-    ctx: &SgdCtx,
-    n_epochs: usize,
-    lr: f32,
 ) {
-    let dim = if D > 0 { D } else { ctx.dim };
-    let mut next = heads.clone();
+    let dim = if D > 0 { D } else { dim };
+    let n = y.len() / dim;
+    if n == 0 || n_epochs == 0 {
+        return;
+    }
+    let rate = neg_rate as f64;
+    let mut clocks: Vec<EdgeClock> = s
+        .inv_eps
+        .iter()
+        .map(|&inv| EdgeClock::new(inv, n_epochs, rate))
+        .collect();
+    let heads = s.heads();
+    // The head's coordinates live here while its edge and negatives are processed.
+    let mut yj = vec![0.0f32; dim];
     for epoch in 0..n_epochs {
-        let alpha = lr * (1.0 - epoch as f32 / n_epochs as f32);
-        let snap: &[f32] = heads;
-        let tails_src: &[f32] = others.unwrap_or(snap);
-        next.par_chunks_mut(dim)
-            .with_min_len(1024)
-            .enumerate()
-            .for_each_init(
-                || Scratch::new(ctx.cap, dim, D == 0),
-                |sc, (i, yi)| {
-                    yi.copy_from_slice(&snap[i * dim..(i + 1) * dim]);
-                    row_update::<D>(ctx, sc, tails_src, i, epoch, yi, alpha);
-                },
-            );
-        std::mem::swap(heads, &mut next);
-    }
-}
-
-/// Per-thread buffers for one row's samples, in blocks of [`LANES`]: sample indices, the
-/// coordinate differences (block-major: a block's `dim` lane vectors together), squared lengths
-/// and coefficients; and for a run-time dimension the per-coordinate lane sums.
-struct Scratch {
-    idx: Vec<u32>,
-    diff: Vec<[f32; LANES]>,
-    d2: Vec<[f32; LANES]>,
-    coef: Vec<[f32; LANES]>,
-    acc: Vec<[f32; LANES]>,
-    tail: Vec<f32>,
-}
-
-impl Scratch {
-    /// `cap`: most samples of one row; `dim`: embedding dimension; `runtime_dim`: the lane sums
-    /// live here rather than on the stack.
-    fn new(cap: usize, dim: usize, runtime_dim: bool) -> Self {
-        let blocks = cap.div_ceil(LANES).max(1);
-        let sums = if runtime_dim { dim } else { 0 };
-        Self {
-            idx: vec![0; blocks * LANES],
-            diff: vec![[0.0; LANES]; blocks * dim],
-            d2: vec![[0.0; LANES]; blocks],
-            coef: vec![[0.0; LANES]; blocks],
-            acc: vec![[0.0; LANES]; sums],
-            tail: vec![0.0; sums],
+        let alpha = step(lr, epoch, n_epochs);
+        let now = epoch as f64;
+        let mut rng = SplitMix64::from_keys(&[seed, epoch as u64]);
+        for ((clock, &j), &k) in clocks.iter_mut().zip(&heads).zip(&s.tails) {
+            let Some(n_neg) = clock.tick(now, rate) else {
+                continue;
+            };
+            let (j, k) = (j as usize, k as usize);
+            yj.copy_from_slice(&y[j * dim..(j + 1) * dim]);
+            let yk = &mut y[k * dim..(k + 1) * dim];
+            let d2 = dist2(&yj, yk);
+            if d2 > 0.0 && j != k {
+                let g = c.attract(d2);
+                for (p, q) in yj.iter_mut().zip(yk.iter_mut()) {
+                    let gd = clip(g * (*p - *q));
+                    *p += gd * alpha;
+                    *q -= gd * alpha;
+                }
+            }
+            for _ in 0..n_neg {
+                let k = rng.below(n);
+                // The head itself is at distance 0 (and its stored row is stale here).
+                if k != j {
+                    push_away(&mut yj, &y[k * dim..(k + 1) * dim], c, alpha);
+                }
+            }
+            y[j * dim..(j + 1) * dim].copy_from_slice(&yj);
         }
     }
 }
 
-/// Per-row lane sums, borrowed from the stack or from [`Scratch`].
-struct RowBufs<'a> {
-    acc: &'a mut [[f32; LANES]],
-    tail: &'a mut [f32],
-}
-
-/// The per-row sample buffers of [`Scratch`].
-struct SampleBufs<'a> {
-    idx: &'a mut [u32],
-    diff: &'a mut [[f32; LANES]],
-    d2: &'a mut [[f32; LANES]],
-    coef: &'a mut [[f32; LANES]],
-}
-
-/// One row's SGD step, in the AVX2 build when the CPU has it.
-#[inline(always)]
-fn row_update<const D: usize>(
-    ctx: &SgdCtx,
-    sc: &mut Scratch,
-    tails_src: &[f32],
-    i: usize,
-    epoch: usize,
-    yi: &mut [f32],
-    alpha: f32,
-) {
-    let mut acc = [[0.0f32; LANES]; D];
-    let mut tail = [0.0f32; D];
-    let Scratch {
-        idx,
-        diff,
-        d2,
-        coef,
-        acc: acc_rt,
-        tail: tail_rt,
-    } = sc;
-    let sums = if D > 0 {
-        RowBufs {
-            acc: &mut acc,
-            tail: &mut tail,
-        }
-    } else {
-        RowBufs {
-            acc: acc_rt,
-            tail: tail_rt,
-        }
-    };
-    let bufs = SampleBufs {
-        idx,
-        diff,
-        d2,
-        coef,
-    };
-    #[cfg(target_arch = "x86_64")]
-    if ctx.avx2 {
-        // SAFETY: `ctx.avx2` is set only when the running CPU reports AVX2.
-        unsafe { row_update_avx2::<D>(ctx, bufs, sums, tails_src, i, epoch, yi, alpha) };
-        return;
-    }
-    row_update_body::<D>(ctx, bufs, sums, tails_src, i, epoch, yi, alpha);
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
+/// Transform-time layout optimisation: new points (`heads`, m × dim) against the fixed training
+/// embedding `tails`. umap-learn's semantics with `move_other=False`: each new point runs
+/// through its sampled edges and their negatives one after another, the training points never
+/// move. New points do not interact, so they run in parallel, each with its own seeded stream:
+/// the result does not depend on the thread count.
 #[allow(clippy::too_many_arguments)]
-unsafe fn row_update_avx2<const D: usize>(
-    ctx: &SgdCtx,
-    bufs: SampleBufs,
-    sums: RowBufs,
-    tails_src: &[f32],
-    i: usize,
-    epoch: usize,
-    yi: &mut [f32],
-    alpha: f32,
-) {
-    row_update_body::<D>(ctx, bufs, sums, tails_src, i, epoch, yi, alpha);
-}
-
-/// Differences yi − y_k for the eight samples of a block and their squared lengths, with one
-/// AVX2 gather per coordinate instead of scalar loads (which also kept the lanes in memory and
-/// stalled store forwarding). Same operations in the same order as the scalar loop, so the
-/// same bits.
-///
-/// # Safety
-/// The CPU must have AVX2, `block` must hold eight indices k with
-/// (k + 1) · yi.len() ≤ tails.len(), and tails.len() must fit an i32.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-#[inline]
-unsafe fn gather_block_avx2(
+pub(super) fn optimize_transform(
+    heads: &mut [f32],
     tails: &[f32],
-    block: &[u32],
-    yi: &[f32],
-    diff: &mut [[f32; LANES]],
-    d2: &mut [f32; LANES],
+    dim: usize,
+    s: &Sched,
+    n_epochs: usize,
+    a: f32,
+    b: f32,
+    lr: f32,
+    neg_rate: usize,
+    seed: u64,
 ) {
-    use std::arch::x86_64::*;
-    debug_assert!(block.len() >= LANES && diff.len() >= yi.len());
-    let rows = _mm256_loadu_si256(block.as_ptr() as *const __m256i);
-    let base = _mm256_mullo_epi32(rows, _mm256_set1_epi32(yi.len() as i32));
-    let mut acc = _mm256_setzero_ps();
-    for (t, (&y, out)) in yi.iter().zip(diff.iter_mut()).enumerate() {
-        let offs = _mm256_add_epi32(base, _mm256_set1_epi32(t as i32));
-        let g = _mm256_i32gather_ps::<4>(tails.as_ptr(), offs);
-        let x = _mm256_sub_ps(_mm256_set1_ps(y), g);
-        _mm256_storeu_ps(out.as_mut_ptr(), x);
-        acc = _mm256_add_ps(acc, _mm256_mul_ps(x, x));
-    }
-    _mm256_storeu_ps(d2.as_mut_ptr(), acc);
-}
-
-/// Lanes of the sample loop: eight independent partial sums per coordinate, combined in a fixed
-/// order (vectorisable and deterministic).
-const LANES: usize = 8;
-
-/// Every sample of this row and epoch is evaluated at the row's position at the start of the
-/// epoch and the summed clipped gradient is applied once. Positive samples first, then
-/// negatives, each in a fixed order: deterministic on any thread count.
-///
-/// The samples run in blocks of [`LANES`], in three passes over all of the row's blocks:
-/// differences and squared distances (gathered), then coefficients, then the clipped products
-/// added into per-lane sums block by block (the last, partial block is summed sequentially).
-/// The first two passes carry no dependency from block to block, so the CPU overlaps the long
-/// division-and-polynomial chains of several blocks; only the last pass is ordered.
-#[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn row_update_body<const D: usize>(
-    ctx: &SgdCtx,
-    bufs: SampleBufs,
-    sums: RowBufs,
-    tails_src: &[f32],
-    i: usize,
-    epoch: usize,
-    yi: &mut [f32],
-    alpha: f32,
-) {
-    let dim = if D > 0 { D } else { ctx.dim };
-    let s = ctx.s;
-    let SampleBufs {
-        idx,
-        diff,
-        d2,
-        coef,
-    } = bufs;
-    let (e0, e1) = (s.indptr[i], s.indptr[i + 1]);
-    // Sampled this epoch when a multiple of eps falls in (epoch, epoch+1]. (Values are ≥ 0 and
-    // small, so floor equals the truncating cast; floor is one instruction in the AVX2 build.)
-    // Branch-free: the write always happens, the count only moves for sampled edges.
-    let (ep0, ep1) = (epoch as f32, (epoch + 1) as f32);
-    let mut n_pos = 0usize;
-    for (&inv, &tail) in s.inv_eps[e0..e1].iter().zip(&s.tails[e0..e1]) {
-        idx[n_pos] = tail;
-        n_pos += ((ep1 * inv).floor() > (ep0 * inv).floor()) as usize;
-    }
-    if n_pos == 0 {
+    let n_tail = tails.len() / dim;
+    if dim == 0 || n_tail == 0 || n_epochs == 0 {
         return;
     }
-    let m = n_pos * (1 + ctx.neg_rate);
-    let n_tail = tails_src.len() / dim;
-    let mut rng = SplitMix64::from_keys(&[ctx.seed, i as u64, epoch as u64]);
-    rng.fill_below(&mut idx[n_pos..m], n_tail);
-    let blocks = m.div_ceil(LANES);
-    // The last block is padded with index 0 (a valid row); only its real lanes are summed.
-    idx[m..blocks * LANES].fill(0);
-
-    // Pass 1: differences and squared distances.
-    for (b, (block, d2b)) in idx[..blocks * LANES]
-        .chunks_exact(LANES)
-        .zip(d2.iter_mut())
-        .enumerate()
-    {
-        let diffb = &mut diff[b * dim..(b + 1) * dim];
-        #[cfg(target_arch = "x86_64")]
-        if ctx.gather {
-            // SAFETY: `ctx.gather` is set only with AVX2 present and when every offset
-            // (index × dim + t < tails_src.len()) fits an i32; the indices come from the
-            // schedule or from `below(n_tail)` (or are the padding 0), so they are in range.
-            unsafe { gather_block_avx2(tails_src, block, yi, diffb, d2b) };
-            continue;
-        }
-        *d2b = [0.0; LANES];
-        for (l, &k) in block.iter().enumerate() {
-            let k = k as usize;
-            let yk = &tails_src[k * dim..(k + 1) * dim];
-            for t in 0..dim {
-                let x = yi[t] - yk[t];
-                diffb[t][l] = x;
-                d2b[l] += x * x;
+    let c = Coef { a, b };
+    let rate = neg_rate as f64;
+    heads.par_chunks_mut(dim).enumerate().for_each(|(i, yi)| {
+        let edges = s.indptr[i]..s.indptr[i + 1];
+        let mut clocks: Vec<EdgeClock> = s.inv_eps[edges.clone()]
+            .iter()
+            .map(|&inv| EdgeClock::new(inv, n_epochs, rate))
+            .collect();
+        let tails_i = &s.tails[edges];
+        let mut rng = SplitMix64::from_keys(&[seed, i as u64]);
+        for epoch in 0..n_epochs {
+            let alpha = step(lr, epoch, n_epochs);
+            let now = epoch as f64;
+            for (clock, &k) in clocks.iter_mut().zip(tails_i) {
+                let Some(n_neg) = clock.tick(now, rate) else {
+                    continue;
+                };
+                let k = k as usize;
+                let yk = &tails[k * dim..(k + 1) * dim];
+                let d2 = dist2(yi, yk);
+                if d2 > 0.0 {
+                    let g = c.attract(d2);
+                    for (p, q) in yi.iter_mut().zip(yk) {
+                        *p += clip(g * (*p - *q)) * alpha;
+                    }
+                }
+                for _ in 0..n_neg {
+                    let k = rng.below(n_tail);
+                    push_away(yi, &tails[k * dim..(k + 1) * dim], c, alpha);
+                }
             }
         }
-    }
-
-    // Pass 2: coefficient of sample q at squared distance x (attractive for q < n_pos).
-    let (a, b) = (ctx.a, ctx.b);
-    let pos_num = -2.0 * a * b;
-    let neg_num = 2.0 * b;
-    // Coincident negative samples (other than the row itself) are counted per lane on the way.
-    let mut coincident = [0u32; LANES];
-    for (blk, ((cb, d2b), kb)) in coef[..blocks]
-        .iter_mut()
-        .zip(&d2[..blocks])
-        .zip(idx.chunks_exact(LANES))
-        .enumerate()
-    {
-        // Local copies again keep the lane loop vectorised.
-        let (x8, mut c8) = (*d2b, [0.0f32; LANES]);
-        let k8: [u32; LANES] = kb.try_into().expect("LANES-long chunk");
-        for l in 0..LANES {
-            let x = x8[l];
-            let q = blk * LANES + l;
-            coincident[l] += (q >= n_pos && q < m && x == 0.0 && k8[l] as usize != i) as u32;
-            let xm = x.max(f32::MIN_POSITIVE);
-            let pb = fast_pow(xm, b);
-            let q1 = 1.0 + a * pb;
-            // One division per lane: numerator and denominator are selected first.
-            let pos = q < n_pos;
-            let num = if pos { pos_num * pb } else { neg_num };
-            let den = if pos { xm * q1 } else { (0.001 + x) * q1 };
-            let c = num / den;
-            c8[l] = if x > 0.0 { c } else { 0.0 };
-        }
-        *cb = c8;
-    }
-
-    // Pass 3: clipped products into the lane sums, block by block.
-    let RowBufs { acc, tail } = sums;
-    acc.fill([0.0; LANES]);
-    tail.fill(0.0);
-    let full = m / LANES;
-    for (cb, diffb) in coef[..full].iter().zip(diff.chunks_exact(dim)) {
-        for (a8, d) in acc.iter_mut().zip(diffb) {
-            // Through a local copy: acc and diff arrive as two slices the optimiser cannot
-            // prove disjoint, which otherwise keeps this loop scalar.
-            let mut a = *a8;
-            for l in 0..LANES {
-                a[l] += clip(cb[l] * d[l]);
-            }
-            *a8 = a;
-        }
-    }
-    let rem = m - full * LANES;
-    if rem > 0 {
-        let cb = &coef[full];
-        for (tl, d) in tail.iter_mut().zip(&diff[full * dim..(full + 1) * dim]) {
-            let mut sum = 0.0f32;
-            for l in 0..rem {
-                sum += clip(cb[l] * d[l]);
-            }
-            *tl = sum;
-        }
-    }
-    // Coincident negatives get a fixed push of 4 each; the count is exact, so 4·count equals
-    // the running sum of fours.
-    let push = if ctx.fit {
-        4.0 * coincident.iter().sum::<u32>() as f32
-    } else {
-        0.0
-    };
-    for t in 0..dim {
-        let a8 = &acc[t];
-        let sum =
-            ((a8[0] + a8[4]) + (a8[1] + a8[5])) + ((a8[2] + a8[6]) + (a8[3] + a8[7])) + tail[t];
-        yi[t] += alpha * (sum + push);
-    }
+    });
 }
 
 #[cfg(test)]

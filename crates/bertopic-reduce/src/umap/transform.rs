@@ -5,7 +5,7 @@
 use ndarray::{Array2, ArrayView2};
 
 use super::fuzzy::{memberships, smooth_knn_dist, Csr};
-use super::sgd::{optimize, schedule};
+use super::sgd::{optimize_transform, schedule};
 use super::UmapParams;
 use crate::knn::{query_knn, Prepared};
 use crate::{check_finite, FittedReducer, ReduceError, SavedState};
@@ -39,10 +39,16 @@ impl FittedReducer for FittedUmap {
         let g = query_knn(&self.train, &q, k);
         let (rhos, sigmas) = smooth_knn_dist(&g, p.n_neighbors as f64, true);
         let w = memberships(&g, &rhos, &sigmas);
-        // Start at the membership-weighted mean of the neighbours' embeddings.
+        // Start at the membership-weighted mean of the neighbours' embeddings, or, as umap-learn
+        // does, exactly at a training point the new point coincides with (membership 1).
         let mut y = vec![0.0f32; m * dim];
         for i in 0..m {
             let ws = &w[i * k..(i + 1) * k];
+            if let Some(e) = ws.iter().position(|&wt| wt == 1.0) {
+                let j = g.indices[i * k + e] as usize;
+                y[i * dim..(i + 1) * dim].copy_from_slice(&self.embedding[j * dim..(j + 1) * dim]);
+                continue;
+            }
             let tot: f32 = ws.iter().sum();
             for (e, &wt) in ws.iter().enumerate() {
                 let j = g.indices[i * k + e] as usize;
@@ -69,15 +75,16 @@ impl FittedReducer for FittedUmap {
             weights: w,
         };
         let sched = schedule(&csr, m, n_epochs);
-        optimize(
+        optimize_transform(
             &mut y,
-            Some(&self.embedding),
+            &self.embedding,
             dim,
             &sched,
             n_epochs,
             self.a,
             self.b,
-            p.learning_rate,
+            // umap-learn places new points with a quarter of the fit's initial step.
+            p.learning_rate / 4.0,
             p.negative_sample_rate,
             p.seed ^ 0x7472_616e,
         );
