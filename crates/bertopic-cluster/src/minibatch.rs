@@ -138,7 +138,7 @@ impl MiniBatchKMeans {
         let (n, d) = batch.dim();
         let k = self.state.params.n_clusters;
         let x = batch.as_standard_layout().to_owned();
-        let mut rng = Rng(self.state.rng);
+        let mut rng = Rng::new(self.state.rng);
         let mut centers = match self.centers() {
             Some(c) => {
                 if d != self.state.dim {
@@ -171,10 +171,10 @@ impl MiniBatchKMeans {
                 s += &x.row(i);
                 added[l] += 1.0;
             }
-            for j in 0..k {
-                if added[j] > 0.0 {
+            for (j, &a) in added.iter().enumerate() {
+                if a > 0.0 {
                     let old = self.state.counts[j];
-                    let total = old + added[j];
+                    let total = old + a;
                     let mut c = centers.row_mut(j);
                     c.zip_mut_with(&sums.row(j), |cv, sv| *cv = (*cv * old + sv) / total);
                     self.state.counts[j] = total;
@@ -191,7 +191,7 @@ impl MiniBatchKMeans {
         self.state.dim = d;
         self.state.centers = centers.iter().copied().collect();
         self.state.n_steps += 1;
-        self.state.rng = rng.0;
+        self.state.rng = rng.state();
         Ok(assign(&centers, &x).into_iter().map(|l| l as i64).collect())
     }
 
@@ -219,7 +219,7 @@ impl MiniBatchKMeans {
         // Distinct rows by a partial Fisher–Yates shuffle.
         let mut idx: Vec<usize> = (0..x.nrows()).collect();
         for (t, &j) in low.iter().enumerate() {
-            let r = t + ((rng.next_f64() * (idx.len() - t) as f64) as usize).min(idx.len() - t - 1);
+            let r = t + ((rng.unit() * (idx.len() - t) as f64) as usize).min(idx.len() - t - 1);
             idx.swap(t, r);
             centers.row_mut(j).assign(&x.row(idx[t]));
         }

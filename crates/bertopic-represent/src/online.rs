@@ -222,8 +222,8 @@ mod tests {
         // oil: 2 × 0.5 in topic 0, 1 in topic 1; gas 0.5 and moon 0.5 fall below 1.
         assert_eq!(online.terms[&0].get("oil"), Some(&1.0));
         assert_eq!(online.terms[&1].get("oil"), Some(&1.0));
-        assert!(online.terms[&0].get("gas").is_none());
-        assert!(online.terms[&1].get("moon").is_none());
+        assert!(!online.terms[&0].contains_key("gas"));
+        assert!(!online.terms[&1].contains_key("moon"));
         assert_eq!(online.vocabulary_len(), 2);
         online.update(batch(&[("moon moon", 1)])).unwrap();
         assert_eq!(online.terms[&1].get("moon"), Some(&2.0));
