@@ -25,6 +25,7 @@
 #![warn(missing_docs)]
 
 mod api;
+mod drain;
 mod error;
 mod jobs;
 mod metrics;
@@ -119,15 +120,25 @@ impl ServeConfig {
 
 /// The routes, with the request metrics around them.
 fn router(state: Arc<AppState>) -> Router {
-    let pages = pages::routes().layer(DefaultBodyLimit::max(
-        state.config.max_upload_bytes.saturating_add(64 << 10),
-    ));
+    // Past a limit, up to one more limit's worth of the body is drained so that the client
+    // reads the 413 (see `drain`); a body over twice the limit is cut off.
+    let upload_limit = state.config.max_upload_bytes.saturating_add(64 << 10);
+    let pages = pages::routes()
+        .layer(DefaultBodyLimit::max(upload_limit))
+        .layer(middleware::from_fn_with_state(
+            upload_limit,
+            drain::drain_oversized,
+        ));
     let api = Router::new()
         .route("/api/v1/predict", post(api::predict))
         .route("/api/v1/topics", get(api::topics))
         .route("/api/v1/models", get(api::models))
         .route("/api/v1/monitor", post(api::monitor))
-        .layer(DefaultBodyLimit::max(state.config.max_body_bytes));
+        .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
+        .layer(middleware::from_fn_with_state(
+            state.config.max_body_bytes,
+            drain::drain_oversized,
+        ));
     Router::new()
         .merge(pages)
         .merge(api)
