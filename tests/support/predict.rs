@@ -4,31 +4,19 @@
 use bertopic::cluster::metrics::{adjusted_rand_index, normalized_mutual_info};
 use bertopic::ndarray::{Array2, Axis};
 use bertopic::{PredictOptions, PredictStrategy, TopicModel};
+use bertopic_rng::SplitMix64;
 
-/// SplitMix64: a tiny seeded generator, so the noise is the same on every machine.
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in (0, 1].
-    fn unit(&mut self) -> f64 {
-        ((self.next() >> 11) as f64 + 1.0) / (1u64 << 53) as f64
-    }
+/// Uniform in (0, 1]: never 0, so Box–Muller's logarithm stays finite.
+fn unit_open0(rng: &mut SplitMix64) -> f64 {
+    ((rng.next_u64() >> 11) as f64 + 1.0) / (1u64 << 53) as f64
 }
 
 /// `embeddings` plus independent N(0, std²) noise per value (Box–Muller), seeded.
 pub fn with_noise(embeddings: &Array2<f32>, std: f64, seed: u64) -> Array2<f32> {
-    let mut rng = SplitMix64(seed);
+    let mut rng = SplitMix64::new(seed);
     let mut out = embeddings.clone();
     for v in out.iter_mut() {
-        let (u1, u2) = (rng.unit(), rng.unit());
+        let (u1, u2) = (unit_open0(&mut rng), unit_open0(&mut rng));
         let z = (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
         *v += (z * std) as f32;
     }
@@ -37,12 +25,8 @@ pub fn with_noise(embeddings: &Array2<f32>, std: f64, seed: u64) -> Array2<f32> 
 
 /// A seeded shuffle of `0..n` cut at `share`: (first part, rest), each in ascending order.
 pub fn split(n: usize, share: f64, seed: u64) -> (Vec<usize>, Vec<usize>) {
-    let mut rng = SplitMix64(seed);
     let mut idx: Vec<usize> = (0..n).collect();
-    for i in (1..n).rev() {
-        let j = (rng.next() % (i as u64 + 1)) as usize;
-        idx.swap(i, j);
-    }
+    SplitMix64::new(seed).shuffle(&mut idx);
     let cut = ((n as f64) * share).round() as usize;
     let (mut a, mut b) = (idx[..cut].to_vec(), idx[cut..].to_vec());
     a.sort_unstable();

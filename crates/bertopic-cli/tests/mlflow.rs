@@ -10,28 +10,14 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 // The real `mlflow server` fixture, shared with bertopic-track's reader tests.
-use bertopic_testdata::mlflow::{free_port, python, MlflowServer as Server};
+use bertopic_testdata::mlflow::{self, free_port, MlflowServer as Server};
 use serde_json::Value;
 
-/// Runs `code` with MLflow's Python client (argv[1:] = `args`) and parses its last stdout line
-/// as JSON.
+/// [`mlflow::py_json`] with `BERTOPIC_BIN` set: some snippets run the CLI themselves.
 fn py_json(code: &str, args: &[&str], env: &[(&str, &str)]) -> Value {
-    let out = Command::new(python())
-        .arg("-c")
-        .arg(code)
-        .args(args)
-        .envs(env.iter().copied())
-        .env("BERTOPIC_BIN", env!("CARGO_BIN_EXE_bertopic"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "python failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8_lossy(&out.stdout);
-    serde_json::from_str(text.lines().last().unwrap_or(""))
-        .unwrap_or_else(|e| panic!("python printed no JSON ({e}):\n{text}"))
+    let mut env = env.to_vec();
+    env.push(("BERTOPIC_BIN", env!("CARGO_BIN_EXE_bertopic")));
+    mlflow::py_json(code, args, &env)
 }
 
 /// What MLflow holds about an experiment's runs, read with its Python client.

@@ -8,17 +8,8 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use bertopic_testdata::mlflow::{python, MlflowServer as Server};
+use bertopic_testdata::mlflow::{py_json, MlflowServer as Server, TRACKING_VARS};
 use serde_json::Value;
-
-/// The variables through which `bertopic` (and MLflow's client) take a server and credentials;
-/// cleared for every child so that the caller's environment cannot change what is tested.
-const TRACKING_VARS: [&str; 4] = [
-    "MLFLOW_TRACKING_URI",
-    "MLFLOW_TRACKING_TOKEN",
-    "MLFLOW_TRACKING_USERNAME",
-    "MLFLOW_TRACKING_PASSWORD",
-];
 
 fn run_bertopic(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_bertopic"));
@@ -47,25 +38,14 @@ print(json.dumps(runs))
 
 fn server_runs(server: &Server) -> Vec<Value> {
     let (user, password) = server.admin().unwrap();
-    let mut cmd = Command::new(python());
-    for k in TRACKING_VARS {
-        cmd.env_remove(k);
-    }
-    let out = cmd
-        .args(["-c", READ_RUNS, &server.url])
-        .env("MLFLOW_TRACKING_USERNAME", user)
-        .env("MLFLOW_TRACKING_PASSWORD", password)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "python failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8_lossy(&out.stdout);
-    let v: Value = serde_json::from_str(text.lines().last().unwrap_or(""))
-        .unwrap_or_else(|e| panic!("python printed no JSON ({e}):\n{text}"));
-    v.as_array().unwrap().clone()
+    let env = [
+        ("MLFLOW_TRACKING_USERNAME", user),
+        ("MLFLOW_TRACKING_PASSWORD", password),
+    ];
+    py_json(READ_RUNS, &[&server.url], &env)
+        .as_array()
+        .unwrap()
+        .clone()
 }
 
 /// Every file under `dir`, recursively.

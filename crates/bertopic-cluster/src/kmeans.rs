@@ -56,17 +56,9 @@ impl KMeans {
     }
 }
 
-/// SplitMix64: a tiny seeded generator, identical on every platform.
-pub(crate) struct Rng(pub(crate) u64);
-impl Rng {
-    pub(crate) fn next_f64(&mut self) -> f64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
+/// k-means draws from the workspace's one seeded generator (SplitMix64), identical on every
+/// platform.
+pub(crate) type Rng = bertopic_rng::SplitMix64;
 
 pub(crate) fn nearest(c: &Array2<f64>, x: &[f64]) -> (usize, f64) {
     let mut best = (0, f64::INFINITY);
@@ -85,15 +77,15 @@ pub(crate) fn kmeans_plus_plus(x: &Array2<f64>, k: usize, rng: &mut Rng) -> Arra
     let (n, d) = x.dim();
     let row = |i: usize| x.row(i).to_vec();
     let mut c = Array2::<f64>::zeros((k, d));
-    let first = ((rng.next_f64() * n as f64) as usize).min(n - 1);
+    let first = ((rng.unit() * n as f64) as usize).min(n - 1);
     c.row_mut(0).assign(&x.row(first));
     let mut dist: Vec<f64> = (0..n).map(|i| sqdist(&row(i), &row(first))).collect();
     for j in 1..k {
         let total: f64 = dist.iter().sum();
         let pick = if total <= 0.0 {
-            ((rng.next_f64() * n as f64) as usize).min(n - 1)
+            ((rng.unit() * n as f64) as usize).min(n - 1)
         } else {
-            let mut t = rng.next_f64() * total;
+            let mut t = rng.unit() * total;
             let mut idx = n - 1;
             for (i, &dv) in dist.iter().enumerate() {
                 if t < dv {
@@ -169,7 +161,7 @@ impl Clusterer for KMeans {
             });
         }
         let x = data.as_standard_layout().to_owned();
-        let mut rng = Rng(self.params.seed);
+        let mut rng = Rng::new(self.params.seed);
         let mut best: Option<(Array2<f64>, Vec<usize>, f64)> = None;
         for _ in 0..self.params.n_init {
             let r = run_once(&x, k, &self.params, &mut rng);

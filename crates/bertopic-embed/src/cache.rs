@@ -7,8 +7,8 @@ use sha2::{Digest, Sha256};
 
 use crate::error::EmbedError;
 use crate::npy::{read_npy, write_atomic};
-use crate::resolve::hex;
 use crate::Embedder;
+use bertopic_fs::hex;
 
 /// An [`Embedder`] that returns rows stored earlier (e.g. a `.npy` made by Python).
 ///

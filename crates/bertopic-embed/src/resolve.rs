@@ -132,17 +132,7 @@ pub fn sha256_file(path: &Path) -> Result<String, EmbedError> {
         }
         h.update(&buf[..n]);
     }
-    Ok(hex(&h.finalize()))
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
+    Ok(bertopic_fs::hex(&h.finalize()))
 }
 
 /// Missing required files of a candidate folder (empty = complete).

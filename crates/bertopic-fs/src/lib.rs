@@ -38,6 +38,7 @@
 #![warn(missing_docs)]
 
 mod append;
+mod digest;
 mod dir;
 mod error;
 mod file;
@@ -45,6 +46,7 @@ mod lock;
 mod stale;
 
 pub use append::append_line;
+pub use digest::hex;
 pub use dir::{DirPolicy, DirWriter, StagingDir};
 pub use error::{FsError, Result};
 pub use file::{check_output_file, same_file, write_file, AtomicFile};

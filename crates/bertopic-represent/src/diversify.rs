@@ -8,7 +8,8 @@ use ndarray::{ArrayView1, ArrayView2};
 use crate::model::call_embed;
 use crate::{Embed, RepresentError};
 
-fn cosine(a: ArrayView1<'_, f32>, b: ArrayView1<'_, f32>) -> f64 {
+/// Cosine similarity of two vectors, accumulated in `f64`; 0 when either is all zeros.
+pub fn cosine(a: ArrayView1<'_, f32>, b: ArrayView1<'_, f32>) -> f64 {
     let (mut dot, mut na, mut nb) = (0.0f64, 0.0f64, 0.0f64);
     for (&x, &y) in a.iter().zip(b.iter()) {
         let (x, y) = (f64::from(x), f64::from(y));

@@ -40,6 +40,40 @@ pub fn free_port() -> u16 {
         .unwrap_or_else(|e| crate::fail(&format!("no free port on 127.0.0.1: {e}")))
 }
 
+/// MLflow's client settings. Every process a test starts runs without them, so a developer's
+/// own tracking server or credentials never reach a test; a test sets what it needs again.
+pub const TRACKING_VARS: [&str; 4] = [
+    "MLFLOW_TRACKING_URI",
+    "MLFLOW_TRACKING_TOKEN",
+    "MLFLOW_TRACKING_USERNAME",
+    "MLFLOW_TRACKING_PASSWORD",
+];
+
+/// Runs `code` with MLflow's Python client (argv[1:] = `args`; [`TRACKING_VARS`] cleared, then
+/// `env` set) and parses the last line it prints as JSON. A failing script fails the test with
+/// its stderr.
+pub fn py_json(code: &str, args: &[&str], env: &[(&str, &str)]) -> serde_json::Value {
+    let mut cmd = Command::new(python());
+    for k in TRACKING_VARS {
+        cmd.env_remove(k);
+    }
+    let out = cmd
+        .arg("-c")
+        .arg(code)
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap_or_else(|e| crate::fail(&format!("cannot start MLflow's python: {e}")));
+    assert!(
+        out.status.success(),
+        "python failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(text.lines().last().unwrap_or(""))
+        .unwrap_or_else(|e| panic!("python printed no JSON ({e}):\n{text}"))
+}
+
 /// A real `mlflow server` on 127.0.0.1 and a free port (SQLite backend, proxied artifacts) in
 /// a fresh temporary folder. Dropping it ends the server's process group and removes the folder.
 pub struct MlflowServer {

@@ -364,16 +364,13 @@ pub fn new_run_id() -> String {
     h.update(COUNTER.fetch_add(1, Ordering::Relaxed).to_le_bytes());
     h.update((&local as *const u8 as usize).to_le_bytes());
     let d = h.finalize();
-    d[..16].iter().map(|b| format!("{b:02x}")).collect()
+    bertopic_fs::hex(&d[..16])
 }
 
 /// SHA-256 of a byte string, as lowercase hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::{Digest, Sha256};
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    bertopic_fs::hex(&Sha256::digest(bytes))
 }
 
 /// `dest/rel` without doubled or leading slashes.

@@ -3,9 +3,8 @@
 //! (written by our REST client, checked against MLflow's Python client).
 
 use std::collections::BTreeMap;
-use std::process::Command;
 
-use bertopic_testdata::mlflow::{python, MlflowServer};
+use bertopic_testdata::mlflow::{py_json, MlflowServer};
 use bertopic_track::{
     Auth, FileStore, Metric, MlflowRest, Param, RunInfo, RunStatus, RunSummary, Tag, Tracker,
     TrackingReader, TrackingUri, PARENT_RUN_TAG,
@@ -223,25 +222,6 @@ fn file_store_reads_back_what_the_tracker_wrote() {
     assert!(r.runs("../0", 10).is_err());
     assert!(r.artifacts("ffffffffffffffffffffffffffffffff", "").is_err());
     assert!(r.artifacts("../../etc", "").is_err());
-}
-
-/// Runs `code` with MLflow's Python client (argv[1:] = `args`) and parses its last stdout line.
-fn py_json(code: &str, args: &[&str], env: &[(&str, &str)]) -> Value {
-    let out = Command::new(python())
-        .arg("-c")
-        .arg(code)
-        .args(args)
-        .envs(env.iter().copied())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "python failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8_lossy(&out.stdout);
-    serde_json::from_str(text.lines().last().unwrap_or(""))
-        .unwrap_or_else(|e| panic!("python printed no JSON ({e}):\n{text}"))
 }
 
 /// Writes runs, nested runs, artifacts and a registered model with MLflow's Python client to

@@ -226,21 +226,5 @@ pub(crate) fn interpolate(pts: &[(f64, f64)], x: f64) -> Option<f64> {
 
 /// Seeded sample of `k` of `0..n` (partial Fisher–Yates with SplitMix64), sorted.
 pub(crate) fn sample_indices(n: usize, k: usize, seed: u64) -> Vec<usize> {
-    let mut state = seed;
-    let mut next = || {
-        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    };
-    let mut v: Vec<usize> = (0..n).collect();
-    let k = k.min(n);
-    for i in 0..k {
-        let j = i + (next() % (n - i) as u64) as usize;
-        v.swap(i, j);
-    }
-    v.truncate(k);
-    v.sort_unstable();
-    v
+    bertopic_rng::SplitMix64::new(seed).sample_sorted(n, k)
 }
