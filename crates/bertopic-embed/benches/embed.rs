@@ -1,5 +1,7 @@
 //! Encoder throughput on real abstracts (first rows of arxiv-cs-abstracts.csv, Title + " " +
-//! Abstract) at batch 16/32/64. Needs the fetched model. Reports docs/s via criterion throughput.
+//! Abstract) at batch 16/32/64, and f32 against int8 at batch 32 in one group (`minilm_precision`:
+//! the same documents, measured side by side, so their ratio is read from one report). Needs the
+//! fetched model. Reports docs/s via criterion throughput.
 //! 200 documents by default so ten samples stay within minutes on two cores;
 //! `BERTOPIC_BENCH_DOCS=1000` measures the 1,000 (the `throughput` example does one pass).
 
@@ -53,5 +55,31 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+fn bench_precision(c: &mut Criterion) {
+    let model = resolve_local(DEFAULT_MODEL, &ResolveOptions::default())
+        .expect("model not fetched: run `cargo run -p bertopic-embed --example fetch_model`");
+    let n_docs = doc_count();
+    let docs = texts(n_docs);
+    eprintln!("int8 kernel on this CPU: {:?}", int8_kernel());
+    let mut g = c.benchmark_group("minilm_precision");
+    g.sample_size(10)
+        .measurement_time(std::time::Duration::from_secs(30));
+    g.throughput(Throughput::Elements(n_docs as u64));
+    for (name, precision) in [("f32", Precision::F32), ("int8", Precision::Int8)] {
+        let enc = SentenceEncoder::load(
+            &model,
+            EncoderOptions {
+                precision,
+                ..Default::default()
+            },
+        )
+        .expect("load");
+        g.bench_function(format!("{name}_batch32_{n_docs}docs"), |b| {
+            b.iter(|| enc.embed(&docs).expect("embed"))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench, bench_precision);
 criterion_main!(benches);
