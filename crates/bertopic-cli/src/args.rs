@@ -74,6 +74,10 @@ pub(crate) enum Command {
     /// not similar enough to any merged topic are added, the others map onto their closest.
     #[command(after_help = MERGE_HELP)]
     Merge(MergeArgs),
+    /// Online topic modelling (BERTopic partial_fit): fit one batch into a new model version.
+    /// Without --model a new online model starts (incremental PCA, mini-batch k-means).
+    #[command(after_help = UPDATE_HELP)]
+    Update(UpdateArgs),
     /// Summarise a tuning experiment (experiment.json written by `train --trials`).
     #[command(after_help = "Example:\n  bertopic evaluate --metrics runs/p/experiment.json")]
     Evaluate(EvaluateArgs),
@@ -676,6 +680,53 @@ pub(crate) struct MergeArgs {
     pub(crate) format: Format,
 }
 
+const UPDATE_HELP: &str = "Examples:\n  \
+bertopic update --input batch1.csv --n-clusters 20 --output runs/online-1\n  \
+bertopic update --model runs/online-1 --input batch2.csv --output runs/online-2\n\n\
+Each run writes a new model folder (the --model folder is not changed); `bertopic predict` \
+uses it like any model. Topics are the k-means clusters (no outlier topic); the first batch \
+needs at least --n-clusters documents.";
+
+#[derive(Args)]
+pub(crate) struct UpdateArgs {
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+    /// The online model folder (or registered model) to continue; omit it to start one.
+    #[arg(long, short)]
+    pub(crate) model: Option<String>,
+    /// Precomputed embeddings of the batch (.npy, one row per input record).
+    #[arg(long)]
+    pub(crate) embeddings: Option<PathBuf>,
+    /// Folder for the updated model (new, empty, or a model folder).
+    #[arg(long, short)]
+    pub(crate) output: PathBuf,
+    /// Write into an output folder that holds other files too, beside them.
+    #[arg(long)]
+    pub(crate) allow_other_files: bool,
+    /// New model: number of topics (mini-batch k-means clusters) [default: 50].
+    #[arg(long)]
+    pub(crate) n_clusters: Option<usize>,
+    /// New model: dimensions kept by the incremental PCA [default: 5].
+    #[arg(long)]
+    pub(crate) n_components: Option<usize>,
+    /// New model: fraction of the running term counts forgotten at each batch, in [0, 1].
+    #[arg(long)]
+    pub(crate) decay: Option<f64>,
+    /// New model: drop terms whose running count over all topics falls below this.
+    #[arg(long)]
+    pub(crate) delete_min_df: Option<f64>,
+    /// New model: seed of the k-means start [default: 42].
+    #[arg(long)]
+    pub(crate) seed: Option<u64>,
+    /// New model: embedding model id or folder (used when --embeddings is not given).
+    #[arg(long)]
+    pub(crate) embedding_model: Option<String>,
+    /// Neither read nor write the embedding cache.
+    #[arg(long)]
+    pub(crate) no_cache: bool,
+    #[command(flatten)]
+    pub(crate) registry: RegistryArg,
+}
 
 #[derive(Args)]
 pub(crate) struct EvaluateArgs {

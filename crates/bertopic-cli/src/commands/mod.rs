@@ -12,6 +12,7 @@ mod serve;
 mod topics;
 mod track;
 mod train;
+mod update;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -37,6 +38,7 @@ pub(crate) fn run(cli: Cli) -> ExitCode {
         Command::TopicWords(a) => counts::topic_words(a, o),
         Command::Topics(a) => topics::topics(a, o),
         Command::Merge(a) => merge::run(a, o),
+        Command::Update(a) => update::run(a, o),
         Command::Evaluate(a) => topics::evaluate(a),
         Command::FetchModel(a) => embed::fetch(a, o),
         Command::Registry(RegistryCommand::List(a)) => registry::list(a),
