@@ -424,3 +424,99 @@ fn merge_mapping_matches_bertopic() {
         assert_eq!(n_topics as u64, merge["n_topics"].as_u64().expect("count"));
     }
 }
+
+/// The disjoint-label merge at a larger scale: 2,000 cs.CV and 2,000 cs.CL abstracts of the
+/// full arXiv corpus (first of each label in file order, precomputed embeddings).
+#[test]
+#[ignore = "heavy (two 2,000-document fits): cargo test --workspace --test merge_manual -- --ignored"]
+fn merging_disjoint_label_sets_at_2000_documents_each() {
+    let data = shared().join("data");
+    let (docs, _) = read_corpus(
+        &data.join("arxiv-cs-abstracts.csv"),
+        &ReadOptions::default(),
+    )
+    .expect("corpus");
+    let all = read_npy(&data.join("arxiv-cs-abstracts.minilm.npy")).expect("embeddings");
+    let pick = |label: &str| -> (Vec<String>, Array2<f32>) {
+        let chosen: Vec<&bertopic::preprocess::Document> = docs
+            .iter()
+            .filter(|d| d.label.as_deref() == Some(label))
+            .take(2000)
+            .collect();
+        let rows: Vec<usize> = chosen.iter().map(|d| d.row - 1).collect();
+        (
+            chosen.iter().map(|d| d.text.clone()).collect(),
+            all.select(Axis(0), &rows),
+        )
+    };
+    let fit = |docs: &[String], emb: &Array2<f32>| {
+        BERTopic::builder()
+            .build()
+            .expect("valid")
+            .fit_with_embeddings(docs, emb.clone())
+            .expect("fit")
+    };
+    let (cv_docs, cv_emb) = pick("cs.CV");
+    let (cl_docs, cl_emb) = pick("cs.CL");
+    let t = std::time::Instant::now();
+    let cv = fit(&cv_docs, &cv_emb);
+    let cl = fit(&cl_docs, &cl_emb);
+    let fit_s = t.elapsed().as_secs_f64();
+    let t = std::time::Instant::now();
+    let merged = TopicModel::merge(&[&cv, &cl], DEFAULT_MIN_SIMILARITY).expect("merge");
+    let merge_s = t.elapsed().as_secs_f64();
+    let mm = &merged.model;
+    let mapped = merged.mappings[1]
+        .iter()
+        .filter(|(&f, t)| f >= 0 && !merged.added[1].contains(t))
+        .count();
+    let to_outliers = merged.mappings[1]
+        .iter()
+        .filter(|(&f, &t)| f >= 0 && t < 0)
+        .count();
+    let options = PredictOptions {
+        keep_known: false,
+        ..PredictOptions::default()
+    };
+    let cv_topics: BTreeSet<i64> = cv
+        .topics()
+        .iter()
+        .map(|t| t.id)
+        .filter(|&t| t >= 0)
+        .collect();
+    let mut own = [0usize; 2];
+    for (k, emb) in [&cv_emb, &cl_emb].into_iter().enumerate() {
+        let blank = vec![String::new(); emb.nrows()];
+        let (topics, _) = mm
+            .transform_embeddings_with(&blank, emb, &options)
+            .expect("predict");
+        own[k] = topics
+            .iter()
+            .filter(|&&t| {
+                if k == 0 {
+                    cv_topics.contains(&t)
+                } else {
+                    merged.mappings[1].values().any(|&v| v == t && v >= 0)
+                }
+            })
+            .count();
+    }
+    println!(
+        "2,000 cs.CV + 2,000 cs.CL: {} + {} topics fitted in {fit_s:.1} s; merged in \
+         {merge_s:.3} s into {} topics ({} added, {mapped} mapped onto cs.CV topics, \
+         {to_outliers} onto the outliers); predicted into their own set's topics: cs.CV \
+         {:.3}, cs.CL {:.3}",
+        cv.n_topics(),
+        cl.n_topics(),
+        mm.n_topics(),
+        merged.added[1].len(),
+        own[0] as f64 / 2000.0,
+        own[1] as f64 / 2000.0
+    );
+    assert!(mm.n_topics() >= cv.n_topics().max(cl.n_topics()));
+    assert!(
+        merged.added[1].len() * 2 >= cl.n_topics(),
+        "most cs.CL topics are new"
+    );
+    assert!(own[0] as f64 / 2000.0 >= 0.8 && own[1] as f64 / 2000.0 >= 0.8);
+}

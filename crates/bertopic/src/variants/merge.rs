@@ -18,7 +18,7 @@
 //! recorded in the saved parameters ([`VariantParams::merged`](super::VariantParams::merged)),
 //! which is how a loaded model knows to predict that way.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -380,10 +380,15 @@ fn merge_representation(
         vocab.extend(cols.iter().map(|&c| r.vocabulary[c].as_str()));
     }
     let vocabulary: Vec<String> = vocab.iter().map(|s| s.to_string()).collect();
-    let column: BTreeMap<&str, usize> = vocab.iter().enumerate().map(|(i, &w)| (w, i)).collect();
+    let column: HashMap<&str, usize> = vocab.iter().enumerate().map(|(i, &w)| (w, i)).collect();
     let mut idf = vec![f64::NAN; vocabulary.len()];
-    for s in std::iter::once(0).chain(sources.iter().map(|s| s.model)) {
-        let r = &models[s].representation;
+    // Each contributing model once, base first (a model's vocabulary is long).
+    let mut contributing: Vec<usize> = sources.iter().map(|s| s.model).collect();
+    contributing.push(0);
+    contributing.sort_unstable();
+    contributing.dedup();
+    for m in contributing {
+        let r = &models[m].representation;
         for (w, &v) in r.vocabulary.iter().zip(&r.idf) {
             if let Some(&c) = column.get(w.as_str()) {
                 if idf[c].is_nan() {
