@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use bertopic::BERTopic;
+use bertopic::Bertopic;
 use criterion::{criterion_group, criterion_main, Criterion};
 
 #[global_allocator]
@@ -20,7 +20,7 @@ fn fit_after_embedding(c: &mut Criterion) {
     g.sample_size(10).measurement_time(Duration::from_secs(30));
     for name in ["arxiv-cs-abstracts-200", "sotu-chunks"] {
         let (texts, emb) = load(name);
-        let topic_model = BERTopic::builder()
+        let topic_model = Bertopic::builder()
             .seed(42)
             .build()
             .expect("defaults are valid");

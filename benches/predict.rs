@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use bertopic::ndarray::Axis;
-use bertopic::{BERTopic, PredictOptions, PredictStrategy};
+use bertopic::{Bertopic, PredictOptions, PredictStrategy};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 
 #[global_allocator]
@@ -18,7 +18,7 @@ fn predict(c: &mut Criterion) {
     let texts: Vec<String> = docs.into_iter().map(|d| d.text).collect();
     let (train, test) = bertopic_suite::predict::split(texts.len(), 0.7, 42);
     let tr_texts: Vec<String> = train.iter().map(|&i| texts[i].clone()).collect();
-    let model = BERTopic::builder()
+    let model = Bertopic::builder()
         .seed(42)
         .build()
         .expect("defaults are valid")

@@ -10,7 +10,7 @@ use bertopic::cluster::{KMeans, KMeansParams};
 use bertopic::embed::read_npy;
 use bertopic::preprocess::{read_corpus, ReadOptions};
 use bertopic::reduce::{Pca, PcaParams};
-use bertopic::BERTopic;
+use bertopic::Bertopic;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (docs, summary) = read_corpus(
@@ -26,7 +26,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let embeddings = all.select(ndarray::Axis(0), &rows);
     let texts: Vec<String> = docs.into_iter().map(|d| d.text).collect();
 
-    let model = BERTopic::builder()
+    let model = Bertopic::builder()
         .reducer(Box::new(Pca::new(PcaParams {
             n_components: 10,
             ..PcaParams::default()

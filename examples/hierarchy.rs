@@ -7,7 +7,7 @@
 //! cargo run --release --example hierarchy
 //! ```
 
-use bertopic::BERTopic;
+use bertopic::Bertopic;
 use bertopic_suite::corpus_with_embeddings;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -15,7 +15,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let texts: Vec<String> = docs.into_iter().map(|d| d.text).collect();
 
     let t = std::time::Instant::now();
-    let model = BERTopic::builder()
+    let model = Bertopic::builder()
         .min_topic_size(60)
         .seed(42)
         .build()?

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use bertopic::monitor::{self, HistoryEntry, MonitorOptions};
 use bertopic::ndarray::Axis;
-use bertopic::BERTopic;
+use bertopic::Bertopic;
 use bertopic_suite::corpus_with_embeddings;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -31,7 +31,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let t = std::time::Instant::now();
     let train_texts = pick(&train);
-    let mut model = BERTopic::builder()
+    let mut model = Bertopic::builder()
         .min_topic_size(15)
         .seed(42)
         .build()?

@@ -12,7 +12,7 @@
 //! `BERTOPIC_KNN_GRID=1` also scores a grid of k-NN vote settings on the arXiv split.
 
 use bertopic::ndarray::Axis;
-use bertopic::{BERTopic, KnnParams, PredictOptions};
+use bertopic::{Bertopic, KnnParams, PredictOptions};
 use bertopic_suite::corpus_with_embeddings;
 use bertopic_suite::predict::{accuracy, consistency, label_ids, paths, split, with_noise};
 
@@ -22,7 +22,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Ok(args.next().map(|a| a.parse()).transpose()?.unwrap_or(0))
     };
     let (sotu_n, arxiv_n) = (size()?, size()?);
-    let builder = BERTopic::builder().seed(42).build()?;
+    let builder = Bertopic::builder().seed(42).build()?;
 
     for (name, n) in [("sotu-chunks", sotu_n), ("arxiv-cs-abstracts", arxiv_n)] {
         let (docs, emb) = corpus_with_embeddings(name)?;

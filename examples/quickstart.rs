@@ -7,7 +7,7 @@
 //! Embeds with all-MiniLM-L6-v2 (fetched on first use), then UMAP → HDBSCAN → c-TF-IDF.
 
 use bertopic::preprocess::{read_corpus, ReadOptions};
-use bertopic::BERTopic;
+use bertopic::Bertopic;
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -21,7 +21,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("{summary}");
     let texts: Vec<String> = docs.into_iter().map(|d| d.text).collect();
 
-    let model = BERTopic::builder()
+    let model = Bertopic::builder()
         .min_topic_size(5)
         .seed(42)
         .build()?

@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use bertopic::{BERTopic, TopicModel};
+use bertopic::{Bertopic, TopicModel};
 use ndarray::Array2;
 
 #[global_allocator]
@@ -52,11 +52,8 @@ fn rss_peak() -> u64 {
 }
 
 /// SplitMix64 of `x`: a seeded, stateless stream (row r, draw t → `mix(key(r, t))`).
-fn mix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
+fn mix(z: u64) -> u64 {
+    bertopic_rng::mix(z.wrapping_add(bertopic_rng::GAMMA))
 }
 
 /// Uniform in [0, 1) from 24 bits of `z`.
@@ -153,7 +150,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         })
     };
-    let model = BERTopic::builder()
+    let model = Bertopic::builder()
         .seed(42)
         .build()?
         .fit_with_embeddings(&texts, emb)?;
@@ -262,10 +259,10 @@ fn mst_check() -> Result<(), Box<dyn std::error::Error>> {
     use bertopic::cluster::{Hdbscan, MstAlgorithm};
     let (texts, emb) = arxiv()?;
     let fit = |algo: MstAlgorithm| -> Result<TopicModel, Box<dyn std::error::Error>> {
-        let base = BERTopic::builder().seed(42).build()?;
+        let base = Bertopic::builder().seed(42).build()?;
         let hdb = Hdbscan::new(base.params().hdbscan_params())?.with_mst(algo);
         let t = Instant::now();
-        let m = BERTopic::builder()
+        let m = Bertopic::builder()
             .seed(42)
             .clusterer(Box::new(hdb))
             .build()?
@@ -304,7 +301,7 @@ fn ari_check() -> Result<(), Box<dyn std::error::Error>> {
     use bertopic::cluster::metrics::adjusted_rand_index;
     let (texts, emb) = arxiv()?;
     let n = texts.len();
-    let full = BERTopic::builder()
+    let full = Bertopic::builder()
         .seed(42)
         .build()?
         .fit_with_embeddings(&texts, emb.clone())?;
@@ -323,7 +320,7 @@ fn ari_check() -> Result<(), Box<dyn std::error::Error>> {
     };
     let (tt, te) = pick(&train);
     let (rt, re) = pick(&rest);
-    let half = BERTopic::builder()
+    let half = Bertopic::builder()
         .seed(42)
         .build()?
         .fit_with_embeddings(&tt, te)?;

@@ -29,7 +29,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bertopic::preprocess::{read_corpus, ReadOptions};
-use bertopic::BERTopic;
+use bertopic::Bertopic;
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -262,7 +262,7 @@ fn start_in_process(
     tmp: &Path,
 ) -> Result<(bertopic_serve::Server, String), Error> {
     let t = Instant::now();
-    let model = BERTopic::builder()
+    let model = Bertopic::builder()
         .min_topic_size(5)
         .seed(42)
         .build()?

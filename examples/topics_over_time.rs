@@ -7,7 +7,7 @@
 //! ```
 
 use bertopic::analysis::{OverTimeParams, Timestamp};
-use bertopic::BERTopic;
+use bertopic::Bertopic;
 use bertopic_suite::corpus_with_embeddings;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -19,7 +19,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .collect::<Result<Vec<_>, _>>()?;
 
     let t = std::time::Instant::now();
-    let model = BERTopic::builder()
+    let model = Bertopic::builder()
         .min_topic_size(20)
         .seed(42)
         .build()?

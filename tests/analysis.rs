@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use bertopic::analysis::{DistributionParams, OverTimeParams, SimilarityBasis, Timestamp};
-use bertopic::{BERTopic, TopicModel};
+use bertopic::{Bertopic, TopicModel};
 use bertopic_suite::data;
 use serde_json::Value;
 
@@ -66,7 +66,7 @@ fn fixture() -> &'static Fixture {
             .map(|v| v.as_i64().expect("topic id"))
             .collect();
         assert_eq!(topics.len(), docs.len());
-        let mut model = BERTopic::builder()
+        let mut model = Bertopic::builder()
             .seed(42)
             .build()
             .expect("builder")
@@ -517,7 +517,7 @@ fn find_topics_embeds_the_query_with_minilm() {
 #[test]
 fn set_topic_labels_checks_and_applies() {
     let f = fixture();
-    let mut model = BERTopic::builder()
+    let mut model = Bertopic::builder()
         .seed(42)
         .build()
         .unwrap()

@@ -22,7 +22,7 @@
 use bertopic::drift::Level;
 use bertopic::monitor::{self, MonitorOptions, MonitorReport};
 use bertopic::ndarray::{Array2, Axis};
-use bertopic::{BERTopic, TopicModel};
+use bertopic::{Bertopic, TopicModel};
 use bertopic_suite::corpus_with_embeddings;
 
 const BIG: [&str; 3] = ["cs.CV", "cs.CL", "cs.AI"];
@@ -43,18 +43,7 @@ struct Data {
 
 /// Seeded Fisher–Yates (SplitMix64), so the test needs no rand dependency.
 fn shuffle(v: &mut [usize], seed: u64) {
-    let mut state = seed;
-    let mut next = || {
-        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    };
-    for i in (1..v.len()).rev() {
-        let j = (next() % (i as u64 + 1)) as usize;
-        v.swap(i, j);
-    }
+    bertopic_rng::SplitMix64::new(seed).shuffle(v);
 }
 
 fn fit() -> (TopicModel, Data) {
@@ -94,7 +83,7 @@ fn fit() -> (TopicModel, Data) {
 fn fit_on(texts: &[String], embeddings: &Array2<f32>, train: &[usize]) -> TopicModel {
     let train_texts: Vec<String> = train.iter().map(|&i| texts[i].clone()).collect();
     let t = std::time::Instant::now();
-    let mut model = BERTopic::builder()
+    let mut model = Bertopic::builder()
         .min_topic_size(15)
         .seed(42)
         .build()

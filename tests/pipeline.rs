@@ -5,7 +5,7 @@ use bertopic::cluster::metrics::{adjusted_rand_index, normalized_mutual_info};
 use bertopic::coherence::Measure;
 use bertopic::embed::read_npy;
 use bertopic::preprocess::{read_corpus, ReadOptions};
-use bertopic::{BERTopic, TopicModel};
+use bertopic::{Bertopic, TopicModel};
 use bertopic_suite::{data, shared_dir};
 
 struct Corpus {
@@ -98,7 +98,7 @@ fn arxiv_quality_matches_python_bertopic() {
     let py_outliers = table_cell(&readme, "arxiv-cs-abstracts +stop words", 5);
 
     let c = load("arxiv-cs-abstracts");
-    let model = BERTopic::builder()
+    let model = Bertopic::builder()
         .seed(42)
         .build()
         .unwrap()
@@ -142,7 +142,7 @@ fn sotu_head(n: usize) -> (Vec<String>, ndarray::Array2<f32>) {
 fn same_seed_same_topics_and_save_load_round_trip() {
     let n = 3000;
     let (texts, emb) = sotu_head(n);
-    let b = BERTopic::builder().seed(7).build().unwrap();
+    let b = Bertopic::builder().seed(7).build().unwrap();
     let m1 = b.fit_with_embeddings(&texts, emb.clone()).unwrap();
     let m2 = b.fit_with_embeddings(&texts, emb.clone()).unwrap();
     assert_eq!(
@@ -196,7 +196,7 @@ fn same_seed_same_topics_and_save_load_round_trip() {
 fn same_topics_on_any_thread_count() {
     let n = 3000;
     let (texts, emb) = sotu_head(n);
-    let b = BERTopic::builder().seed(11).build().unwrap();
+    let b = Bertopic::builder().seed(11).build().unwrap();
     let fit_on = |threads: usize| {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
@@ -221,7 +221,7 @@ fn same_topics_on_any_thread_count() {
 fn outliers_topics_merge_and_info() {
     let n = 2000;
     let (texts, emb) = sotu_head(n);
-    let mut m = BERTopic::builder()
+    let mut m = Bertopic::builder()
         .seed(1)
         .build()
         .unwrap()

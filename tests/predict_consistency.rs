@@ -4,7 +4,7 @@
 //! printed side by side for every path (`cargo test --test predict_consistency -- --nocapture`).
 
 use bertopic::ndarray::{Array2, Axis};
-use bertopic::{BERTopic, PredictOptions, PredictStrategy, TopicModel};
+use bertopic::{Bertopic, PredictOptions, PredictStrategy, TopicModel};
 use bertopic_suite::corpus_with_embeddings;
 use bertopic_suite::predict::{
     accuracy, consistency, label_ids, paths, same_share, split, with_noise, Consistency,
@@ -29,7 +29,7 @@ fn load(name: &str) -> Corpus {
 }
 
 fn fit(texts: &[String], embeddings: &Array2<f32>) -> TopicModel {
-    BERTopic::builder()
+    Bertopic::builder()
         .seed(42)
         .build()
         .unwrap()

@@ -6,6 +6,7 @@
 
 use bertopic_embed::*;
 
+use bertopic_represent::cosine;
 use bertopic_testdata::shared_dir as shared;
 
 fn skip() -> bool {
@@ -40,13 +41,6 @@ fn encoder_with(batch_size: usize, engine: Engine) -> Option<SentenceEncoder> {
         )
         .unwrap(),
     )
-}
-
-fn cosine(a: &[f32], b: &[f32]) -> f64 {
-    let dot: f64 = a.iter().zip(b).map(|(x, y)| *x as f64 * *y as f64).sum();
-    let na: f64 = a.iter().map(|x| (*x as f64).powi(2)).sum::<f64>().sqrt();
-    let nb: f64 = b.iter().map(|x| (*x as f64).powi(2)).sum::<f64>().sqrt();
-    dot / (na * nb)
 }
 
 #[test]
@@ -99,7 +93,7 @@ fn check_reference(enc: &SentenceEncoder) {
                 .zip(&want)
                 .map(|(a, b)| (a - b).abs() as f64)
                 .fold(0.0, f64::max);
-            let c = cosine(&got, &want);
+            let c = cosine((&got[..]).into(), (&want[..]).into());
             worst_abs = worst_abs.max(d);
             worst_cos = worst_cos.min(c);
             assert!(
@@ -134,7 +128,7 @@ fn arxiv_first_100_match_python_npy() {
     let got = enc.embed(&texts).unwrap();
     let mut worst = 1f64;
     for k in 0..100 {
-        let c = cosine(&got.row(k).to_vec(), &want.row(k).to_vec());
+        let c = cosine(got.row(k), want.row(k));
         worst = worst.min(c);
         assert!(c >= 0.9999, "row {k}: cosine {c}");
     }

@@ -21,7 +21,8 @@
 mod knn;
 mod linalg;
 mod pca;
-mod rng;
+// The workspace's one seeded generator; `crate::rng` keeps the stage modules' paths short.
+use bertopic_rng as rng;
 mod umap;
 
 pub use knn::KnnGraph;

@@ -36,7 +36,7 @@ mod terms;
 mod vectorizer;
 
 pub use ctfidf::{avg_nr_samples, idf, top_terms, weigh_row};
-pub use diversify::{keybert_rerank, mmr};
+pub use diversify::{cosine, keybert_rerank, mmr};
 pub use error::RepresentError;
 pub use labels::{readable_label, word_label, GENERIC_WORDS};
 pub use llm::{sanitize_label, LabelOutcome, LlmLabeller, LlmParams, GROQ_ENDPOINT};

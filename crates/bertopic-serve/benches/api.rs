@@ -15,7 +15,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use bertopic::preprocess::{read_corpus, ReadOptions};
-use bertopic::BERTopic;
+use bertopic::Bertopic;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
 fn sample_texts() -> Vec<String> {
@@ -43,7 +43,7 @@ fn predict(agent: &ureq::Agent, url: &str, docs: &[String]) {
 fn bench_predict(c: &mut Criterion) {
     let texts = sample_texts();
     let tmp = tempfile::tempdir().expect("temp dir");
-    let model = BERTopic::builder()
+    let model = Bertopic::builder()
         .min_topic_size(5)
         .seed(42)
         .build()

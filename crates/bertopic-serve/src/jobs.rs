@@ -13,7 +13,7 @@ use bertopic::represent::LlmParams;
 use bertopic::track::{TrackOptions, TrackingSession};
 use bertopic::tracking::{RunStatus, Tracker, TrackingUri};
 use bertopic::tune::{Experiment, TuneParams};
-use bertopic::{report, BERTopicParams, Representation, TopicModel};
+use bertopic::{report, BertopicParams, Representation, TopicModel};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, ServeError};
@@ -72,7 +72,7 @@ pub(crate) struct Settings {
 }
 
 impl Settings {
-    fn params(&self) -> Result<BERTopicParams> {
+    fn params(&self) -> Result<BertopicParams> {
         let representation = match self.representation.as_str() {
             "ctfidf" => Representation::CTfidf,
             "mmr" => Representation::mmr_default(),
@@ -83,13 +83,13 @@ impl Settings {
                 )))
             }
         };
-        let params = BERTopicParams {
+        let params = BertopicParams {
             language: self.language,
             seed: self.seed,
             min_topic_size: self.min_topic_size,
             embedding_model: jobs::default_model(self.language).to_string(),
             representation,
-            ..BERTopicParams::default()
+            ..BertopicParams::default()
         };
         // The facade checks again when the job runs; this refuses a bad form before it queues.
         params.checked().map_err(bertopic::BertopicError::from)?;

@@ -35,7 +35,7 @@ pub enum BertopicError {
     #[error("invalid parameter: {0}")]
     InvalidParams(String),
     /// A pipeline or tuning parameter failed its one check
-    /// ([`BERTopicParams::check`](crate::BERTopicParams::check)); the error names the field.
+    /// ([`BertopicParams::check`](crate::BertopicParams::check)); the error names the field.
     #[error("invalid parameter: {0}")]
     Param(#[from] crate::params::ParamError),
     /// Inputs disagree with each other (for example embeddings rows vs documents).

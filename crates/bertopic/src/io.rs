@@ -10,7 +10,7 @@ use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use bertopic_fs::{DirPolicy, DirWriter};
+use bertopic_fs::{hex, DirPolicy, DirWriter};
 
 use crate::cluster;
 use crate::error::{BertopicError, Result};
@@ -515,8 +515,4 @@ fn format_err(dir: &Path, reason: String) -> BertopicError {
         path: dir.to_path_buf(),
         reason,
     }
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

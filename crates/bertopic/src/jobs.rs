@@ -19,7 +19,7 @@ use crate::fs::{DirPolicy, DirWriter};
 use crate::preprocess::{Language, ReadOptions, ReadSummary};
 use crate::represent;
 use crate::tune::{self, Experiment, TuneParams};
-use crate::{report, BERTopic, BERTopicParams, TopicModel, MODEL_FOLDER_FILES};
+use crate::{report, Bertopic, BertopicParams, TopicModel, MODEL_FOLDER_FILES};
 
 /// The embedding model BERTopic picks for a language when none is given.
 pub fn default_model(language: Language) -> &'static str {
@@ -125,7 +125,7 @@ pub enum TrainEvent<'a> {
 #[derive(Debug, Clone)]
 pub struct TrainJob {
     /// Hyperparameters (checked before anything is read).
-    pub params: BERTopicParams,
+    pub params: BertopicParams,
     /// The corpus (`-` = standard input).
     pub input: PathBuf,
     /// How to read it.
@@ -155,7 +155,7 @@ impl TrainJob {
     /// A job with BERTopic's defaults.
     pub fn new(input: impl Into<PathBuf>, output: impl Into<PathBuf>) -> TrainJob {
         TrainJob {
-            params: BERTopicParams::default(),
+            params: BertopicParams::default(),
             input: input.into(),
             read: ReadOptions::default(),
             output: output.into(),
@@ -275,7 +275,7 @@ pub fn train(job: &TrainJob, on: &mut dyn FnMut(TrainEvent<'_>)) -> Result<Train
             (best, Some(outcome.experiment))
         }
         None => {
-            let b = BERTopic::new(params.clone(), embedder.clone())?;
+            let b = Bertopic::new(params.clone(), embedder.clone())?;
             (b.fit_with_embeddings(&texts, embeddings)?, None)
         }
     };
@@ -343,7 +343,7 @@ fn label_with_llm(
 }
 
 /// Fails before embedding when the corpus cannot satisfy the parameters.
-fn check_corpus_size(corpus: &Corpus, p: &BERTopicParams, tune: Option<&TuneParams>) -> Result<()> {
+fn check_corpus_size(corpus: &Corpus, p: &BertopicParams, tune: Option<&TuneParams>) -> Result<()> {
     let n = corpus.docs.len();
     let mut neighbors = p.umap.n_neighbors;
     if let Some(t) = tune {

@@ -4,14 +4,14 @@
 //! parts. Each stage is a small trait with one good default, re-exported here as a module:
 //! [`preprocess`], [`embed`], [`reduce`], [`cluster`], [`represent`], [`coherence`].
 //! Topic words come from c-TF-IDF or a re-ranking [`Representation`] (MMR, KeyBERT-inspired),
-//! chosen with [`BERTopicBuilder::representation`].
+//! chosen with [`BertopicBuilder::representation`].
 //!
 //! A fit on precomputed embeddings (here stand-ins: one direction per subject plus a little
 //! noise), so nothing is downloaded:
 //!
 //! ```
 //! use bertopic::ndarray::Array2;
-//! use bertopic::BERTopic;
+//! use bertopic::Bertopic;
 //! # fn main() -> bertopic::Result<()> {
 //! let subjects = [
 //!     ["rocket", "orbit", "moon", "launch", "astronaut"],
@@ -29,7 +29,7 @@
 //!     subject + ((i * 31 + j * 17) % 13) as f32 * 0.01
 //! });
 //!
-//! let model = BERTopic::builder()
+//! let model = Bertopic::builder()
 //!     .min_topic_size(10)
 //!     .seed(42)
 //!     .build()?
@@ -42,18 +42,18 @@
 //! # Ok(()) }
 //! ```
 //!
-//! With real text, [`BERTopic::fit`] embeds the documents itself with all-MiniLM-L6-v2 (fetched
+//! With real text, [`Bertopic::fit`] embeds the documents itself with all-MiniLM-L6-v2 (fetched
 //! on first use, see [`embed::resolve_model`]):
 //!
 //! ```no_run
-//! use bertopic::BERTopic;
+//! use bertopic::Bertopic;
 //! # fn main() -> bertopic::Result<()> {
 //! let (docs, _summary) = bertopic::preprocess::read_corpus(
 //!     "examples/data/arxiv-cs-abstracts-200.csv".as_ref(),
 //!     &Default::default(),
 //! )?;
 //! let texts: Vec<String> = docs.into_iter().map(|d| d.text).collect();
-//! let model = BERTopic::builder().min_topic_size(5).seed(42).build()?.fit(&texts)?;
+//! let model = Bertopic::builder().min_topic_size(5).seed(42).build()?.fit(&texts)?;
 //! for row in model.topic_info() {
 //!     println!("{} {} {}", row.topic, row.count, row.name);
 //! }
@@ -107,8 +107,13 @@ pub use error::{BertopicError, Result};
 pub use io::{FORMAT_VERSION, MODEL_FILES, MODEL_FOLDER_FILES};
 pub use model::{DocumentInfo, EmbeddingInfo, OutlierStrategy, Topic, TopicInfo, TopicModel};
 pub use params::{
-    BERTopicParams, CheckedParams, KeyBertParams, MmrParams, ParamError, Representation,
+    BertopicParams, CheckedParams, KeyBertParams, MmrParams, ParamError, Representation,
 };
+pub use pipeline::{Bertopic, BertopicBuilder};
+// The pre-C-CASE names, deprecated aliases for one release.
+#[allow(deprecated)]
+pub use params::BERTopicParams;
+#[allow(deprecated)]
 pub use pipeline::{BERTopic, BERTopicBuilder};
 pub use predict::{KnnParams, PredictOptions, PredictStrategy};
 pub use stages::{load_embedder, StageTimings, INT8_SUFFIX};

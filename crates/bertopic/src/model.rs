@@ -9,7 +9,7 @@ use crate::cluster::FittedClusterer;
 use crate::coherence::{CoherenceOptions, CoherenceResult, Measure, ReferenceCorpus};
 use crate::embed::Embedder;
 use crate::error::{BertopicError, Result};
-use crate::params::{BERTopicParams, CheckedParams, Representation};
+use crate::params::{BertopicParams, CheckedParams, Representation};
 use crate::predict::{self, KnownIndex, PredictOptions, PredictStrategy};
 use crate::preprocess::{Language, Tokenizer};
 use crate::reduce::FittedReducer;
@@ -261,7 +261,7 @@ impl TopicModel {
     ) -> Result<()> {
         let start = std::time::Instant::now();
         let keep_docs = self.params.n_representative_docs;
-        let mut fit_params: BERTopicParams = (*self.params).clone();
+        let mut fit_params: BertopicParams = (*self.params).clone();
         if let (None, Representation::KeyBert(k)) = (custom, self.params.representation) {
             // Representative documents are ranked best first, so the stored ones are a prefix
             // of KeyBERT's larger set.
@@ -361,7 +361,7 @@ impl TopicModel {
             BertopicError::NoEmbedder(format!(
                 "the {representation} representation embeds topic words, but the embedding model `{spec}` \
                  could not be loaded ({e}); give an embedder to the builder \
-                 (BERTopicBuilder::embedder) or to the model (TopicModel::set_word_embedder)"
+                 (BertopicBuilder::embedder) or to the model (TopicModel::set_word_embedder)"
             ))
         })?;
         self.word_embedder = Some(Arc::clone(&e));
@@ -413,7 +413,7 @@ impl TopicModel {
     }
 
     /// The hyperparameters this model was fitted with.
-    pub fn params(&self) -> &BERTopicParams {
+    pub fn params(&self) -> &BertopicParams {
         &self.params
     }
 
@@ -858,7 +858,7 @@ impl TopicModel {
 
 /// c-TF-IDF representation of `docs` grouped by `labels`, with the pipeline's tokenizer.
 pub(crate) fn fit_representation(
-    params: &BERTopicParams,
+    params: &BertopicParams,
     docs: &[String],
     labels: &[i64],
 ) -> Result<TopicRepresentation> {
@@ -893,7 +893,7 @@ pub(crate) struct TopicWords {
 
 /// Topic words for clusterer `labels` without building a whole model.
 pub(crate) fn score_topics(
-    params: &BERTopicParams,
+    params: &BertopicParams,
     docs: &[String],
     labels: &[i64],
 ) -> Result<TopicWords> {
@@ -919,7 +919,7 @@ pub(crate) fn score_topics(
 
 /// Tokenises `docs` for coherence with the pipeline's tokenizer (unigrams).
 pub(crate) fn reference_corpus(
-    params: &BERTopicParams,
+    params: &BertopicParams,
     docs: &[String],
 ) -> Result<ReferenceCorpus> {
     let cfg = crate::preprocess::TokenizerConfig {

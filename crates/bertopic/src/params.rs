@@ -11,11 +11,11 @@ use crate::represent::{
 /// Hyperparameters of the whole pipeline, with BERTopic's defaults.
 ///
 /// Plain, unchecked data (linfa's pattern): build it with struct update syntax or through
-/// [`crate::BERTopicBuilder`], then [`check`](Self::check) it once into the [`CheckedParams`]
+/// [`crate::BertopicBuilder`], then [`check`](Self::check) it once into the [`CheckedParams`]
 /// that the pipeline and tuning take (the builder does this for you).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default)]
-pub struct BERTopicParams {
+pub struct BertopicParams {
     /// Language of the documents: picks the stop words and BERTopic's English-only cleaning.
     pub language: Language,
     /// Remove the language's stop words from topic words. BERTopic's own default is `false`
@@ -54,9 +54,14 @@ pub struct BERTopicParams {
     pub variants: crate::variants::VariantParams,
 }
 
-impl Default for BERTopicParams {
+/// The old name of [`BertopicParams`]: public names treat acronyms as words (Rust API
+/// guidelines, C-CASE). Kept for one release.
+#[deprecated(note = "renamed to `BertopicParams`")]
+pub type BERTopicParams = BertopicParams;
+
+impl Default for BertopicParams {
     fn default() -> Self {
-        BERTopicParams {
+        BertopicParams {
             language: Language::English,
             stop_words: true,
             top_n_words: 10,
@@ -76,19 +81,19 @@ impl Default for BERTopicParams {
     }
 }
 
-impl BERTopicParams {
+impl BertopicParams {
     /// Checks every field once and returns the checked form the pipeline takes (linfa's
     /// `ParamGuard::check`). Each refusal is a [`ParamError`] naming the field and the fix.
     ///
     /// ```
-    /// use bertopic::{BERTopicParams, CheckedParams};
+    /// use bertopic::{BertopicParams, CheckedParams};
     ///
-    /// let checked: CheckedParams = BERTopicParams { seed: 7, ..Default::default() }.check()?;
+    /// let checked: CheckedParams = BertopicParams { seed: 7, ..Default::default() }.check()?;
     /// // The shadowed stage fields are resolved, never left for a stage to guess.
     /// assert_eq!(checked.umap().seed, 7);
     /// assert_eq!(checked.hdbscan().min_cluster_size, 10);
     ///
-    /// let err = BERTopicParams { top_n_words: 0, ..Default::default() }.check().unwrap_err();
+    /// let err = BertopicParams { top_n_words: 0, ..Default::default() }.check().unwrap_err();
     /// assert_eq!(err.field(), "top_n_words");
     /// # Ok::<(), bertopic::ParamError>(())
     /// ```
@@ -233,7 +238,7 @@ impl BERTopicParams {
     }
 }
 
-/// A parameter that [`BERTopicParams::check`] (or a tuning or representation check) refused:
+/// A parameter that [`BertopicParams::check`] (or a tuning or representation check) refused:
 /// which field, and a message that says what is allowed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
@@ -250,7 +255,7 @@ impl ParamError {
         }
     }
 
-    /// The refused field, as its path in [`BERTopicParams`] (`umap.n_neighbors`,
+    /// The refused field, as its path in [`BertopicParams`] (`umap.n_neighbors`,
     /// `representation.diversity`) or in [`TuneParams`](crate::tune::TuneParams)
     /// (`tune.max_trials`).
     pub fn field(&self) -> &'static str {
@@ -263,7 +268,7 @@ impl ParamError {
     }
 }
 
-/// [`BERTopicParams`] that passed [`check`](BERTopicParams::check): every range holds and the
+/// [`BertopicParams`] that passed [`check`](BertopicParams::check): every range holds and the
 /// shadowed stage fields agree with the pipeline's, so the pipeline and tuning take this form
 /// and never check again. Read the fields through `Deref`; change them by going back with
 /// [`into_inner`](Self::into_inner) and checking again.
@@ -273,16 +278,16 @@ impl ParamError {
 /// settings through [`umap`](Self::umap) and [`hdbscan`](Self::hdbscan), which resolve them.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(transparent)]
-pub struct CheckedParams(BERTopicParams);
+pub struct CheckedParams(BertopicParams);
 
 impl CheckedParams {
     /// BERTopic's defaults, which are valid.
     pub fn defaults() -> Self {
-        CheckedParams(BERTopicParams::default())
+        CheckedParams(BertopicParams::default())
     }
 
     /// The unchecked parameters, to change and check again.
-    pub fn into_inner(self) -> BERTopicParams {
+    pub fn into_inner(self) -> BertopicParams {
         self.0
     }
 
@@ -306,7 +311,7 @@ impl CheckedParams {
         &self,
         representation: Representation,
     ) -> std::result::Result<CheckedParams, ParamError> {
-        BERTopicParams {
+        BertopicParams {
             representation,
             ..self.0.clone()
         }
@@ -335,37 +340,37 @@ impl CheckedParams {
 }
 
 impl std::ops::Deref for CheckedParams {
-    type Target = BERTopicParams;
+    type Target = BertopicParams;
 
-    fn deref(&self) -> &BERTopicParams {
+    fn deref(&self) -> &BertopicParams {
         &self.0
     }
 }
 
-impl AsRef<BERTopicParams> for CheckedParams {
-    fn as_ref(&self) -> &BERTopicParams {
+impl AsRef<BertopicParams> for CheckedParams {
+    fn as_ref(&self) -> &BertopicParams {
         &self.0
     }
 }
 
-impl From<CheckedParams> for BERTopicParams {
+impl From<CheckedParams> for BertopicParams {
     fn from(c: CheckedParams) -> Self {
         c.0
     }
 }
 
-impl TryFrom<BERTopicParams> for CheckedParams {
+impl TryFrom<BertopicParams> for CheckedParams {
     type Error = ParamError;
 
-    fn try_from(p: BERTopicParams) -> std::result::Result<Self, ParamError> {
+    fn try_from(p: BertopicParams) -> std::result::Result<Self, ParamError> {
         p.check()
     }
 }
 
 impl<'de> Deserialize<'de> for CheckedParams {
-    /// Reads [`BERTopicParams`] and checks them: a saved file cannot smuggle in invalid values.
+    /// Reads [`BertopicParams`] and checks them: a saved file cannot smuggle in invalid values.
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        BERTopicParams::deserialize(d)?
+        BertopicParams::deserialize(d)?
             .check()
             .map_err(serde::de::Error::custom)
     }
@@ -375,13 +380,13 @@ impl<'de> Deserialize<'de> for CheckedParams {
 ///
 /// Every variant starts from the c-TF-IDF ranking; [`Mmr`](Self::Mmr) and
 /// [`KeyBert`](Self::KeyBert) re-rank its candidates with word embeddings, so they need an
-/// embedder: the one given to [`BERTopicBuilder::embedder`](crate::BERTopicBuilder::embedder),
-/// the encoder of [`BERTopic::fit`](crate::BERTopic::fit), or else the configured
+/// embedder: the one given to [`BertopicBuilder::embedder`](crate::BertopicBuilder::embedder),
+/// the encoder of [`Bertopic::fit`](crate::Bertopic::fit), or else the configured
 /// `embedding_model`, loaded when first needed (as BERTopic does). The choice is saved with the
 /// model.
 ///
 /// ```
-/// use bertopic::{BERTopic, BertopicError, Representation};
+/// use bertopic::{Bertopic, BertopicError, Representation};
 ///
 /// // BERTopic's defaults when a re-ranker is chosen: diversity 0.1; 5 documents, 100 candidates.
 /// assert_eq!(Representation::mmr_default(), Representation::mmr(0.1));
@@ -389,10 +394,10 @@ impl<'de> Deserialize<'de> for CheckedParams {
 /// let r: Representation = "mmr".parse()?;
 /// assert_eq!(r, Representation::mmr(0.1));
 ///
-/// let builder = BERTopic::builder().representation(Representation::mmr(0.3));
+/// let builder = Bertopic::builder().representation(Representation::mmr(0.3));
 /// assert!(builder.build().is_ok());
 /// // Out-of-range settings are refused when the model is built.
-/// let err = BERTopic::builder().representation(Representation::mmr(1.5)).build();
+/// let err = Bertopic::builder().representation(Representation::mmr(1.5)).build();
 /// assert!(matches!(err, Err(BertopicError::Param(ref e)) if e.field() == "representation.diversity"));
 /// # Ok::<(), BertopicError>(())
 /// ```
@@ -575,6 +580,15 @@ impl std::str::FromStr for Representation {
 mod tests {
     use super::*;
 
+    /// The deprecated pre-C-CASE names still compile and name the same types.
+    #[test]
+    #[allow(deprecated)]
+    fn old_names_are_aliases() {
+        let p: crate::BERTopicParams = BertopicParams::default();
+        let b: crate::BERTopicBuilder = crate::BERTopic::builder().params(p);
+        let _: crate::Bertopic = b.build().unwrap();
+    }
+
     #[test]
     fn representation_validation() {
         assert!(Representation::CTfidf.validate().is_ok());
@@ -598,18 +612,18 @@ mod tests {
             ..KeyBertParams::default()
         });
         assert!(zero_words.validate().is_err());
-        let p = BERTopicParams {
+        let p = BertopicParams {
             representation: Representation::mmr(2.0),
-            ..BERTopicParams::default()
+            ..BertopicParams::default()
         };
         assert_eq!(p.check().unwrap_err().field(), "representation.diversity");
     }
 
     #[test]
     fn shadowed_stage_fields_are_refused_not_overridden() {
-        let mut p = BERTopicParams {
+        let mut p = BertopicParams {
             seed: 7,
-            ..BERTopicParams::default()
+            ..BertopicParams::default()
         };
         assert!(p.checked().is_ok(), "UMAP's default seed means not set");
         p.umap.seed = 7;
@@ -622,9 +636,9 @@ mod tests {
             "{e}"
         );
 
-        let mut p = BERTopicParams {
+        let mut p = BertopicParams {
             min_topic_size: 25,
-            ..BERTopicParams::default()
+            ..BertopicParams::default()
         };
         assert!(p.checked().is_ok());
         p.hdbscan.min_cluster_size = 25;
@@ -641,38 +655,38 @@ mod tests {
 
     #[test]
     fn check_names_the_field_and_resolves_shadowed_stage_fields() {
-        let cases: [(&str, BERTopicParams); 6] = [
+        let cases: [(&str, BertopicParams); 6] = [
             (
                 "top_n_words",
-                BERTopicParams {
+                BertopicParams {
                     top_n_words: 0,
                     ..Default::default()
                 },
             ),
             (
                 "min_topic_size",
-                BERTopicParams {
+                BertopicParams {
                     min_topic_size: 1,
                     ..Default::default()
                 },
             ),
             (
                 "ngram_range",
-                BERTopicParams {
+                BertopicParams {
                     ngram_range: (2, 1),
                     ..Default::default()
                 },
             ),
             (
                 "nr_topics",
-                BERTopicParams {
+                BertopicParams {
                     nr_topics: Some(0),
                     ..Default::default()
                 },
             ),
             (
                 "umap.n_neighbors",
-                BERTopicParams {
+                BertopicParams {
                     umap: UmapParams {
                         n_neighbors: 1,
                         ..Default::default()
@@ -682,7 +696,7 @@ mod tests {
             ),
             (
                 "umap.n_components",
-                BERTopicParams {
+                BertopicParams {
                     umap: UmapParams {
                         n_components: 0,
                         ..Default::default()
@@ -698,7 +712,7 @@ mod tests {
             let shown = BertopicError::from(e.clone()).to_string();
             assert_eq!(shown, format!("invalid parameter: {}", e.message()));
         }
-        let c = BERTopicParams {
+        let c = BertopicParams {
             seed: 9,
             min_topic_size: 4,
             ..Default::default()
@@ -729,7 +743,7 @@ mod tests {
     #[test]
     fn representation_defaults_names_and_parsing() {
         assert_eq!(
-            BERTopicParams::default().representation,
+            BertopicParams::default().representation,
             Representation::CTfidf
         );
         assert_eq!(Representation::mmr_default(), Representation::mmr(0.1));
@@ -766,11 +780,11 @@ mod tests {
         let c: Representation = serde_json::from_str(r#"{"kind":"ctfidf"}"#).unwrap();
         assert_eq!(c, Representation::CTfidf);
         // Params written before `representation` existed (they had an unused `mmr_diversity`).
-        let mut old = serde_json::to_value(BERTopicParams::default()).unwrap();
+        let mut old = serde_json::to_value(BertopicParams::default()).unwrap();
         let obj = old.as_object_mut().unwrap();
         obj.remove("representation");
         obj.insert("mmr_diversity".into(), serde_json::Value::Null);
-        let p: BERTopicParams = serde_json::from_value(old).unwrap();
+        let p: BertopicParams = serde_json::from_value(old).unwrap();
         assert_eq!(p.representation, Representation::CTfidf);
     }
 }

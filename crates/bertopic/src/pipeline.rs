@@ -7,32 +7,41 @@ use crate::cluster::{Clusterer, Hdbscan};
 use crate::embed::Embedder;
 use crate::error::Result;
 use crate::model::TopicModel;
-use crate::params::{BERTopicParams, CheckedParams, Representation};
+use crate::params::{BertopicParams, CheckedParams, Representation};
 use crate::reduce::{Reducer, Umap};
 use crate::stages::{check_inputs, load_embedder};
 
 /// An unfitted topic model: hyperparameters plus the stages to run.
 ///
-/// Build one with [`BERTopic::builder`]; every stage can be replaced through its trait.
-pub struct BERTopic {
+/// Build one with [`Bertopic::builder`]; every stage can be replaced through its trait.
+pub struct Bertopic {
     params: CheckedParams,
     embedder: Option<Arc<dyn Embedder>>,
     reducer: Box<dyn Reducer>,
     clusterer: Box<dyn Clusterer>,
 }
 
-/// Builder for [`BERTopic`] with BERTopic's defaults.
+/// Builder for [`Bertopic`] with BERTopic's defaults.
 #[derive(Default)]
-pub struct BERTopicBuilder {
-    params: BERTopicParams,
+pub struct BertopicBuilder {
+    params: BertopicParams,
     embedder: Option<Arc<dyn Embedder>>,
     reducer: Option<Box<dyn Reducer>>,
     clusterer: Option<Box<dyn Clusterer>>,
 }
 
-impl BERTopicBuilder {
-    /// Replaces all hyperparameters at once ([`BERTopicParams`] or [`CheckedParams`]).
-    pub fn params(mut self, params: impl Into<BERTopicParams>) -> Self {
+/// The old name of [`Bertopic`]: public names treat acronyms as words (Rust API guidelines,
+/// C-CASE). Kept for one release.
+#[deprecated(note = "renamed to `Bertopic`")]
+pub type BERTopic = Bertopic;
+
+/// The old name of [`BertopicBuilder`]; kept for one release.
+#[deprecated(note = "renamed to `BertopicBuilder`")]
+pub type BERTopicBuilder = BertopicBuilder;
+
+impl BertopicBuilder {
+    /// Replaces all hyperparameters at once ([`BertopicParams`] or [`CheckedParams`]).
+    pub fn params(mut self, params: impl Into<BertopicParams>) -> Self {
         self.params = params.into();
         self
     }
@@ -73,7 +82,7 @@ impl BERTopicBuilder {
     /// ```
     /// use std::sync::Arc;
     /// use bertopic::embed::{EmbedError, Embedder};
-    /// use bertopic::{BERTopic, Representation};
+    /// use bertopic::{Bertopic, Representation};
     ///
     /// /// A toy embedder (letter counts) standing in for a sentence encoder.
     /// struct Letters;
@@ -96,7 +105,7 @@ impl BERTopicBuilder {
     ///         _ => format!("apple banana mango papaya {i} salad"),
     ///     })
     ///     .collect();
-    /// let model = BERTopic::builder()
+    /// let model = Bertopic::builder()
     ///     .embedder(Arc::new(Letters))
     ///     .representation(Representation::mmr(0.3))
     ///     .min_topic_size(5)
@@ -148,12 +157,12 @@ impl BERTopicBuilder {
     }
     /// Checks the parameters (once: the pipeline takes the [`CheckedParams`]) and creates the
     /// default stages where none were given.
-    pub fn build(self) -> Result<BERTopic> {
+    pub fn build(self) -> Result<Bertopic> {
         let params = self.params.clone().check()?;
         self.build_checked(params)
     }
 
-    fn build_checked(self, params: CheckedParams) -> Result<BERTopic> {
+    fn build_checked(self, params: CheckedParams) -> Result<Bertopic> {
         let reducer = match self.reducer {
             Some(r) => r,
             None => Box::new(Umap::new(params.umap())?),
@@ -162,7 +171,7 @@ impl BERTopicBuilder {
             Some(c) => c,
             None => Box::new(Hdbscan::new(params.hdbscan())?),
         };
-        Ok(BERTopic {
+        Ok(Bertopic {
             params,
             embedder: self.embedder,
             reducer,
@@ -171,24 +180,24 @@ impl BERTopicBuilder {
     }
 }
 
-impl BERTopic {
+impl Bertopic {
     /// A builder with BERTopic's defaults.
-    pub fn builder() -> BERTopicBuilder {
-        BERTopicBuilder::default()
+    pub fn builder() -> BertopicBuilder {
+        BertopicBuilder::default()
     }
 
     /// A model of parameters checked before (they are not checked again) with the default
     /// stages: UMAP, HDBSCAN and, unless `embedder` is given, the configured embedding model.
-    pub fn new(params: CheckedParams, embedder: Option<Arc<dyn Embedder>>) -> Result<BERTopic> {
-        BERTopicBuilder {
+    pub fn new(params: CheckedParams, embedder: Option<Arc<dyn Embedder>>) -> Result<Bertopic> {
+        BertopicBuilder {
             embedder,
-            ..BERTopicBuilder::default()
+            ..BertopicBuilder::default()
         }
         .build_checked(params)
     }
 
     /// The validated hyperparameters.
-    pub fn params(&self) -> &BERTopicParams {
+    pub fn params(&self) -> &BertopicParams {
         &self.params
     }
 

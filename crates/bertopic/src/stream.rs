@@ -31,7 +31,7 @@ use crate::embed::Embedder;
 use crate::error::{BertopicError, Result};
 use crate::preprocess::{clean_text, InputFormat, PreprocessError, Tokenizer};
 use crate::represent::{self, ClassTermCounts, TopicRepresentation};
-use crate::{BERTopicParams, PredictOptions, TopicInfo, TopicModel};
+use crate::{BertopicParams, PredictOptions, TopicInfo, TopicModel};
 
 /// Documents per batch when none is given: large enough for the encoder's parallel batches,
 /// small enough that a partition's memory stays a few megabytes.
@@ -471,7 +471,7 @@ pub fn predict_stream(
 
 /// The tokenizer and cleaning of `params`, and the settings string that counts made with them
 /// carry. Map-reduce needs single-word terms (see [`represent::ClassTermCounts`]).
-fn counting(params: &BERTopicParams) -> Result<(Tokenizer, bool, String)> {
+fn counting(params: &BertopicParams) -> Result<(Tokenizer, bool, String)> {
     if params.ngram_range.1 > 1 {
         return Err(BertopicError::InvalidParams(format!(
             "map-reduce topic words need single words (ngram_range (1, 1)); this model uses \
@@ -494,7 +494,7 @@ fn counting(params: &BERTopicParams) -> Result<(Tokenizer, bool, String)> {
 /// whole-corpus run drops them). `params` are the model's (its tokenizer and language).
 pub fn count_stream(
     input: impl BufRead,
-    params: &BERTopicParams,
+    params: &BertopicParams,
     opts: &StreamOptions,
 ) -> Result<(ClassTermCounts, StreamSummary)> {
     let (tokenizer, strip, settings) = counting(params)?;
@@ -519,7 +519,7 @@ pub fn count_stream(
 /// Topic words of the merged `parts` (any order): exactly the c-TF-IDF words a single
 /// machine computes with [`topic_words_of`] on all their documents and topics.
 pub fn topic_words(
-    params: &BERTopicParams,
+    params: &BertopicParams,
     parts: impl IntoIterator<Item = ClassTermCounts>,
 ) -> Result<TopicRepresentation> {
     let (tokenizer, _, settings) = counting(params)?;
@@ -534,7 +534,7 @@ pub fn topic_words(
 /// Single-machine c-TF-IDF topic words of `docs` (cleaned texts) with their `topics`: the
 /// reference [`topic_words`] must equal.
 pub fn topic_words_of(
-    params: &BERTopicParams,
+    params: &BertopicParams,
     docs: &[String],
     topics: &[i64],
 ) -> Result<TopicRepresentation> {
@@ -545,7 +545,7 @@ pub fn topic_words_of(
 /// or text are left out, as [`count_stream`] does).
 pub fn topic_words_of_stream(
     input: impl BufRead,
-    params: &BERTopicParams,
+    params: &BertopicParams,
     opts: &StreamOptions,
 ) -> Result<(TopicRepresentation, StreamSummary)> {
     let mut reader = Reader::new(input, opts, Need::TextAndTopic)?;
@@ -568,7 +568,7 @@ pub fn topic_words_of_stream(
     Ok((topic_words_of(params, &docs, &topics)?, reader.summary))
 }
 
-fn represent_params(params: &BERTopicParams) -> represent::RepresentParams {
+fn represent_params(params: &BertopicParams) -> represent::RepresentParams {
     represent::RepresentParams {
         top_n_words: params.top_n_words,
         vectorizer: params.vectorizer.clone(),

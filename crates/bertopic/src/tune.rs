@@ -17,7 +17,7 @@ use crate::coherence::{topic_diversity, CoherenceOptions, Measure, ReferenceCorp
 use crate::embed::Embedder;
 use crate::error::Result;
 use crate::model::{reference_corpus, TopicModel};
-use crate::params::{BERTopicParams, CheckedParams, ParamError};
+use crate::params::{BertopicParams, CheckedParams, ParamError};
 use crate::reduce::{Reducer, Umap};
 use crate::stages::check_inputs;
 
@@ -163,7 +163,7 @@ pub struct Experiment {
     /// Documents the search ran on.
     pub n_documents: usize,
     /// The pipeline parameters every trial starts from.
-    pub base_params: BERTopicParams,
+    pub base_params: BertopicParams,
     /// The search settings.
     pub tune_params: TuneParams,
     /// Every trial, in run order.
@@ -341,7 +341,7 @@ pub fn tune_with_stages(
         format_version: 1,
         objective: tune.objective,
         n_documents: docs.len(),
-        base_params: BERTopicParams::clone(base),
+        base_params: BertopicParams::clone(base),
         tune_params: tune.clone(),
         trials: Vec::new(),
         best_trial: None,
@@ -526,22 +526,9 @@ fn sample_grid(grid: Vec<TrialParams>, k: usize, seed: u64) -> Vec<TrialParams> 
     if k >= grid.len() {
         return grid;
     }
-    // SplitMix64: tiny, seeded, and the same everywhere.
-    let mut state = seed ^ 0x9E37_79B9_7F4A_7C15;
-    let mut next = || {
-        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    };
-    let mut idx: Vec<usize> = (0..grid.len()).collect();
-    for i in 0..k {
-        let j = i + (next() % (grid.len() - i) as u64) as usize;
-        idx.swap(i, j);
-    }
-    let mut chosen: Vec<usize> = idx[..k].to_vec();
-    chosen.sort_unstable();
+    // The seed is offset by GAMMA so this stream differs from the baseline sample's for a seed.
+    let chosen =
+        bertopic_rng::SplitMix64::new(seed ^ bertopic_rng::GAMMA).sample_sorted(grid.len(), k);
     chosen.into_iter().map(|i| grid[i].clone()).collect()
 }
 

@@ -5,7 +5,7 @@
 use bertopic::preprocess::{read_corpus, ReadOptions};
 use bertopic::represent::{ClassTermCounts, TopicRepresentation, VectorizerParams};
 use bertopic::stream::{count_stream, topic_words, topic_words_of, Shard, StreamOptions};
-use bertopic::BERTopicParams;
+use bertopic::BertopicParams;
 
 /// The sample's cleaned texts and an assignment with outliers and uneven topics: the party
 /// label's rank, and every seventh document an outlier.
@@ -55,7 +55,7 @@ fn assert_same(got: &TopicRepresentation, want: &TopicRepresentation) {
 }
 
 /// Counts each part, sends it through JSON (as between machines) and merges in reverse order.
-fn merged(params: &BERTopicParams, parts: Vec<(String, Option<Shard>)>) -> TopicRepresentation {
+fn merged(params: &BertopicParams, parts: Vec<(String, Option<Shard>)>) -> TopicRepresentation {
     let counts: Vec<ClassTermCounts> = parts
         .iter()
         .map(|(text, shard)| {
@@ -76,14 +76,14 @@ fn merged_partition_counts_equal_single_machine_words() {
     let (docs, topics) = corpus();
     let n = docs.len();
     for params in [
-        BERTopicParams::default(),
-        BERTopicParams {
+        BertopicParams::default(),
+        BertopicParams {
             vectorizer: VectorizerParams {
                 min_df: 2,
                 max_features: Some(500),
                 ..VectorizerParams::default()
             },
-            ..BERTopicParams::default()
+            ..BertopicParams::default()
         },
     ] {
         let single = topic_words_of(&params, &docs, &topics).unwrap();
@@ -105,9 +105,9 @@ fn merged_partition_counts_equal_single_machine_words() {
 
 #[test]
 fn bigram_models_are_refused_with_a_reason() {
-    let params = BERTopicParams {
+    let params = BertopicParams {
         ngram_range: (1, 2),
-        ..BERTopicParams::default()
+        ..BertopicParams::default()
     };
     let err = count_stream(
         "{\"text\":\"a b\",\"topic\":0}\n".as_bytes(),

@@ -8,7 +8,7 @@ use bertopic::embed::read_npy;
 use bertopic::preprocess::{read_corpus, ReadOptions};
 use bertopic::variants::manual::{self, SetTopicsJob};
 use bertopic::variants::merge::{self, DEFAULT_MIN_SIMILARITY};
-use bertopic::{BERTopic, BertopicError, PredictOptions, TopicModel};
+use bertopic::{Bertopic, BertopicError, PredictOptions, TopicModel};
 use ndarray::{Array2, Axis};
 
 use bertopic_testdata::shared_dir as shared;
@@ -47,7 +47,7 @@ fn fit(s: &Sample, label: Option<&str>) -> (TopicModel, Vec<usize>) {
         .filter(|&i| label.is_none_or(|l| s.labels[i] == l))
         .collect();
     let docs: Vec<String> = rows.iter().map(|&i| s.docs[i].clone()).collect();
-    let model = BERTopic::builder()
+    let model = Bertopic::builder()
         .min_topic_size(5)
         .build()
         .expect("valid")
@@ -260,7 +260,7 @@ fn merging_models_of_different_embedding_models_is_refused() {
     let (a, _) = fit(&s, Some("cs.CL"));
     let rows: Vec<usize> = (0..60).collect();
     let docs: Vec<String> = rows.iter().map(|&i| s.docs[i].clone()).collect();
-    let b = BERTopic::builder()
+    let b = Bertopic::builder()
         .min_topic_size(5)
         .embedding_model("sentence-transformers/all-mpnet-base-v2")
         .build()
@@ -450,7 +450,7 @@ fn merging_disjoint_label_sets_at_2000_documents_each() {
         )
     };
     let fit = |docs: &[String], emb: &Array2<f32>| {
-        BERTopic::builder()
+        Bertopic::builder()
             .build()
             .expect("valid")
             .fit_with_embeddings(docs, emb.clone())

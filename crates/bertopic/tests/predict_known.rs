@@ -3,7 +3,7 @@
 //! Synthetic embeddings (one direction per subject plus a little noise): nothing to download.
 
 use bertopic::ndarray::Array2;
-use bertopic::{BERTopic, BertopicError, KnnParams, PredictOptions, PredictStrategy, TopicModel};
+use bertopic::{Bertopic, BertopicError, KnnParams, PredictOptions, PredictStrategy, TopicModel};
 use sha2::{Digest, Sha256};
 
 fn corpus() -> (Vec<String>, Array2<f32>) {
@@ -33,7 +33,7 @@ fn corpus() -> (Vec<String>, Array2<f32>) {
 
 fn fit() -> (TopicModel, Vec<String>, Array2<f32>) {
     let (docs, emb) = corpus();
-    let model = BERTopic::builder()
+    let model = Bertopic::builder()
         .min_topic_size(10)
         .seed(42)
         .build()

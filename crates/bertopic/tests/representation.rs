@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use bertopic::embed::{read_npy, EmbedError, Embedder};
 use bertopic::preprocess::{read_corpus, ReadOptions};
-use bertopic::{BERTopic, BertopicError, Representation, TopicModel};
+use bertopic::{Bertopic, BertopicError, Representation, TopicModel};
 use ndarray::{Array2, Axis};
 
 use bertopic_testdata::shared_dir as shared;
@@ -79,7 +79,7 @@ fn fit(
     r: Representation,
     embedder: Arc<dyn Embedder>,
 ) -> TopicModel {
-    BERTopic::builder()
+    Bertopic::builder()
         .min_topic_size(5)
         .seed(42)
         .representation(r)
@@ -266,7 +266,7 @@ fn edits_refuse_documents_that_are_not_the_training_documents() {
 fn missing_word_embedder_is_a_typed_error() {
     let (texts, emb) = sample();
     let empty = tempfile::tempdir().expect("tempdir");
-    let err = BERTopic::builder()
+    let err = Bertopic::builder()
         .min_topic_size(5)
         .embedding_model(empty.path().to_string_lossy())
         .representation(Representation::keybert())
@@ -301,7 +301,7 @@ fn keybert_needs_words_in_the_document_space() {
         }
     }
     let (texts, emb) = sample();
-    let err = BERTopic::builder()
+    let err = Bertopic::builder()
         .min_topic_size(5)
         .representation(Representation::keybert())
         .embedder(Arc::new(Small))
@@ -324,7 +324,7 @@ fn mmr_and_keybert_with_minilm() {
     let (texts, emb) = sample();
     let e = bertopic::load_embedder(bertopic::embed::DEFAULT_MODEL, false).expect("MiniLM");
     let fit5 = |r: Representation| {
-        BERTopic::builder()
+        Bertopic::builder()
             .min_topic_size(5)
             .seed(42)
             .representation(r)
@@ -358,8 +358,8 @@ fn mmr_and_keybert_with_minilm() {
         .collect();
     // KeyBERT's topic embedding: mean of the 5 most representative documents. Fit once more
     // keeping 5 representative documents to know which they are.
-    let five = BERTopic::builder()
-        .params(bertopic::BERTopicParams {
+    let five = Bertopic::builder()
+        .params(bertopic::BertopicParams {
             min_topic_size: 5,
             n_representative_docs: 5,
             ..Default::default()

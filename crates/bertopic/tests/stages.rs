@@ -5,7 +5,7 @@ use bertopic::cluster::{Clusterer, KMeans, KMeansParams};
 use bertopic::ndarray::Array2;
 use bertopic::represent::{RepresentError, RepresentInput};
 use bertopic::tune::{self, TuneParams, TuneStages};
-use bertopic::{BERTopic, BERTopicParams, Representer};
+use bertopic::{Bertopic, BertopicParams, Representer};
 
 fn corpus() -> (Vec<String>, Array2<f32>) {
     let subjects = [
@@ -54,7 +54,7 @@ impl Representer for Shout {
 #[test]
 fn a_custom_representer_replaces_the_words_and_keeps_the_topics() {
     let (docs, embeddings) = corpus();
-    let mut model = BERTopic::builder()
+    let mut model = Bertopic::builder()
         .min_topic_size(10)
         .build()
         .unwrap()
@@ -83,7 +83,7 @@ fn a_custom_representer_replaces_the_words_and_keeps_the_topics() {
 #[test]
 fn tuning_runs_the_given_clusterer() {
     let (docs, embeddings) = corpus();
-    let base = BERTopicParams::default().check().unwrap();
+    let base = BertopicParams::default().check().unwrap();
     // k-means with k = the trial's min_topic_size / 4 (3 for 12, 4 for 16): the search must
     // reach the caller's stage, whose topic counts HDBSCAN would not give.
     let stages = TuneStages {

@@ -9,7 +9,8 @@ use std::sync::Arc;
 use bertopic::cluster::metrics::normalized_mutual_info;
 use bertopic::embed::{read_npy, Embedder};
 use bertopic::preprocess::{read_corpus, ReadOptions};
-use bertopic::{BERTopic, TopicModel};
+use bertopic::represent::cosine;
+use bertopic::{Bertopic, TopicModel};
 use ndarray::{Array2, Axis};
 
 use bertopic_testdata::shared_dir as shared;
@@ -63,17 +64,6 @@ fn class_ids(labels: &[String]) -> Vec<i64> {
         .collect()
 }
 
-fn cosine(a: ndarray::ArrayView1<f32>, b: ndarray::ArrayView1<f32>) -> f64 {
-    let dot: f64 = a
-        .iter()
-        .zip(b)
-        .map(|(x, y)| f64::from(*x) * f64::from(*y))
-        .sum();
-    let na: f64 = a.iter().map(|x| f64::from(*x).powi(2)).sum::<f64>().sqrt();
-    let nb: f64 = b.iter().map(|x| f64::from(*x).powi(2)).sum::<f64>().sqrt();
-    dot / (na * nb)
-}
-
 /// Zero-shot: documents of the named subjects land in their named topics. Names are the three
 /// big arXiv categories of the sample; the threshold suits MiniLM's abstract-vs-short-name
 /// similarities (BERTopic's 0.7 assigns nothing on this corpus, which the test also checks).
@@ -111,7 +101,7 @@ fn zeroshot_assigns_named_subjects() {
         println!("{line}");
     }
     let threshold = 0.2;
-    let model = BERTopic::builder()
+    let model = Bertopic::builder()
         .embedder(Arc::clone(&embedder))
         .zeroshot_topic_list(names.clone(), threshold)
         .min_topic_size(5)
@@ -180,7 +170,7 @@ fn zeroshot_assigns_named_subjects() {
 
     // BERTopic's default threshold: MiniLM abstracts never reach 0.7 with these names, so
     // every document is clustered and no topic carries a name.
-    let default = BERTopic::builder()
+    let default = Bertopic::builder()
         .embedder(embedder)
         .zeroshot_topic_list(names.clone(), 0.7)
         .min_topic_size(5)
@@ -202,7 +192,7 @@ fn supervised_and_semi_supervised_use_the_labels() {
     let s = sample();
     let y = class_ids(&s.labels);
     let n_classes = y.iter().copied().max().unwrap_or(0) as usize + 1;
-    let bt = BERTopic::builder()
+    let bt = Bertopic::builder()
         .min_topic_size(5)
         .build()
         .expect("valid");
@@ -260,7 +250,7 @@ fn guided_topics_carry_their_seed_words() {
         vec!["image".into(), "video".into(), "segmentation".into()],
         vec!["language".into(), "llms".into(), "translation".into()],
     ];
-    let guided = BERTopic::builder()
+    let guided = Bertopic::builder()
         .embedder(Arc::clone(&embedder))
         .seed_topic_list(seeds.clone())
         .min_topic_size(5)
@@ -268,7 +258,7 @@ fn guided_topics_carry_their_seed_words() {
         .expect("valid")
         .fit_with_embeddings(&s.docs, s.embeddings.clone())
         .expect("guided fit");
-    let plain = BERTopic::builder()
+    let plain = Bertopic::builder()
         .min_topic_size(5)
         .build()
         .expect("valid")

@@ -4,7 +4,7 @@ use bertopic::fs::DirPolicy;
 use bertopic::jobs::{self, TrainEvent, TrainJob};
 use bertopic::preprocess::Language;
 use bertopic::tune::TuneParams;
-use bertopic::{report, BERTopicParams, Representation};
+use bertopic::{report, BertopicParams, Representation};
 
 use bertopic::represent::LlmParams;
 
@@ -34,7 +34,7 @@ fn train(a: TrainArgs, o: Out) -> CliResult<ExitCode> {
         bertopic::registry::validate_name(name)?;
     }
     let language: Language = a.language.parse()?;
-    let mut params = BERTopicParams {
+    let mut params = BertopicParams {
         language,
         seed: a.seed,
         min_topic_size: a.min_cluster_size,
@@ -46,7 +46,7 @@ fn train(a: TrainArgs, o: Out) -> CliResult<ExitCode> {
                 .unwrap_or_else(|| jobs::default_model(language)),
         ),
         representation,
-        ..BERTopicParams::default()
+        ..BertopicParams::default()
     };
     params.umap.n_neighbors = a.n_neighbors;
     params.umap.n_components = a.n_components;

@@ -2,7 +2,7 @@
 
 use bertopic::fs::DirPolicy;
 use bertopic::variants::online::{self, OnlineParams, UpdateJob};
-use bertopic::BERTopicParams;
+use bertopic::BertopicParams;
 
 use crate::args::UpdateArgs;
 use crate::out::{CliResult, Out};
@@ -30,9 +30,9 @@ pub(crate) fn run(a: UpdateArgs, o: Out) -> CliResult {
         );
     }
     let defaults = OnlineParams::default();
-    let mut params = BERTopicParams {
+    let mut params = BertopicParams {
         seed: a.seed.unwrap_or(42),
-        ..BERTopicParams::default()
+        ..BertopicParams::default()
     };
     if let Some(m) = &a.embedding_model {
         params.embedding_model = m.clone();

@@ -1,11 +1,11 @@
 //! BERTopic's modelling variants beyond the default fit: zero-shot topics
 //! ([`VariantParams::zeroshot_topic_list`]), guided topics ([`VariantParams::seed_topic_list`])
 //! and supervised / semi-supervised fits
-//! ([`BERTopic::fit_with_labels`](crate::BERTopic::fit_with_labels)); merging fitted models
+//! ([`Bertopic::fit_with_labels`](crate::Bertopic::fit_with_labels)); merging fitted models
 //! ([`merge`], [`TopicModel::merge`](crate::TopicModel::merge)) and manual topics from given
 //! assignments ([`manual`]).
 //!
-//! The settings live in [`BERTopicParams::variants`](crate::BERTopicParams::variants), so they
+//! The settings live in [`BertopicParams::variants`](crate::BertopicParams::variants), so they
 //! are saved with the model (`model.json`) and a loaded model refits its words the same way.
 
 mod fit;

@@ -15,9 +15,9 @@
 //!
 //! ```
 //! use bertopic::variants::{OnlineParams, OnlineTopicModel};
-//! use bertopic::BERTopic;
+//! use bertopic::Bertopic;
 //! # fn main() -> bertopic::Result<()> {
-//! let online = BERTopic::builder()
+//! let online = Bertopic::builder()
 //!     .online(OnlineParams { n_clusters: 2, n_components: 2, ..Default::default() })
 //!     .build()?
 //!     .online_model()?;
@@ -159,8 +159,8 @@ impl OnlineTopicModel {
     pub fn new(params: CheckedParams) -> Result<Self> {
         let online = params.variants.online.clone().ok_or_else(|| {
             BertopicError::InvalidParams(
-                "an online model needs online settings: set BERTopicParams::variants.online \
-                 (BERTopicBuilder::online)"
+                "an online model needs online settings: set BertopicParams::variants.online \
+                 (BertopicBuilder::online)"
                     .into(),
             )
         })?;
@@ -615,7 +615,7 @@ pub struct UpdateJob {
     /// The online model folder to continue; `None` starts a model of `params`.
     pub model: Option<std::path::PathBuf>,
     /// Parameters of a new model (`variants.online` must be set); ignored when continuing.
-    pub params: crate::BERTopicParams,
+    pub params: crate::BertopicParams,
     /// The batch (CSV, JSON Lines or text; `-` = standard input).
     pub input: std::path::PathBuf,
     /// How to read it.
