@@ -8,9 +8,10 @@
 //! against). It also prints the cosine of each precision to those sentence-transformers
 //! embeddings, and to the 64 texts of `shared/reference/embeddings-minilm.json`.
 //!
-//! `cargo run --release --example int8_quality -- [n=2000] [--seeds 42,43,44] [--cache DIR]
-//! [--json OUT]`: `--cache` keeps the embeddings as `.npy` files under DIR (use a folder under
-//! `target/`) so a second run only fits; `--json` writes the results (the committed
+//! `cargo run --example int8_quality -- [n=2000] [--seeds 42,43,44] [--cache DIR] [--json OUT]`
+//! (the dev profile builds the encoder crate at opt-level 3; `--release` works too): `--cache`
+//! keeps the embeddings as `.npy` files under DIR (use a folder under `target/`) so a second
+//! run only fits; `--json` writes the results (the committed
 //! `tests/reference/int8-quality-arxiv.json` came from it).
 
 use std::path::{Path, PathBuf};
@@ -351,7 +352,7 @@ fn main() -> Res<()> {
         }
         let doc = json!({
             "producer": "examples/int8_quality.rs",
-            "command": format!("cargo run --release --example int8_quality -- {n} --seeds {}", seeds.iter().map(u64::to_string).collect::<Vec<_>>().join(",")),
+            "command": format!("cargo run --example int8_quality -- {n} --seeds {} --cache target/int8-emb --json tests/reference/int8-quality-arxiv.json", seeds.iter().map(u64::to_string).collect::<Vec<_>>().join(",")),
             "corpus": format!("shared/data/arxiv-cs-abstracts.csv, first {n} rows (Title + Abstract as the pipeline reads them)"),
             "pipeline": "BERTopic::builder().seed(seed) defaults: UMAP 15/5/0.0 cosine, HDBSCAN min_cluster_size 10, c-TF-IDF",
             "cpu": cpu_model(),
