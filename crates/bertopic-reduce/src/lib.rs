@@ -18,6 +18,7 @@
 
 #![warn(missing_docs)]
 
+mod ipca;
 mod knn;
 mod linalg;
 mod pca;
@@ -25,6 +26,7 @@ mod pca;
 use bertopic_rng as rng;
 mod umap;
 
+pub use ipca::{IncrementalPca, IncrementalPcaState};
 pub use knn::KnnGraph;
 pub use pca::{FittedPca, Pca, PcaParams};
 pub use umap::{find_ab_params, knn, FittedUmap, TargetParams, Umap, UmapParams};

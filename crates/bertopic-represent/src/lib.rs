@@ -29,6 +29,7 @@ mod labels;
 mod llm;
 mod mapreduce;
 mod model;
+mod online;
 mod params;
 mod representer;
 mod sparse;
@@ -42,6 +43,7 @@ pub use labels::{readable_label, word_label, GENERIC_WORDS};
 pub use llm::{sanitize_label, LabelOutcome, LlmLabeller, LlmParams, GROQ_ENDPOINT};
 pub use mapreduce::{ClassCounts, ClassTermCounts, COUNTS_FORMAT};
 pub use model::{fit, fit_streaming, fit_with_embedder, TopicRepresentation};
+pub use online::{OnlineClassTermCounts, ONLINE_COUNTS_FORMAT};
 pub use params::{CtfidfParams, RepresentParams, VectorizerParams};
 pub use representer::{
     topic_embeddings, CtfidfWords, EmbedFailure, KeyBertWords, MmrWords, RepresentInput,

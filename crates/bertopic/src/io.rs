@@ -43,6 +43,8 @@ pub const MODEL_FOLDER_FILES: &[&str] = &[
     "coherence_curve.csv",
     "coherence_curve.svg",
     "monitoring.jsonl",
+    // The online state of a model fitted batch by batch (`bertopic update`).
+    "online.safetensors",
 ];
 
 #[derive(Serialize, Deserialize)]

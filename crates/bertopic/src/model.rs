@@ -598,6 +598,17 @@ impl TopicModel {
                 let (t, p) = self.transform_light(&new.to_owned())?;
                 (t, p.into_iter().map(|s| s.clamp(0.0, 1.0)).collect())
             }
+            // An online model keeps only its last batch: new documents go through its
+            // incremental PCA and mini-batch k-means, as BERTopic's `transform` does.
+            _ if self.params.variants.online.is_some() => {
+                let reduced = self.reducer.transform(new)?;
+                let (labels, probs) = self.clusterer.predict(reduced.mapv(f64::from).view())?;
+                let topics = labels
+                    .iter()
+                    .map(|l| self.cluster_to_topic.get(l).copied().unwrap_or(-1))
+                    .collect();
+                (topics, probs)
+            }
             PredictStrategy::Knn => {
                 let nbrs = predict::nearest(&self.embeddings, &index.inv_norms, new, options.knn.k);
                 nbrs.iter()

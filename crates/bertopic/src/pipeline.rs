@@ -135,6 +135,12 @@ impl BertopicBuilder {
         self.params.variants.seed_topic_list = seeds;
         self
     }
+    /// Online topic modelling (BERTopic's `partial_fit`): build, then call
+    /// [`Bertopic::online_model`] and feed it batches (see [`crate::variants::online`]).
+    pub fn online(mut self, online: crate::variants::OnlineParams) -> Self {
+        self.params.variants.online = Some(online);
+        self
+    }
     /// Embedding model id or folder used when no embedder is given.
     pub fn embedding_model(mut self, spec: impl Into<String>) -> Self {
         self.params.embedding_model = spec.into();
@@ -212,6 +218,13 @@ impl Bertopic {
             Some(e) => Ok(Arc::clone(e)),
             None => load_embedder(&self.params.embedding_model, false),
         }
+    }
+
+    /// An empty online model of these parameters (the builder's [`online`](BertopicBuilder::online)
+    /// settings must be set); fit it batch by batch with
+    /// [`OnlineTopicModel::partial_fit`](crate::variants::OnlineTopicModel::partial_fit).
+    pub fn online_model(&self) -> Result<crate::variants::OnlineTopicModel> {
+        crate::variants::OnlineTopicModel::new(self.params.clone())
     }
 
     /// Embeds `docs` and fits the topic model.

@@ -12,6 +12,7 @@ mod fit;
 mod guided;
 pub mod manual;
 pub mod merge;
+pub mod online;
 mod zeroshot;
 
 use serde::{Deserialize, Serialize};
@@ -20,6 +21,7 @@ use crate::params::ParamError;
 
 pub(crate) use fit::{fit_variants, VariantFit};
 pub use merge::{merge_models, MergeRecord, Merged, MergedInput};
+pub use online::{OnlineParams, OnlineTopicModel};
 /// Boosts the seed words of `seeds` in a fitted c-TF-IDF representation (no-op without seeds).
 pub(crate) fn boost_seed_words(
     repr: &mut crate::represent::TopicRepresentation,
@@ -49,6 +51,11 @@ pub struct VariantParams {
     /// prediction for merged models), whatever the prediction strategy asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub merged: Option<MergeRecord>,
+    /// Set on a model fitted batch by batch ([`OnlineTopicModel`]): incremental PCA,
+    /// mini-batch k-means and decayed term counts. Such a model assigns new documents with its
+    /// reduction and clustering (BERTopic's `transform` of an online model).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub online: Option<OnlineParams>,
 }
 
 impl Default for VariantParams {
@@ -58,6 +65,7 @@ impl Default for VariantParams {
             zeroshot_min_similarity: 0.7,
             seed_topic_list: Vec::new(),
             merged: None,
+            online: None,
         }
     }
 }
@@ -100,6 +108,9 @@ impl VariantParams {
                     ),
                 ));
             }
+        }
+        if let Some(o) = &self.online {
+            o.check()?;
         }
         if let Some(m) = &self.merged {
             let s = m.min_similarity;
