@@ -49,7 +49,7 @@ pub const TRACKING_VARS: [&str; 4] = [
     "MLFLOW_TRACKING_PASSWORD",
 ];
 
-/// Runs `code` with MLflow's Python client (argv[1:] = `args`; [`TRACKING_VARS`] cleared, then
+/// Runs `code` with MLflow's Python client (`argv[1:]` = `args`; [`TRACKING_VARS`] cleared, then
 /// `env` set) and parses the last line it prints as JSON. A failing script fails the test with
 /// its stderr.
 pub fn py_json(code: &str, args: &[&str], env: &[(&str, &str)]) -> serde_json::Value {
