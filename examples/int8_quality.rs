@@ -23,6 +23,7 @@ use bertopic::embed::{
     ResolveOptions, SentenceEncoder, DEFAULT_MODEL,
 };
 use bertopic::preprocess::{read_corpus, ReadOptions};
+use bertopic::represent::cosine;
 use bertopic::{Bertopic, Measure};
 use bertopic_suite::{data, shared_dir};
 use ndarray::Array2;
@@ -33,18 +34,11 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
-fn cosine(a: &[f32], b: &[f32]) -> f64 {
-    let dot: f64 = a.iter().zip(b).map(|(x, y)| *x as f64 * *y as f64).sum();
-    let na: f64 = a.iter().map(|x| (*x as f64).powi(2)).sum::<f64>().sqrt();
-    let nb: f64 = b.iter().map(|x| (*x as f64).powi(2)).sum::<f64>().sqrt();
-    dot / (na * nb)
-}
-
 /// Row-wise cosines of two equally shaped matrices.
 fn cosines(a: &Array2<f32>, b: &Array2<f32>) -> Vec<f64> {
     a.outer_iter()
         .zip(b.outer_iter())
-        .map(|(x, y)| cosine(&x.to_vec(), &y.to_vec()))
+        .map(|(x, y)| cosine(x, y))
         .collect()
 }
 
@@ -245,7 +239,7 @@ fn main() -> Res<()> {
         let e = enc.embed(&ref_texts)?;
         Ok(e.outer_iter()
             .zip(&ref_emb)
-            .map(|(x, y)| cosine(&x.to_vec(), y))
+            .map(|(x, y)| cosine(x, (&y[..]).into()))
             .collect())
     };
     // The pipeline reads cleaned text (a trailer such as "Keywords: …" is cut), while the

@@ -16,19 +16,13 @@
 //! `BERTOPIC_SKIP_MODEL_TESTS=1`.
 
 use bertopic_embed::*;
+use bertopic_represent::cosine;
 use bertopic_testdata::shared_dir;
 
 /// Lowest cosine any of the 64 texts may have.
 const MIN_COSINE: f64 = 0.990;
 /// Lowest mean cosine over the 64 texts.
 const MEAN_COSINE: f64 = 0.996;
-
-fn cosine(a: &[f32], b: &[f32]) -> f64 {
-    let dot: f64 = a.iter().zip(b).map(|(x, y)| *x as f64 * *y as f64).sum();
-    let na: f64 = a.iter().map(|x| (*x as f64).powi(2)).sum::<f64>().sqrt();
-    let nb: f64 = b.iter().map(|x| (*x as f64).powi(2)).sum::<f64>().sqrt();
-    dot / (na * nb)
-}
 
 #[test]
 fn int8_embeddings_stay_close_to_sentence_transformers() {
@@ -68,7 +62,7 @@ fn int8_embeddings_stay_close_to_sentence_transformers() {
             .iter()
             .map(|v| v.as_f64().expect("a number") as f32)
             .collect();
-        let c = cosine(&got.row(k).to_vec(), &want);
+        let c = cosine(got.row(k), (&want[..]).into());
         assert!(
             c >= MIN_COSINE,
             "item {} ({}): int8 cosine {c:.5} < {MIN_COSINE}",
