@@ -66,13 +66,23 @@ pub fn ticks(lo: f64, hi: f64, n: usize) -> Vec<f64> {
         .map(|m| m * mag)
         .find(|s| *s >= raw)
         .unwrap_or(10.0 * mag);
-    let mut t = (lo / step).ceil() * step;
-    let mut out = Vec::new();
-    while t <= hi + step * 1e-9 {
-        out.push(if t.abs() < step * 1e-9 { 0.0 } else { t });
-        t += step;
+    // Ticks are counted by index: with a span near the values' rounding error (a flat curve
+    // whose points differ in the last bits), `t += step` stops advancing and never ends.
+    let first = (lo / step).ceil();
+    let last = (hi / step + 1e-9).floor();
+    if last < first || last - first > 1000.0 {
+        return vec![lo];
     }
-    out
+    (0..=(last - first) as usize)
+        .map(|i| {
+            let t = (first + i as f64) * step;
+            if t.abs() < step * 1e-9 {
+                0.0
+            } else {
+                t
+            }
+        })
+        .collect()
 }
 
 /// A tick value with as many decimals as the tick step needs (0.7125 stays 0.7125).
@@ -459,7 +469,8 @@ pub fn lines(
     if x1 <= x0 {
         x1 = x0 + 1.0;
     }
-    if y1 <= y0 {
+    // A flat series (values equal up to rounding) gets a unit range, not a 1e-16 one.
+    if y1 - y0 <= 1e-9 * y0.abs().max(y1.abs()) || y1 <= y0 {
         y1 = y0 + 1.0;
     }
     let (pw, ph) = (width - l - r, height - t - b);
@@ -606,6 +617,10 @@ mod tests {
             vec![0.0, 0.2, 0.4, 0.6000000000000001, 0.8, 1.0]
         );
         assert_eq!(ticks(3.0, 3.0, 5), vec![3.0]);
+        // A span at the values' rounding error (a flat coherence curve) ends, with few ticks.
+        let lo = 0.527_f64;
+        let hi = lo + 2.0 * f64::EPSILON;
+        assert!(ticks(lo, hi, 5).len() <= 7);
     }
 
     #[test]
