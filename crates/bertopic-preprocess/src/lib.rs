@@ -10,6 +10,7 @@
 #![warn(missing_docs)]
 
 mod error;
+pub mod packed;
 mod stopwords;
 mod tokenize;
 

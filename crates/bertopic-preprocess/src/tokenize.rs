@@ -7,6 +7,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::error::PreprocessError;
+use crate::packed::short_key;
 use crate::stopwords::{english_stop_words, indonesian_stop_words};
 
 /// Which stop-word list the tokenizer removes.
@@ -102,40 +103,13 @@ impl Default for TokenizerConfig {
 #[derive(Debug, Clone)]
 pub struct Tokenizer {
     cfg: TokenizerConfig,
-    /// Language list plus extra words of at most 15 bytes, packed by [`short_key`] (hot path:
+    /// Language list plus extra words of at most 15 bytes, packed by [`short_key`](crate::packed::short_key) (hot path:
     /// a lookup hashes one integer and never compares bytes behind a pointer).
     stop_short: HashSet<u128, foldhash::fast::FixedState>,
     /// Longer stop words (only from `extra_stop_words` with the built-in lists).
     stop_long: HashSet<Box<str>, foldhash::fast::FixedState>,
     /// Longest stop word in bytes: longer tokens skip the lookup.
     max_stop_len: usize,
-}
-
-/// The bytes of a word of at most 15 bytes, zero-padded, with the length in the last byte (so
-/// the packing is injective); `None` for longer words.
-#[inline]
-fn short_key(word: &[u8]) -> Option<u128> {
-    // Overlapping fixed-size loads instead of a variable-length copy (a memcpy call per
-    // token): bytes land at their own positions, overlaps carry identical bytes.
-    let n = word.len();
-    let lo_hi = |a: &[u8]| -> Option<u64> { Some(u64::from_le_bytes(a.try_into().ok()?)) };
-    let lo4 = |a: &[u8]| -> Option<u64> { Some(u64::from(u32::from_le_bytes(a.try_into().ok()?))) };
-    let (lo, hi) = match n {
-        0..=3 => (
-            word.iter()
-                .rev()
-                .fold(0u64, |k, &b| (k << 8) | u64::from(b)),
-            0,
-        ),
-        4..=7 => (
-            lo4(&word[..4])? | (lo4(&word[n - 4..])? << (8 * (n - 4))),
-            0,
-        ),
-        8 => (lo_hi(word)?, 0),
-        9..=15 => (lo_hi(&word[..8])?, lo_hi(&word[n - 8..])? >> (8 * (16 - n))),
-        _ => return None,
-    };
-    Some(u128::from(lo) | (u128::from(hi) << 64) | ((n as u128) << 120))
 }
 
 /// ASCII bytes that Python's `\w` matches: letters, digits, underscore.
@@ -427,29 +401,6 @@ mod tests {
             }
         }
         out
-    }
-
-    /// [`short_key`] written the plain way.
-    fn reference_key(word: &[u8]) -> Option<u128> {
-        if word.len() > 15 {
-            return None;
-        }
-        let mut buf = [0u8; 16];
-        buf[..word.len()].copy_from_slice(word);
-        buf[15] = word.len() as u8;
-        Some(u128::from_le_bytes(buf))
-    }
-
-    #[test]
-    fn short_key_matches_reference() {
-        let bytes: Vec<u8> = (1..=17u8).map(|b| b.wrapping_mul(37) | 0x80).collect();
-        for n in 0..=17 {
-            assert_eq!(
-                short_key(&bytes[..n]),
-                reference_key(&bytes[..n]),
-                "length {n}"
-            );
-        }
     }
 
     proptest! {

@@ -6,46 +6,19 @@
 
 use std::collections::HashMap;
 
+use bertopic_preprocess::packed;
+pub(crate) use bertopic_preprocess::packed::short_term;
+
 use crate::TermStream;
 
 /// Fixed-seed fast hasher: term keys are short and not adversarial, and no output depends on
 /// hash order (terms get their ids from the sorted vocabulary).
 pub(crate) type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
 
-/// The bytes of a term of at most 15 bytes, zero-padded, with the length in the last byte
-/// (so the packing is injective); `None` for longer terms.
+/// [`bertopic_preprocess::packed::short_key`] of a term.
 #[inline]
 pub(crate) fn short_key(term: &str) -> Option<u128> {
-    // Overlapping fixed-size loads instead of a variable-length copy (a memcpy call per
-    // token): bytes land at their own positions, overlaps carry identical bytes.
-    let word = term.as_bytes();
-    let n = word.len();
-    let lo_hi = |a: &[u8]| -> Option<u64> { Some(u64::from_le_bytes(a.try_into().ok()?)) };
-    let lo4 = |a: &[u8]| -> Option<u64> { Some(u64::from(u32::from_le_bytes(a.try_into().ok()?))) };
-    let (lo, hi) = match n {
-        0..=3 => (
-            word.iter()
-                .rev()
-                .fold(0u64, |k, &b| (k << 8) | u64::from(b)),
-            0,
-        ),
-        4..=7 => (
-            lo4(&word[..4])? | (lo4(&word[n - 4..])? << (8 * (n - 4))),
-            0,
-        ),
-        8 => (lo_hi(word)?, 0),
-        9..=15 => (lo_hi(&word[..8])?, lo_hi(&word[n - 8..])? >> (8 * (16 - n))),
-        _ => return None,
-    };
-    Some(u128::from(lo) | (u128::from(hi) << 64) | ((n as u128) << 120))
-}
-
-/// The term packed by [`short_key`].
-pub(crate) fn short_term(key: u128) -> String {
-    let buf = key.to_le_bytes();
-    let len = usize::from(buf[15]).min(15);
-    // The bytes came from a `&str`, so they are valid UTF-8; the lossy path is never taken.
-    String::from_utf8_lossy(&buf[..len]).into_owned()
+    packed::short_key(term.as_bytes())
 }
 
 /// Term → count of one text.
@@ -105,44 +78,6 @@ impl<'v> TermIndex<'v> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn short_keys_are_injective_and_round_trip() {
-        let terms = [
-            "",
-            "a",
-            "a\0",
-            "ab",
-            "ba",
-            "łódź",
-            "exactly15bytes!",
-            "café_au",
-        ];
-        let keys: Vec<u128> = terms.iter().map(|t| short_key(t).unwrap()).collect();
-        for (i, a) in keys.iter().enumerate() {
-            assert_eq!(short_term(*a), terms[i]);
-            for b in &keys[i + 1..] {
-                assert_ne!(a, b);
-            }
-        }
-        assert!(short_key("sixteen_bytes_xx").is_none());
-    }
-
-    #[test]
-    fn packing_matches_byte_layout() {
-        let s = "abcdefghijklmnopq";
-        for n in 0..=15 {
-            let mut buf = [0u8; 16];
-            buf[..n].copy_from_slice(&s.as_bytes()[..n]);
-            buf[15] = n as u8;
-            assert_eq!(
-                short_key(&s[..n]),
-                Some(u128::from_le_bytes(buf)),
-                "length {n}"
-            );
-        }
-        assert_eq!(short_key(&s[..16]), None);
-    }
 
     #[test]
     fn index_finds_short_and_long_terms() {
