@@ -91,6 +91,7 @@ pub mod monitor;
 mod params;
 mod pipeline;
 pub mod predict;
+mod quality;
 pub mod report;
 mod stages;
 pub mod stream;
@@ -116,6 +117,7 @@ pub use params::BERTopicParams;
 #[allow(deprecated)]
 pub use pipeline::{BERTopic, BERTopicBuilder};
 pub use predict::{KnnParams, PredictOptions, PredictStrategy};
+pub use quality::{OutlierReduction, PostFit, QualityPreset};
 pub use stages::{load_embedder, StageTimings, INT8_SUFFIX};
 
 // Types that appear in this crate's public signatures and fields, so a user needs no direct

@@ -52,6 +52,11 @@ pub struct BertopicParams {
     /// Zero-shot and guided topic settings (see [`crate::variants`]); off by default, and
     /// models saved before they existed load with them off.
     pub variants: crate::variants::VariantParams,
+    /// Opt-in post-fit steps by name (see [`crate::QualityPreset`]); BERTopic's plain
+    /// pipeline by default. The default is not written to saved models, so they stay as they
+    /// were before presets existed, and models without the field load as the default.
+    #[serde(skip_serializing_if = "crate::QualityPreset::is_default")]
+    pub quality: crate::QualityPreset,
 }
 
 /// The old name of [`BertopicParams`]: public names treat acronyms as words (Rust API
@@ -77,6 +82,7 @@ impl Default for BertopicParams {
             n_representative_docs: 3,
             representation: Representation::CTfidf,
             variants: crate::variants::VariantParams::default(),
+            quality: crate::QualityPreset::Default,
         }
     }
 }
@@ -205,6 +211,18 @@ impl BertopicParams {
             );
         }
         self.variants.check()?;
+        // An online model has no outlier topic and refits its words batch by batch, so the
+        // post-fit steps have nothing to act on there.
+        if !self.quality.is_default() && self.variants.online.is_some() {
+            return bad(
+                "quality",
+                format!(
+                    "quality preset {:?} applies to the UMAP + HDBSCAN pipeline, not to an online \
+                     model: use the default preset with online",
+                    self.quality.as_str()
+                ),
+            );
+        }
         self.representation.check()
     }
 

@@ -70,6 +70,12 @@ impl BertopicBuilder {
         self.params.nr_topics = Some(n);
         self
     }
+    /// Opt-in post-fit steps by name ([`QualityPreset`](crate::QualityPreset)); the default
+    /// is BERTopic's plain pipeline. Saved with the model.
+    pub fn quality(mut self, preset: crate::QualityPreset) -> Self {
+        self.params.quality = preset;
+        self
+    }
     /// N-gram range of topic terms.
     pub fn ngram_range(mut self, lo: usize, hi: usize) -> Self {
         self.params.ngram_range = (lo, hi);
@@ -291,6 +297,7 @@ impl Bertopic {
         if let Some(n) = self.params.nr_topics {
             model.reduce_topics(docs, n)?;
         }
+        model.apply_post_fit(docs, &self.params.quality.post_fit())?;
         Ok(model)
     }
 
@@ -323,6 +330,7 @@ impl Bertopic {
         if let Some(n) = self.params.nr_topics {
             model.reduce_topics(docs, n)?;
         }
+        model.apply_post_fit(docs, &self.params.quality.post_fit())?;
         Ok(model)
     }
 }
