@@ -123,6 +123,14 @@ pub trait FittedReducer: Send + Sync {
     fn n_components(&self) -> usize;
     /// Everything needed to transform later (see [`load_state`]).
     fn save_state(&self) -> SavedState;
+    /// [`save_state`](Self::save_state) without the rows the reducer was fitted on, when they
+    /// are `data` (the rows given to `fit`): a caller that keeps those rows anyway stores them
+    /// once and hands them back to [`load_state_with_data`]. `None` when the reducer keeps no
+    /// training rows or keeps rows other than `data`; then save the whole state.
+    fn save_state_without_data(&self, data: ArrayView2<f32>) -> Option<SavedState> {
+        let _ = data;
+        None
+    }
 }
 
 /// Serializable state of a fitted reducer.
@@ -174,6 +182,19 @@ pub fn load_state(state: &SavedState) -> Result<Box<dyn FittedReducer>, ReduceEr
         k => Err(ReduceError::BadState(format!(
             "unknown reducer kind {k:?} (expected \"umap\" or \"pca\")"
         ))),
+    }
+}
+
+/// Rebuild a fitted reducer from [`FittedReducer::save_state_without_data`] output, given back
+/// the rows it was fitted on (a whole [`save_state`](FittedReducer::save_state) loads too; then
+/// `data` is not used).
+pub fn load_state_with_data(
+    state: &SavedState,
+    data: ArrayView2<f32>,
+) -> Result<Box<dyn FittedReducer>, ReduceError> {
+    match state.kind.as_str() {
+        "umap" => Ok(Box::new(FittedUmap::from_state_with(state, Some(data))?)),
+        _ => load_state(state),
     }
 }
 

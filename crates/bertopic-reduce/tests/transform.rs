@@ -144,6 +144,41 @@ fn saved_state_json_round_trip_gives_identical_transform() {
     assert_eq!(fitted.transform(q).unwrap(), again.transform(q).unwrap());
 }
 
+/// A state saved without its training rows is smaller, loads only with the rows given back,
+/// and transforms bit for bit as the fitted model; other rows are not accepted as "the same".
+#[test]
+fn state_without_training_rows_loads_with_them_given_back() {
+    let x = common::reference_embeddings();
+    let x = x.slice(s![..200, ..]).to_owned();
+    let umap = Umap::new(UmapParams {
+        n_epochs: Some(50),
+        seed: 7,
+        ..Default::default()
+    })
+    .unwrap();
+    let (fitted, _) = umap.fit(x.view()).unwrap();
+    let lean = fitted
+        .save_state_without_data(x.view())
+        .expect("fitted on these rows");
+    assert!(lean.arrays.iter().all(|a| a.name != "train_data"));
+    assert_eq!(lean.arrays.len() + 1, fitted.save_state().arrays.len());
+    let err = load_state(&lean).err().expect("no rows, no model");
+    assert!(err.to_string().contains("load_state_with_data"), "{err}");
+    let again = bertopic_reduce::load_state_with_data(&lean, x.view()).unwrap();
+    let q = x.slice(s![..20, ..]);
+    assert_eq!(fitted.transform(q).unwrap(), again.transform(q).unwrap());
+    // Rows that differ in one bit, or fewer rows, are not the training rows.
+    let mut other = x.clone();
+    other[[150, 3]] = f32::from_bits(other[[150, 3]].to_bits() ^ 1);
+    assert!(fitted.save_state_without_data(other.view()).is_none());
+    assert!(fitted
+        .save_state_without_data(x.slice(s![..199, ..]))
+        .is_none());
+    // A whole state ignores the rows given at load.
+    let whole = bertopic_reduce::load_state_with_data(&fitted.save_state(), other.view()).unwrap();
+    assert_eq!(fitted.transform(q).unwrap(), whole.transform(q).unwrap());
+}
+
 #[test]
 fn trustworthiness_is_nan_on_unusable_input() {
     let a = ndarray::Array2::<f32>::zeros((10, 3));

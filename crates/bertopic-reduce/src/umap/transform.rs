@@ -97,6 +97,10 @@ impl FittedReducer for FittedUmap {
     }
 
     fn save_state(&self) -> SavedState {
-        self.to_state()
+        self.to_state(true)
+    }
+
+    fn save_state_without_data(&self, data: ArrayView2<f32>) -> Option<SavedState> {
+        self.fitted_on(data).then(|| self.to_state(false))
     }
 }
