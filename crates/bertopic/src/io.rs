@@ -1,12 +1,20 @@
-//! Saving and loading a fitted model: a folder with `model.json` (config, topics, vocabulary,
-//! provenance, checksums) and `model.safetensors` (every array). No opaque blobs.
+//! Saving and loading a fitted model: a folder with `model.json` (human-readable metadata:
+//! config, topics and their words, provenance, checksums) and `model.safetensors` (every array
+//! that grows with the documents or the vocabulary). No opaque blobs.
+//!
+//! Format 2 (this release) keeps the per-document topics and probabilities, the vocabulary and
+//! the c-TF-IDF matrices (CSR: `indptr`, `indices`, `values`) in the tensors, and stores the
+//! training embeddings once: UMAP's state leaves them out and is given the facade's
+//! `embeddings` back at load. Format 1 (everything but the embeddings-sized arrays in JSON, the
+//! embeddings twice) still loads.
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
 use std::fs;
+use std::io::Read;
 use std::path::Path;
 
 use ndarray::Array2;
-use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -17,17 +25,27 @@ use crate::error::{BertopicError, Result};
 use crate::model::{EmbeddingInfo, Topic, TopicModel};
 use crate::params::CheckedParams;
 use crate::reduce;
-use crate::represent::TopicRepresentation;
+use crate::represent::{CsrMatrix, RepresentParams, TopicRepresentation};
 use crate::stages::StageTimings;
 
 /// Version of the saved-model format. Bump on any incompatible change and keep a loader for
 /// the older versions (or a clear error naming them).
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
+/// The oldest format this release still reads.
+const OLDEST_FORMAT: u32 = 1;
 
 const JSON: &str = "model.json";
 const TENSORS: &str = "model.safetensors";
 /// Tensor of the training documents' text hashes ([`crate::predict`]); absent in older models.
 const TEXT_HASHES: &str = "doc_text_hashes";
+/// The facade's training embeddings; a stage state whose `training_data` names it was saved
+/// without its own copy.
+const EMBEDDINGS: &str = "embeddings";
+const DOC_TOPICS: &str = "doc_topics";
+const DOC_PROBS: &str = "doc_probs";
+const VOCAB_UTF8: &str = "representation.vocabulary.utf8";
+const VOCAB_OFFSETS: &str = "representation.vocabulary.offsets";
+const IDF: &str = "representation.idf";
 
 /// The files of a saved model.
 pub const MODEL_FILES: &[&str] = &[JSON, TENSORS];
@@ -53,8 +71,13 @@ struct StageState {
     params: serde_json::Value,
     /// Array names in the safetensors file, in order.
     arrays: Vec<String>,
+    /// The tensor holding the rows the stage was fitted on, when its state leaves them out
+    /// (format 2: `"embeddings"`, the facade's copy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    training_data: Option<String>,
 }
 
+/// `model.json` of format 2: metadata only; sizes of the arrays are in the tensors' shapes.
 #[derive(Serialize, Deserialize)]
 struct ModelJson {
     format_version: u32,
@@ -62,12 +85,12 @@ struct ModelJson {
     /// Checked again when read: a hand-edited file cannot bring invalid values in.
     params: CheckedParams,
     embedding: Option<EmbeddingInfo>,
+    /// Training documents (rows of `embeddings`, `doc_topics`, `doc_probs`).
+    n_documents: usize,
     topics: Vec<Topic>,
     cluster_to_topic: Vec<(i64, i64)>,
-    doc_topics: Vec<i64>,
-    doc_probs: Vec<f64>,
     timings: StageTimings,
-    representation: TopicRepresentation,
+    representation: RepresentationMeta,
     reducer: StageState,
     clusterer: StageState,
     /// sha256 of model.safetensors.
@@ -78,35 +101,35 @@ struct ModelJson {
     monitor_baseline: Option<crate::baseline::TrainingBaseline>,
 }
 
-/// dtype, shape and little-endian bytes of one tensor.
-type RawTensor = (Dtype, Vec<usize>, Vec<u8>);
-
-enum Arr {
-    F32(Vec<usize>, Vec<f32>),
-    F64(Vec<usize>, Vec<f64>),
-    I64(Vec<usize>, Vec<i64>),
+/// The per-topic part of a [`TopicRepresentation`]; its vocabulary, idf and matrices are
+/// tensors.
+#[derive(Serialize, Deserialize)]
+struct RepresentationMeta {
+    topic_ids: Vec<i64>,
+    n_terms: usize,
+    avg_nr_samples: f64,
+    words: Vec<Vec<(String, f64)>>,
+    sizes: Vec<usize>,
+    representative_docs: Vec<Vec<usize>>,
+    params: RepresentParams,
 }
 
-impl Arr {
-    fn bytes(&self) -> RawTensor {
-        match self {
-            Arr::F32(s, d) => (
-                Dtype::F32,
-                s.clone(),
-                d.iter().flat_map(|v| v.to_le_bytes()).collect(),
-            ),
-            Arr::F64(s, d) => (
-                Dtype::F64,
-                s.clone(),
-                d.iter().flat_map(|v| v.to_le_bytes()).collect(),
-            ),
-            Arr::I64(s, d) => (
-                Dtype::I64,
-                s.clone(),
-                d.iter().flat_map(|v| v.to_le_bytes()).collect(),
-            ),
-        }
-    }
+/// `model.json` of format 1: the c-TF-IDF matrices, vocabulary and per-document arrays inline.
+#[derive(Deserialize)]
+struct ModelJsonV1 {
+    params: CheckedParams,
+    embedding: Option<EmbeddingInfo>,
+    topics: Vec<Topic>,
+    cluster_to_topic: Vec<(i64, i64)>,
+    doc_topics: Vec<i64>,
+    doc_probs: Vec<f64>,
+    timings: StageTimings,
+    representation: TopicRepresentation,
+    reducer: StageState,
+    clusterer: StageState,
+    tensors_sha256: String,
+    #[serde(default)]
+    monitor_baseline: Option<crate::baseline::TrainingBaseline>,
 }
 
 impl TopicModel {
@@ -124,269 +147,273 @@ impl TopicModel {
     /// reports a run writes beside them.
     pub fn save_into(&self, out: &DirWriter) -> Result<()> {
         let dir = out.target();
-        let mut arrays: Vec<(String, Arr)> = Vec::new();
-        arrays.push((
-            "embeddings".into(),
-            Arr::F32(
-                self.embeddings.shape().to_vec(),
-                self.embeddings.iter().copied().collect(),
-            ),
-        ));
-        arrays.push((
-            "topic_embeddings".into(),
-            Arr::F32(
-                self.topic_embeddings.shape().to_vec(),
-                self.topic_embeddings.iter().copied().collect(),
-            ),
-        ));
+        let mut t = TensorsOut::default();
+        t.push(EMBEDDINGS, self.embeddings.shape(), f32s(&self.embeddings));
+        t.push(
+            "topic_embeddings",
+            self.topic_embeddings.shape(),
+            f32s(&self.topic_embeddings),
+        );
         if !self.doc_text_hashes.is_empty() {
             // Optional (models saved before it load without it); bit-cast: safetensors has no U64
             // in the dtypes every reader supports.
-            arrays.push((
-                TEXT_HASHES.into(),
-                Arr::I64(
-                    vec![self.doc_text_hashes.len()],
-                    self.doc_text_hashes.iter().map(|&h| h as i64).collect(),
-                ),
-            ));
+            let h: Vec<i64> = self.doc_text_hashes.iter().map(|&h| h as i64).collect();
+            t.push(TEXT_HASHES, &[h.len()], Data::I64(h.into()));
         }
-        let rs = self.reducer.save_state();
+        let n = self.doc_topics.len();
+        t.push(DOC_TOPICS, &[n], Data::I64((&self.doc_topics[..]).into()));
+        t.push(
+            DOC_PROBS,
+            &[self.doc_probs.len()],
+            Data::F64((&self.doc_probs[..]).into()),
+        );
+        let r = &self.representation;
+        let mut utf8 = Vec::with_capacity(r.vocabulary.iter().map(String::len).sum());
+        let mut offsets = Vec::with_capacity(r.vocabulary.len() + 1);
+        offsets.push(0i64);
+        for term in &r.vocabulary {
+            utf8.extend_from_slice(term.as_bytes());
+            offsets.push(utf8.len() as i64);
+        }
+        t.push(VOCAB_UTF8, &[utf8.len()], Data::U8(utf8.into()));
+        t.push(VOCAB_OFFSETS, &[offsets.len()], Data::I64(offsets.into()));
+        t.push(IDF, &[r.idf.len()], Data::F64((&r.idf[..]).into()));
+        push_csr(&mut t, dir, "representation.counts", &r.counts, None)?;
+        // c-TF-IDF weighs the counts entry by entry: the same sparsity pattern is stored once.
+        let shared = r.ctfidf.indptr == r.counts.indptr && r.ctfidf.indices == r.counts.indices;
+        push_csr(
+            &mut t,
+            dir,
+            "representation.ctfidf",
+            &r.ctfidf,
+            shared.then_some(()),
+        )?;
+        // UMAP keeps the rows it was fitted on: the same embeddings as ours, stored once.
+        let (rs, training_data) = match self.reducer.save_state_without_data(self.embeddings.view())
+        {
+            Some(s) => (s, Some(EMBEDDINGS.to_string())),
+            None => (self.reducer.save_state(), None),
+        };
         let mut reducer_names = Vec::new();
         for a in rs.arrays {
             let name = format!("reducer.{}", a.name);
-            reducer_names.push(name.clone());
-            arrays.push((name, Arr::F32(a.shape, a.data)));
+            t.push(&name, &a.shape, Data::F32(a.data.into()));
+            reducer_names.push(name);
         }
         let cs = self.clusterer.save_state();
         let mut clusterer_names = Vec::new();
         for a in cs.arrays {
             let name = format!("clusterer.{}", a.name);
-            clusterer_names.push(name.clone());
-            let arr = match a.data {
-                cluster::ArrayData::F64(v) => Arr::F64(a.shape, v),
-                cluster::ArrayData::I64(v) => Arr::I64(a.shape, v),
+            let data = match a.data {
+                cluster::ArrayData::F64(v) => Data::F64(v.into()),
+                cluster::ArrayData::I64(v) => Data::I64(v.into()),
             };
-            arrays.push((name, arr));
+            t.push(&name, &a.shape, data);
+            clusterer_names.push(name);
         }
-        let owned: Vec<(String, RawTensor)> =
-            arrays.iter().map(|(n, a)| (n.clone(), a.bytes())).collect();
-        let views = owned
-            .iter()
-            .map(|(n, (dt, shape, bytes))| {
-                TensorView::new(*dt, shape.clone(), bytes)
-                    .map(|v| (n.clone(), v))
-                    .map_err(|e| format_err(dir, format!("tensor {n}: {e}")))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let tensors = safetensors::tensor::serialize(views, None)
-            .map_err(|e| format_err(dir, format!("cannot serialise tensors: {e}")))?;
+        let tensors = t.serialize(dir)?;
         let json = ModelJson {
             format_version: FORMAT_VERSION,
             crate_version: crate::VERSION.to_string(),
             params: self.params.clone(),
             embedding: self.embedding.clone(),
+            n_documents: n,
             topics: self.topics.clone(),
             cluster_to_topic: self
                 .cluster_to_topic
                 .iter()
                 .map(|(&a, &b)| (a, b))
                 .collect(),
-            doc_topics: self.doc_topics.clone(),
-            doc_probs: self.doc_probs.clone(),
             timings: self.timings,
-            representation: self.representation.clone(),
+            representation: RepresentationMeta {
+                topic_ids: r.topic_ids.clone(),
+                n_terms: r.vocabulary.len(),
+                avg_nr_samples: r.avg_nr_samples,
+                words: r.words.clone(),
+                sizes: r.sizes.clone(),
+                representative_docs: r.representative_docs.clone(),
+                params: r.params.clone(),
+            },
             reducer: StageState {
                 kind: rs.kind,
                 params: rs.params,
                 arrays: reducer_names,
+                training_data,
             },
             clusterer: StageState {
                 kind: cs.kind,
                 params: cs.params,
                 arrays: clusterer_names,
+                training_data: None,
             },
             tensors_sha256: hex(&Sha256::digest(&tensors)),
             monitor_baseline: self.monitor_baseline.clone(),
         };
-        // Compact: the representation's sparse matrices make up most of the file, and pretty
-        // printing put one number per line (19 MB instead of 10 MB for 10k documents).
-        let json = serde_json::to_vec(&json)
+        // Pretty: nothing in it grows with the corpus any more, and people read it.
+        let json = serde_json::to_vec_pretty(&json)
             .map_err(|e| format_err(dir, format!("cannot serialise model.json: {e}")))?;
         out.write(TENSORS, &tensors)?;
         out.write(JSON, &json)?;
         Ok(())
     }
 
-    /// Loads a model saved by [`save`](Self::save), checking the format version, the checksum
-    /// and the model's internal consistency (topic ids, array shapes, dimensions). A model
-    /// replaced by a concurrent save while it is read is read again, not reported as corrupt.
+    /// Loads a model saved by [`save`](Self::save) (this format or an older one), checking the
+    /// format version, the checksum and the model's internal consistency (topic ids, array
+    /// shapes, dimensions). A model replaced by a concurrent save while it is read is read
+    /// again, not reported as corrupt. The tensors are read straight into their arrays, never
+    /// whole into memory first.
     pub fn load(dir: &Path) -> Result<TopicModel> {
         let json_path = dir.join(JSON);
         let t_path = dir.join(TENSORS);
         let mut attempt = 0;
-        let (raw, bytes) = loop {
+        let (raw, tensors) = loop {
             let raw = fs::read(&json_path).map_err(|e| missing_or_io(dir, &json_path, e))?;
-            let bytes = fs::read(&t_path).map_err(|e| missing_or_io(dir, &t_path, e))?;
+            let file = fs::File::open(&t_path).map_err(|e| missing_or_io(dir, &t_path, e))?;
+            let tensors = Tensors::read(file).map_err(|e| match e {
+                ReadError::Io(e) => BertopicError::io(&t_path, e),
+                ReadError::Format(m) => format_err(dir, m),
+            });
             // A save swaps the whole folder: if model.json changed while we read, the two files
             // may come from different saves.
             let again = fs::read(&json_path).map_err(|e| missing_or_io(dir, &json_path, e))?;
             attempt += 1;
             if again == raw || attempt == 5 {
-                break (raw, bytes);
+                break (raw, tensors?);
             }
         };
-        Self::from_bytes(dir, &raw, &bytes)
+        Self::from_parts(dir, &raw, tensors)
     }
 
     /// Builds a model from the bytes of `model.json` and `model.safetensors` with every check
     /// [`load`](Self::load) makes; `dir` only names the model in errors. Public for fuzzing.
     #[doc(hidden)]
     pub fn from_bytes(dir: &Path, raw: &[u8], bytes: &[u8]) -> Result<TopicModel> {
-        let version: serde_json::Value = serde_json::from_slice(raw)
+        let tensors = Tensors::read(bytes).map_err(|e| match e {
+            ReadError::Io(e) => format_err(dir, format!("model.safetensors unreadable: {e}")),
+            ReadError::Format(m) => format_err(dir, m),
+        })?;
+        Self::from_parts(dir, raw, tensors)
+    }
+
+    fn from_parts(dir: &Path, raw: &[u8], mut t: Tensors) -> Result<TopicModel> {
+        // Only the version first: the rest is read straight into the structs of that format,
+        // never into a tree of JSON values.
+        #[derive(Deserialize)]
+        struct Version {
+            format_version: Option<serde_json::Value>,
+        }
+        let version: Version = serde_json::from_slice(raw)
             .map_err(|e| format_err(dir, format!("model.json is not valid JSON: {e}")))?;
-        match version.get("format_version").and_then(|v| v.as_u64()) {
-            Some(v) if v == u64::from(FORMAT_VERSION) => {}
-            Some(v) => {
+        let version = match version.format_version.as_ref().map(|v| v.as_u64()) {
+            Some(Some(v))
+                if (u64::from(OLDEST_FORMAT)..=u64::from(FORMAT_VERSION)).contains(&v) =>
+            {
+                v
+            }
+            Some(Some(v)) => {
                 return Err(format_err(
                     dir,
                     format!(
-                        "format version {v} is not supported by bertopic {} (reads version {FORMAT_VERSION}); \
-                         retrain the model or use the bertopic release that wrote it",
+                        "format version {v} is not supported by bertopic {} (reads versions \
+                         {OLDEST_FORMAT} to {FORMAT_VERSION}); retrain the model or use the \
+                         bertopic release that wrote it",
                         crate::VERSION
                     ),
                 ))
             }
-            None => return Err(format_err(dir, "model.json has no format_version: not a bertopic model".into())),
-        }
-        let json: ModelJson = serde_json::from_value(version).map_err(|e| {
+            _ => {
+                return Err(format_err(
+                    dir,
+                    "model.json has no format_version: not a bertopic model".into(),
+                ))
+            }
+        };
+        let mismatch = |e: serde_json::Error| {
             format_err(
                 dir,
-                format!("model.json does not match format {FORMAT_VERSION}: {e}"),
+                format!("model.json does not match format {version}: {e}"),
             )
-        })?;
-        let sha = hex(&Sha256::digest(bytes));
-        if sha != json.tensors_sha256 {
-            return Err(format_err(
-                dir,
-                format!(
-                    "model.safetensors is corrupted (sha256 {sha}, expected {}); restore it from a backup or retrain",
-                    json.tensors_sha256
-                ),
-            ));
-        }
-        let st = SafeTensors::deserialize(bytes)
-            .map_err(|e| format_err(dir, format!("model.safetensors unreadable: {e}")))?;
-        let get = |name: &str| -> Result<(Vec<usize>, Dtype, Vec<u8>)> {
-            let t = st
-                .tensor(name)
-                .map_err(|e| format_err(dir, format!("tensor {name} missing: {e}")))?;
-            Ok((t.shape().to_vec(), t.dtype(), t.data().to_vec()))
         };
-        let f32s = |name: &str| -> Result<(Vec<usize>, Vec<f32>)> {
-            let (shape, dt, data) = get(name)?;
-            if dt != Dtype::F32 {
+        let check_sha = |expected: &str| -> Result<()> {
+            if t.sha256 != expected {
                 return Err(format_err(
                     dir,
-                    format!("tensor {name} has dtype {dt:?}, expected F32"),
+                    format!(
+                        "model.safetensors is corrupted (sha256 {}, expected {expected}); restore \
+                         it from a backup or retrain",
+                        t.sha256
+                    ),
                 ));
             }
-            Ok((
-                shape,
-                data.chunks_exact(4)
-                    .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                    .collect(),
-            ))
+            Ok(())
         };
-        let to_array2 = |name: &str| -> Result<Array2<f32>> {
-            let (shape, data) = f32s(name)?;
-            if shape.len() != 2 {
-                return Err(format_err(dir, format!("tensor {name} is not 2-d")));
+        let model = if version == 1 {
+            let json: ModelJsonV1 = serde_json::from_slice(raw).map_err(mismatch)?;
+            check_sha(&json.tensors_sha256)?;
+            let embeddings = t.array2(dir, EMBEDDINGS)?;
+            let (reducer, clusterer) =
+                load_stages(dir, &mut t, &json.reducer, &json.clusterer, &embeddings)?;
+            TopicModel {
+                params: json.params,
+                reducer,
+                clusterer,
+                cluster_to_topic: json
+                    .cluster_to_topic
+                    .into_iter()
+                    .collect::<BTreeMap<_, _>>(),
+                topics: json.topics,
+                representation: json.representation,
+                topic_embeddings: t.array2(dir, "topic_embeddings")?,
+                doc_topics: json.doc_topics,
+                doc_probs: json.doc_probs,
+                embedding: json.embedding,
+                timings: json.timings,
+                doc_text_hashes: text_hashes(dir, &mut t)?,
+                embeddings,
+                word_embedder: None,
+                monitor_baseline: json.monitor_baseline,
+                known: std::sync::OnceLock::new(),
             }
-            Array2::from_shape_vec((shape[0], shape[1]), data)
-                .map_err(|e| format_err(dir, format!("tensor {name}: {e}")))
-        };
-        let embeddings = to_array2("embeddings")?;
-        let doc_text_hashes = if st.names().contains(&TEXT_HASHES) {
-            let (shape, dt, data) = get(TEXT_HASHES)?;
-            if dt != Dtype::I64 || shape.len() != 1 {
-                return Err(format_err(
-                    dir,
-                    format!("tensor {TEXT_HASHES} is not a 1-d I64 array"),
-                ));
-            }
-            data.chunks_exact(8)
-                .map(|c| u64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
-                .collect()
         } else {
-            Vec::new()
-        };
-        let topic_embeddings = to_array2("topic_embeddings")?;
-        let mut rarrays = Vec::new();
-        for name in &json.reducer.arrays {
-            let (shape, data) = f32s(name)?;
-            rarrays.push(reduce::NamedArray {
-                name: name.strip_prefix("reducer.").unwrap_or(name).to_string(),
-                shape,
-                data,
-            });
-        }
-        let reducer = reduce::load_state(&reduce::SavedState {
-            kind: json.reducer.kind.clone(),
-            params: json.reducer.params.clone(),
-            arrays: rarrays,
-        })?;
-        let mut carrays = Vec::new();
-        for name in &json.clusterer.arrays {
-            let (shape, dt, data) = get(name)?;
-            let data = match dt {
-                Dtype::F64 => cluster::ArrayData::F64(
-                    data.chunks_exact(8)
-                        .map(|c| f64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
-                        .collect(),
-                ),
-                Dtype::I64 => cluster::ArrayData::I64(
-                    data.chunks_exact(8)
-                        .map(|c| i64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
-                        .collect(),
-                ),
-                other => {
-                    return Err(format_err(
-                        dir,
-                        format!("tensor {name} has unexpected dtype {other:?}"),
-                    ))
-                }
-            };
-            carrays.push(cluster::NamedArray {
-                name: name.strip_prefix("clusterer.").unwrap_or(name).to_string(),
-                shape,
-                data,
-            });
-        }
-        let clusterer = cluster::load_state(&cluster::SavedState {
-            kind: json.clusterer.kind.clone(),
-            params: json.clusterer.params.clone(),
-            arrays: carrays,
-        })?;
-        let model = TopicModel {
-            params: json.params,
-            reducer,
-            clusterer,
-            cluster_to_topic: json
-                .cluster_to_topic
-                .into_iter()
-                .collect::<BTreeMap<_, _>>(),
-            topics: json.topics,
-            representation: json.representation,
-            topic_embeddings,
-            doc_topics: json.doc_topics,
-            doc_probs: json.doc_probs,
-            embedding: json.embedding,
-            timings: json.timings,
-            embeddings,
-            word_embedder: None,
-            monitor_baseline: json.monitor_baseline,
-            doc_text_hashes,
-            known: std::sync::OnceLock::new(),
+            let json: ModelJson = serde_json::from_slice(raw).map_err(mismatch)?;
+            check_sha(&json.tensors_sha256)?;
+            let embeddings = t.array2(dir, EMBEDDINGS)?;
+            let (reducer, clusterer) =
+                load_stages(dir, &mut t, &json.reducer, &json.clusterer, &embeddings)?;
+            let doc_topics = t.vec1(dir, DOC_TOPICS, Tensor::into_i64)?;
+            let doc_probs = t.vec1(dir, DOC_PROBS, Tensor::into_f64)?;
+            if doc_topics.len() != json.n_documents {
+                return Err(format_err(
+                    dir,
+                    format!(
+                        "model.json says {} documents, the tensors hold {}; the model was edited \
+                         or damaged: retrain it or restore the folder",
+                        json.n_documents,
+                        doc_topics.len()
+                    ),
+                ));
+            }
+            TopicModel {
+                params: json.params,
+                reducer,
+                clusterer,
+                cluster_to_topic: json
+                    .cluster_to_topic
+                    .into_iter()
+                    .collect::<BTreeMap<_, _>>(),
+                topics: json.topics,
+                representation: representation(dir, &mut t, json.representation)?,
+                topic_embeddings: t.array2(dir, "topic_embeddings")?,
+                doc_topics,
+                doc_probs,
+                embedding: json.embedding,
+                timings: json.timings,
+                doc_text_hashes: text_hashes(dir, &mut t)?,
+                embeddings,
+                word_embedder: None,
+                monitor_baseline: json.monitor_baseline,
+                known: std::sync::OnceLock::new(),
+            }
         };
         model.check_consistency().map_err(|reason| {
             format_err(
@@ -492,6 +519,529 @@ impl TopicModel {
             return Err("a representative document index is out of range".into());
         }
         Ok(())
+    }
+}
+
+/// The reducer and clusterer from their saved states; a reducer saved without its training
+/// rows gets `embeddings` back.
+fn load_stages(
+    dir: &Path,
+    t: &mut Tensors,
+    rj: &StageState,
+    cj: &StageState,
+    embeddings: &Array2<f32>,
+) -> Result<(
+    Box<dyn reduce::FittedReducer>,
+    Box<dyn cluster::FittedClusterer>,
+)> {
+    let mut rarrays = Vec::new();
+    for name in &rj.arrays {
+        let (shape, data) = t.take(dir, name)?.into_f32(dir, name)?;
+        rarrays.push(reduce::NamedArray {
+            name: name.strip_prefix("reducer.").unwrap_or(name).to_string(),
+            shape,
+            data,
+        });
+    }
+    let state = reduce::SavedState {
+        kind: rj.kind.clone(),
+        params: rj.params.clone(),
+        arrays: rarrays,
+    };
+    let reducer = match rj.training_data.as_deref() {
+        None => reduce::load_state(&state)?,
+        Some(EMBEDDINGS) => reduce::load_state_with_data(&state, embeddings.view())?,
+        Some(other) => {
+            return Err(format_err(
+                dir,
+                format!("the reducer's training data is {other:?}; only \"{EMBEDDINGS}\" is known"),
+            ))
+        }
+    };
+    let mut carrays = Vec::new();
+    for name in &cj.arrays {
+        let tensor = t.take(dir, name)?;
+        let data = match tensor.data {
+            TData::F64(v) => cluster::ArrayData::F64(v),
+            TData::I64(v) => cluster::ArrayData::I64(v),
+            _ => {
+                return Err(format_err(
+                    dir,
+                    format!(
+                        "tensor {name} has dtype {}, expected F64 or I64",
+                        tensor.dtype
+                    ),
+                ))
+            }
+        };
+        carrays.push(cluster::NamedArray {
+            name: name.strip_prefix("clusterer.").unwrap_or(name).to_string(),
+            shape: tensor.shape,
+            data,
+        });
+    }
+    let clusterer = cluster::load_state(&cluster::SavedState {
+        kind: cj.kind.clone(),
+        params: cj.params.clone(),
+        arrays: carrays,
+    })?;
+    Ok((reducer, clusterer))
+}
+
+fn text_hashes(dir: &Path, t: &mut Tensors) -> Result<Vec<u64>> {
+    if !t.map.contains_key(TEXT_HASHES) {
+        return Ok(Vec::new());
+    }
+    Ok(t.vec1(dir, TEXT_HASHES, Tensor::into_i64)?
+        .into_iter()
+        .map(|h| h as u64)
+        .collect())
+}
+
+/// A format-2 representation: the per-topic metadata plus its tensors.
+fn representation(
+    dir: &Path,
+    t: &mut Tensors,
+    meta: RepresentationMeta,
+) -> Result<TopicRepresentation> {
+    let utf8 = t.vec1(dir, VOCAB_UTF8, Tensor::into_u8)?;
+    let offsets = t.vec1(dir, VOCAB_OFFSETS, Tensor::into_i64)?;
+    let bad_vocab = |why: &str| format_err(dir, format!("the stored vocabulary {why}"));
+    if offsets.len() != meta.n_terms + 1 || offsets.first() != Some(&0) {
+        return Err(bad_vocab("does not have model.json's number of terms"));
+    }
+    let mut vocabulary = Vec::with_capacity(meta.n_terms);
+    for w in offsets.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        if a > b || b as u64 > utf8.len() as u64 {
+            return Err(bad_vocab("has offsets out of order or out of range"));
+        }
+        let term = std::str::from_utf8(&utf8[a as usize..b as usize])
+            .map_err(|_| bad_vocab("holds a term that is not UTF-8"))?;
+        vocabulary.push(term.to_string());
+    }
+    let counts = read_csr(dir, t, "representation.counts", meta.n_terms, None)?;
+    let ctfidf = read_csr(dir, t, "representation.ctfidf", meta.n_terms, Some(&counts))?;
+    let mut r = TopicRepresentation::default();
+    r.vocabulary = vocabulary;
+    r.topic_ids = meta.topic_ids;
+    r.counts = counts;
+    r.ctfidf = ctfidf;
+    r.idf = t.vec1(dir, IDF, Tensor::into_f64)?;
+    r.avg_nr_samples = meta.avg_nr_samples;
+    r.words = meta.words;
+    r.sizes = meta.sizes;
+    r.representative_docs = meta.representative_docs;
+    r.params = meta.params;
+    Ok(r)
+}
+
+/// Writes a CSR matrix as `{prefix}.indptr` (I64), `{prefix}.indices` (I32) and
+/// `{prefix}.values` (F64); with `pattern_shared`, only the values (the pattern is the
+/// counts').
+fn push_csr<'a>(
+    t: &mut TensorsOut<'a>,
+    dir: &Path,
+    prefix: &str,
+    m: &'a CsrMatrix,
+    pattern_shared: Option<()>,
+) -> Result<()> {
+    if pattern_shared.is_none() {
+        let indptr: Vec<i64> = m.indptr.iter().map(|&p| p as i64).collect();
+        let indices = m
+            .indices
+            .iter()
+            .map(|&c| i32::try_from(c))
+            .collect::<std::result::Result<Vec<i32>, _>>()
+            .map_err(|_| format_err(dir, format!("{prefix}: a column index exceeds i32")))?;
+        t.push(
+            &format!("{prefix}.indptr"),
+            &[indptr.len()],
+            Data::I64(indptr.into()),
+        );
+        t.push(
+            &format!("{prefix}.indices"),
+            &[indices.len()],
+            Data::I32(indices),
+        );
+    }
+    t.push(
+        &format!("{prefix}.values"),
+        &[m.values.len()],
+        Data::F64((&m.values[..]).into()),
+    );
+    Ok(())
+}
+
+/// Reads what [`push_csr`] wrote; a matrix stored without its pattern takes `pattern`'s.
+fn read_csr(
+    dir: &Path,
+    t: &mut Tensors,
+    prefix: &str,
+    n_cols: usize,
+    pattern: Option<&CsrMatrix>,
+) -> Result<CsrMatrix> {
+    let values = t.vec1(dir, &format!("{prefix}.values"), Tensor::into_f64)?;
+    let indptr_name = format!("{prefix}.indptr");
+    let (indptr, indices) = match pattern {
+        Some(p) if !t.map.contains_key(&indptr_name) => (p.indptr.clone(), p.indices.clone()),
+        _ => {
+            let indptr = t.vec1(dir, &indptr_name, Tensor::into_i64)?;
+            let indices = t.vec1(dir, &format!("{prefix}.indices"), Tensor::into_i32)?;
+            let bad = || format_err(dir, format!("{prefix} holds a negative index"));
+            (
+                indptr
+                    .into_iter()
+                    .map(|v| usize::try_from(v).map_err(|_| bad()))
+                    .collect::<Result<Vec<_>>>()?,
+                indices
+                    .into_iter()
+                    .map(|v| usize::try_from(v).map_err(|_| bad()))
+                    .collect::<Result<Vec<_>>>()?,
+            )
+        }
+    };
+    if indptr.is_empty() {
+        return Err(format_err(dir, format!("{prefix}.indptr is empty")));
+    }
+    // Shapes are checked against the topics and vocabulary by `check_consistency`.
+    Ok(CsrMatrix {
+        n_rows: indptr.len() - 1,
+        n_cols,
+        indptr,
+        indices,
+        values,
+    })
+}
+
+/// An array borrowed from the model (or made for saving), in a safetensors dtype.
+enum Data<'a> {
+    F32(Cow<'a, [f32]>),
+    F64(Cow<'a, [f64]>),
+    I64(Cow<'a, [i64]>),
+    I32(Vec<i32>),
+    U8(Cow<'a, [u8]>),
+}
+
+impl Data<'_> {
+    fn dtype(&self) -> &'static str {
+        match self {
+            Data::F32(_) => "F32",
+            Data::F64(_) => "F64",
+            Data::I64(_) => "I64",
+            Data::I32(_) => "I32",
+            Data::U8(_) => "U8",
+        }
+    }
+
+    fn elem_size(&self) -> usize {
+        match self {
+            Data::F64(_) | Data::I64(_) => 8,
+            Data::F32(_) | Data::I32(_) => 4,
+            Data::U8(_) => 1,
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Data::F32(v) => v.len(),
+            Data::F64(v) => v.len(),
+            Data::I64(v) => v.len(),
+            Data::I32(v) => v.len(),
+            Data::U8(v) => v.len(),
+        }
+    }
+
+    fn write_le(&self, out: &mut Vec<u8>) {
+        match self {
+            Data::F32(v) => v
+                .iter()
+                .for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
+            Data::F64(v) => v
+                .iter()
+                .for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
+            Data::I64(v) => v
+                .iter()
+                .for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
+            Data::I32(v) => v
+                .iter()
+                .for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
+            Data::U8(v) => out.extend_from_slice(v),
+        }
+    }
+}
+
+/// A 2-d array's values in row-major order, borrowed when the array is laid out so.
+fn f32s(a: &Array2<f32>) -> Data<'_> {
+    match a.as_slice() {
+        Some(s) => Data::F32(Cow::Borrowed(s)),
+        None => Data::F32(Cow::Owned(a.iter().copied().collect())),
+    }
+}
+
+/// The tensors of a model, written as one safetensors file without a byte copy of each array
+/// first.
+#[derive(Default)]
+struct TensorsOut<'a> {
+    tensors: Vec<(String, Vec<usize>, Data<'a>)>,
+}
+
+impl<'a> TensorsOut<'a> {
+    fn push(&mut self, name: &str, shape: &[usize], data: Data<'a>) {
+        self.tensors.push((name.to_string(), shape.to_vec(), data));
+    }
+
+    /// The safetensors layout: an 8-byte header length, the JSON header padded with spaces to
+    /// a multiple of 8, then the data; 8-byte dtypes first so every tensor is aligned to its
+    /// element size.
+    fn serialize(mut self, dir: &Path) -> Result<Vec<u8>> {
+        self.tensors
+            .sort_by(|a, b| b.2.elem_size().cmp(&a.2.elem_size()).then(a.0.cmp(&b.0)));
+        let mut header = serde_json::Map::new();
+        let mut offset = 0usize;
+        for (name, shape, data) in &self.tensors {
+            if shape.iter().product::<usize>() != data.len() {
+                return Err(format_err(
+                    dir,
+                    format!("tensor {name}: shape {shape:?} for {} values", data.len()),
+                ));
+            }
+            let end = offset + data.len() * data.elem_size();
+            header.insert(
+                name.clone(),
+                serde_json::json!({"dtype": data.dtype(), "shape": shape, "data_offsets": [offset, end]}),
+            );
+            offset = end;
+        }
+        let mut header = serde_json::to_vec(&header)
+            .map_err(|e| format_err(dir, format!("cannot serialise the tensor header: {e}")))?;
+        header.resize(header.len().div_ceil(8) * 8, b' ');
+        let mut out = Vec::with_capacity(8 + header.len() + offset);
+        out.extend_from_slice(&(header.len() as u64).to_le_bytes());
+        out.extend_from_slice(&header);
+        for (_, _, data) in &self.tensors {
+            data.write_le(&mut out);
+        }
+        Ok(out)
+    }
+}
+
+/// A tensor read from model.safetensors.
+struct Tensor {
+    dtype: String,
+    shape: Vec<usize>,
+    data: TData,
+}
+
+enum TData {
+    F32(Vec<f32>),
+    F64(Vec<f64>),
+    I64(Vec<i64>),
+    I32(Vec<i32>),
+    U8(Vec<u8>),
+}
+
+macro_rules! into_vec {
+    ($name:ident, $variant:ident, $ty:ty) => {
+        fn $name(self, dir: &Path, name: &str) -> Result<(Vec<usize>, Vec<$ty>)> {
+            match self.data {
+                TData::$variant(v) => Ok((self.shape, v)),
+                _ => Err(format_err(
+                    dir,
+                    format!(
+                        "tensor {name} has dtype {}, expected {}",
+                        self.dtype,
+                        stringify!($variant)
+                    ),
+                )),
+            }
+        }
+    };
+}
+
+impl Tensor {
+    into_vec!(into_f32, F32, f32);
+    into_vec!(into_f64, F64, f64);
+    into_vec!(into_i64, I64, i64);
+    into_vec!(into_i32, I32, i32);
+    into_vec!(into_u8, U8, u8);
+}
+
+enum ReadError {
+    Io(std::io::Error),
+    Format(String),
+}
+
+/// Every tensor of a safetensors file by name, and the file's sha256.
+struct Tensors {
+    map: HashMap<String, Tensor>,
+    sha256: String,
+}
+
+#[derive(Deserialize)]
+struct HeaderEntry {
+    dtype: String,
+    shape: Vec<usize>,
+    data_offsets: [usize; 2],
+}
+
+/// Headers larger than this are not ours (ours are a few KB).
+const MAX_HEADER: u64 = 100 << 20;
+/// Bytes read at a time: the file is hashed and decoded in pieces of this size.
+const CHUNK: usize = 1 << 20;
+
+impl Tensors {
+    /// Reads a safetensors file from `r` into typed arrays, hashing it on the way, with the
+    /// checks `safetensors` makes (offsets contiguous, sizes matching shapes, nothing after
+    /// the last tensor).
+    fn read(mut r: impl Read) -> std::result::Result<Tensors, ReadError> {
+        let bad = |m: String| ReadError::Format(format!("model.safetensors unreadable: {m}"));
+        let mut hasher = Sha256::new();
+        let mut len = [0u8; 8];
+        r.read_exact(&mut len).map_err(|e| eof_or_io(e, &bad))?;
+        hasher.update(len);
+        let n = u64::from_le_bytes(len);
+        if n > MAX_HEADER {
+            return Err(bad(format!("header of {n} bytes")));
+        }
+        let mut header = vec![0u8; n as usize];
+        r.read_exact(&mut header).map_err(|e| eof_or_io(e, &bad))?;
+        hasher.update(&header);
+        let mut entries: BTreeMap<String, serde_json::Value> = serde_json::from_slice(&header)
+            .map_err(|e| bad(format!("header is not a JSON object: {e}")))?;
+        entries.remove("__metadata__");
+        let mut list = Vec::with_capacity(entries.len());
+        for (name, v) in entries {
+            let e: HeaderEntry =
+                serde_json::from_value(v).map_err(|e| bad(format!("header entry {name}: {e}")))?;
+            list.push((name, e));
+        }
+        list.sort_by_key(|(_, e)| e.data_offsets);
+        let mut map = HashMap::with_capacity(list.len());
+        let mut at = 0usize;
+        let mut buf = vec![0u8; CHUNK];
+        for (name, e) in list {
+            let size = match e.dtype.as_str() {
+                "F64" | "I64" => 8,
+                "F32" | "I32" => 4,
+                "U8" => 1,
+                other => return Err(bad(format!("tensor {name} has unsupported dtype {other}"))),
+            };
+            let [start, end] = e.data_offsets;
+            let count = e
+                .shape
+                .iter()
+                .try_fold(1usize, |a, &d| a.checked_mul(d))
+                .ok_or_else(|| bad(format!("tensor {name}: shape overflows")))?;
+            if start != at || end < start || Some(end - start) != count.checked_mul(size) {
+                return Err(bad(format!(
+                    "tensor {name}: offsets {start}..{end} do not follow the previous tensor at \
+                     {at} or do not match shape {:?}",
+                    e.shape
+                )));
+            }
+            at = end;
+            let mut data = match size {
+                8 if e.dtype == "F64" => TData::F64(Vec::new()),
+                8 => TData::I64(Vec::new()),
+                4 if e.dtype == "F32" => TData::F32(Vec::new()),
+                4 => TData::I32(Vec::new()),
+                _ => TData::U8(Vec::new()),
+            };
+            // Grow with the bytes actually read: a lying header cannot make us allocate more
+            // than the file holds.
+            let mut left = end - start;
+            while left > 0 {
+                let take = left.min(CHUNK);
+                let piece = &mut buf[..take];
+                r.read_exact(piece).map_err(|e| eof_or_io(e, &bad))?;
+                hasher.update(&*piece);
+                match &mut data {
+                    TData::F64(v) => v.extend(
+                        piece
+                            .chunks_exact(8)
+                            .map(|c| f64::from_le_bytes(c.try_into().unwrap_or([0; 8]))),
+                    ),
+                    TData::I64(v) => v.extend(
+                        piece
+                            .chunks_exact(8)
+                            .map(|c| i64::from_le_bytes(c.try_into().unwrap_or([0; 8]))),
+                    ),
+                    TData::F32(v) => v.extend(
+                        piece
+                            .chunks_exact(4)
+                            .map(|c| f32::from_le_bytes(c.try_into().unwrap_or([0; 4]))),
+                    ),
+                    TData::I32(v) => v.extend(
+                        piece
+                            .chunks_exact(4)
+                            .map(|c| i32::from_le_bytes(c.try_into().unwrap_or([0; 4]))),
+                    ),
+                    TData::U8(v) => v.extend_from_slice(piece),
+                }
+                left -= take;
+            }
+            map.insert(
+                name,
+                Tensor {
+                    dtype: e.dtype,
+                    shape: e.shape,
+                    data,
+                },
+            );
+        }
+        let mut rest = [0u8; 1];
+        loop {
+            match r.read(&mut rest) {
+                Ok(0) => break,
+                Ok(_) => return Err(bad("bytes after the last tensor".into())),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(ReadError::Io(e)),
+            }
+        }
+        Ok(Tensors {
+            map,
+            sha256: hex(&hasher.finalize()),
+        })
+    }
+
+    /// Takes tensor `name` out (each is used once).
+    fn take(&mut self, dir: &Path, name: &str) -> Result<Tensor> {
+        self.map
+            .remove(name)
+            .ok_or_else(|| format_err(dir, format!("tensor {name} missing")))
+    }
+
+    fn array2(&mut self, dir: &Path, name: &str) -> Result<Array2<f32>> {
+        let (shape, data) = self.take(dir, name)?.into_f32(dir, name)?;
+        if shape.len() != 2 {
+            return Err(format_err(dir, format!("tensor {name} is not 2-d")));
+        }
+        Array2::from_shape_vec((shape[0], shape[1]), data)
+            .map_err(|e| format_err(dir, format!("tensor {name}: {e}")))
+    }
+
+    /// A 1-d tensor's values, of the type `into` takes.
+    fn vec1<T>(
+        &mut self,
+        dir: &Path,
+        name: &str,
+        into: impl FnOnce(Tensor, &Path, &str) -> Result<(Vec<usize>, Vec<T>)>,
+    ) -> Result<Vec<T>> {
+        let (shape, data) = into(self.take(dir, name)?, dir, name)?;
+        if shape.len() != 1 {
+            return Err(format_err(dir, format!("tensor {name} is not 1-d")));
+        }
+        Ok(data)
+    }
+}
+
+/// A file that ends early is damaged, not an I/O failure.
+fn eof_or_io(e: std::io::Error, bad: &impl Fn(String) -> ReadError) -> ReadError {
+    if e.kind() == std::io::ErrorKind::UnexpectedEof {
+        bad("the file ends early".into())
+    } else {
+        ReadError::Io(e)
     }
 }
 
