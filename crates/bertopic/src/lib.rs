@@ -118,7 +118,10 @@ pub use params::BERTopicParams;
 pub use pipeline::{BERTopic, BERTopicBuilder};
 pub use predict::{KnnParams, PredictOptions, PredictStrategy};
 pub use quality::{OutlierReduction, PostFit, QualityPreset};
-pub use stages::{load_embedder, StageTimings, INT8_SUFFIX};
+pub use stages::{
+    embedding_device, load_embedder, load_embedder_on, set_embedding_device, StageTimings,
+    INT8_SUFFIX,
+};
 
 // Types that appear in this crate's public signatures and fields, so a user needs no direct
 // dependency on the stage crates (or on a matching `ndarray`) to name them.

