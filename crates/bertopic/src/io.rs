@@ -2,8 +2,9 @@
 //! config, topics and their words, provenance, checksums) and `model.safetensors` (every array
 //! that grows with the documents or the vocabulary). No opaque blobs.
 //!
-//! Format 2 (this release) keeps the per-document topics and probabilities, the vocabulary and
-//! the c-TF-IDF matrices (CSR: `indptr`, `indices`, `values`) in the tensors, and stores the
+//! Format 2 (this release) keeps the per-document topics and probabilities, the vocabulary, the
+//! topics' representative document texts and the c-TF-IDF matrices (CSR: `indptr`, `indices`,
+//! `values`) in the tensors, and stores the
 //! training embeddings once: UMAP's state leaves them out and is given the facade's
 //! `embeddings` back at load. Format 1 (everything but the embeddings-sized arrays in JSON, the
 //! embeddings twice) still loads.
@@ -46,6 +47,11 @@ const DOC_PROBS: &str = "doc_probs";
 const VOCAB_UTF8: &str = "representation.vocabulary.utf8";
 const VOCAB_OFFSETS: &str = "representation.vocabulary.offsets";
 const IDF: &str = "representation.idf";
+/// The topics' representative document texts (UTF-8 bytes, I64 offsets per text, I64 count per
+/// topic): thousands of topics times a few abstracts each outgrew the rest of model.json.
+const REPR_DOCS_UTF8: &str = "topics.representative_docs.utf8";
+const REPR_DOCS_OFFSETS: &str = "topics.representative_docs.offsets";
+const REPR_DOCS_COUNTS: &str = "topics.representative_docs.counts";
 
 /// The files of a saved model.
 pub const MODEL_FILES: &[&str] = &[JSON, TENSORS];
@@ -168,16 +174,28 @@ impl TopicModel {
             Data::F64((&self.doc_probs[..]).into()),
         );
         let r = &self.representation;
-        let mut utf8 = Vec::with_capacity(r.vocabulary.iter().map(String::len).sum());
-        let mut offsets = Vec::with_capacity(r.vocabulary.len() + 1);
-        offsets.push(0i64);
-        for term in &r.vocabulary {
-            utf8.extend_from_slice(term.as_bytes());
-            offsets.push(utf8.len() as i64);
-        }
+        let (utf8, offsets) = strings(&r.vocabulary);
         t.push(VOCAB_UTF8, &[utf8.len()], Data::U8(utf8.into()));
         t.push(VOCAB_OFFSETS, &[offsets.len()], Data::I64(offsets.into()));
         t.push(IDF, &[r.idf.len()], Data::F64((&r.idf[..]).into()));
+        let texts = self.topics.iter().flat_map(|t| &t.representative_docs);
+        let (utf8, offsets) = strings(texts);
+        let per_topic: Vec<i64> = self
+            .topics
+            .iter()
+            .map(|t| t.representative_docs.len() as i64)
+            .collect();
+        t.push(REPR_DOCS_UTF8, &[utf8.len()], Data::U8(utf8.into()));
+        t.push(
+            REPR_DOCS_OFFSETS,
+            &[offsets.len()],
+            Data::I64(offsets.into()),
+        );
+        t.push(
+            REPR_DOCS_COUNTS,
+            &[per_topic.len()],
+            Data::I64(per_topic.into()),
+        );
         push_csr(&mut t, dir, "representation.counts", &r.counts, None)?;
         // c-TF-IDF weighs the counts entry by entry: the same sparsity pattern is stored once.
         let shared = r.ctfidf.indptr == r.counts.indptr && r.ctfidf.indices == r.counts.indices;
@@ -218,7 +236,14 @@ impl TopicModel {
             params: self.params.clone(),
             embedding: self.embedding.clone(),
             n_documents: n,
-            topics: self.topics.clone(),
+            topics: self
+                .topics
+                .iter()
+                .map(|t| Topic {
+                    representative_docs: Vec::new(),
+                    ..t.clone()
+                })
+                .collect(),
             cluster_to_topic: self
                 .cluster_to_topic
                 .iter()
@@ -401,7 +426,7 @@ impl TopicModel {
                     .cluster_to_topic
                     .into_iter()
                     .collect::<BTreeMap<_, _>>(),
-                topics: json.topics,
+                topics: topics_with_docs(dir, &mut t, json.topics)?,
                 representation: representation(dir, &mut t, json.representation)?,
                 topic_embeddings: t.array2(dir, "topic_embeddings")?,
                 doc_topics,
@@ -604,21 +629,16 @@ fn representation(
     t: &mut Tensors,
     meta: RepresentationMeta,
 ) -> Result<TopicRepresentation> {
-    let utf8 = t.vec1(dir, VOCAB_UTF8, Tensor::into_u8)?;
-    let offsets = t.vec1(dir, VOCAB_OFFSETS, Tensor::into_i64)?;
-    let bad_vocab = |why: &str| format_err(dir, format!("the stored vocabulary {why}"));
-    if offsets.len() != meta.n_terms + 1 || offsets.first() != Some(&0) {
-        return Err(bad_vocab("does not have model.json's number of terms"));
-    }
-    let mut vocabulary = Vec::with_capacity(meta.n_terms);
-    for w in offsets.windows(2) {
-        let (a, b) = (w[0], w[1]);
-        if a > b || b as u64 > utf8.len() as u64 {
-            return Err(bad_vocab("has offsets out of order or out of range"));
-        }
-        let term = std::str::from_utf8(&utf8[a as usize..b as usize])
-            .map_err(|_| bad_vocab("holds a term that is not UTF-8"))?;
-        vocabulary.push(term.to_string());
+    let vocabulary = read_strings(dir, t, VOCAB_UTF8, VOCAB_OFFSETS, "vocabulary")?;
+    if vocabulary.len() != meta.n_terms {
+        return Err(format_err(
+            dir,
+            format!(
+                "the stored vocabulary has {} terms, model.json says {}",
+                vocabulary.len(),
+                meta.n_terms
+            ),
+        ));
     }
     let counts = read_csr(dir, t, "representation.counts", meta.n_terms, None)?;
     let ctfidf = read_csr(dir, t, "representation.ctfidf", meta.n_terms, Some(&counts))?;
@@ -634,6 +654,69 @@ fn representation(
     r.representative_docs = meta.representative_docs;
     r.params = meta.params;
     Ok(r)
+}
+
+/// Strings as one UTF-8 byte array and `len + 1` offsets into it.
+fn strings<'s>(items: impl IntoIterator<Item = &'s String>) -> (Vec<u8>, Vec<i64>) {
+    let (mut utf8, mut offsets) = (Vec::new(), vec![0i64]);
+    for s in items {
+        utf8.extend_from_slice(s.as_bytes());
+        offsets.push(utf8.len() as i64);
+    }
+    (utf8, offsets)
+}
+
+/// Reads what [`strings`] wrote.
+fn read_strings(
+    dir: &Path,
+    t: &mut Tensors,
+    utf8_name: &str,
+    offsets_name: &str,
+    what: &str,
+) -> Result<Vec<String>> {
+    let utf8 = t.vec1(dir, utf8_name, Tensor::into_u8)?;
+    let offsets = t.vec1(dir, offsets_name, Tensor::into_i64)?;
+    let bad = |why: &str| format_err(dir, format!("the stored {what} {why}"));
+    if offsets.first() != Some(&0) {
+        return Err(bad("has no leading offset 0"));
+    }
+    let mut out = Vec::with_capacity(offsets.len() - 1);
+    for w in offsets.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        if a > b || b as u64 > utf8.len() as u64 {
+            return Err(bad("has offsets out of order or out of range"));
+        }
+        let s = std::str::from_utf8(&utf8[a as usize..b as usize])
+            .map_err(|_| bad("holds a text that is not UTF-8"))?;
+        out.push(s.to_string());
+    }
+    Ok(out)
+}
+
+/// Gives format-2 topics back their representative document texts.
+fn topics_with_docs(dir: &Path, t: &mut Tensors, mut topics: Vec<Topic>) -> Result<Vec<Topic>> {
+    let texts = read_strings(
+        dir,
+        t,
+        REPR_DOCS_UTF8,
+        REPR_DOCS_OFFSETS,
+        "representative documents",
+    )?;
+    let counts = t.vec1(dir, REPR_DOCS_COUNTS, Tensor::into_i64)?;
+    let total = counts
+        .iter()
+        .try_fold(0u64, |a, &c| u64::try_from(c).ok().map(|c| a + c));
+    if counts.len() != topics.len() || total != Some(texts.len() as u64) {
+        return Err(format_err(
+            dir,
+            "the stored representative documents do not match the topics".into(),
+        ));
+    }
+    let mut texts = texts.into_iter();
+    for (topic, &c) in topics.iter_mut().zip(&counts) {
+        topic.representative_docs = texts.by_ref().take(c as usize).collect();
+    }
+    Ok(topics)
 }
 
 /// Writes a CSR matrix as `{prefix}.indptr` (I64), `{prefix}.indices` (I32) and

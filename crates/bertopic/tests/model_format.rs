@@ -112,6 +112,7 @@ fn a_format1_model_loads_and_answers_as_before() {
     assert_eq!(json["format_version"], bertopic::FORMAT_VERSION);
     assert_eq!(bertopic::FORMAT_VERSION, 2);
     let again = TopicModel::load(&path).unwrap();
+    assert_eq!(again.topics(), model.topics());
     assert!(
         answers(&again) == expected,
         "saved again, it answers differently"
@@ -148,6 +149,13 @@ fn format2_keeps_large_arrays_in_the_tensors_and_the_embeddings_once() {
         );
     }
     assert_eq!(json["n_documents"], 150);
+    assert!(json["topics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|t| t["representative_docs"]
+            .as_array()
+            .is_some_and(|d| d.is_empty())));
     assert_eq!(json["reducer"]["training_data"], "embeddings");
     assert!(json["reducer"]["arrays"]
         .as_array()
@@ -167,6 +175,7 @@ fn format2_keeps_large_arrays_in_the_tensors_and_the_embeddings_once() {
         "representation.counts.indices",
         "representation.ctfidf.values",
         "representation.idf",
+        "topics.representative_docs.utf8",
     ] {
         assert!(names.contains(&name), "{name} missing from {names:?}");
     }
@@ -179,6 +188,8 @@ fn format2_keeps_large_arrays_in_the_tensors_and_the_embeddings_once() {
 
     let loaded = TopicModel::load(&path).unwrap();
     assert_eq!(answers(&loaded), answers(&model));
+    assert_eq!(loaded.topics(), model.topics());
+    assert!(loaded.topics()[0].representative_docs.len() == 3);
     let path2 = tmp.path().join("again");
     loaded.save(&path2).unwrap();
     for f in ["model.json", "model.safetensors"] {
