@@ -6,23 +6,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use ndarray::{s, Array2};
 use std::time::Duration;
 
-use bertopic_testdata::shared_dir as shared;
-
-/// `n` rows: the real embeddings, then copies with small seeded noise.
-fn tiled(base: &Array2<f32>, n: usize) -> Array2<f32> {
-    let (m, d) = base.dim();
-    let mut state = 12345u64;
-    Array2::from_shape_fn((n, d), |(i, j)| {
-        let x = base[[i % m, j]];
-        if i < m {
-            return x;
-        }
-        state = state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        x + ((state >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 0.01
-    })
-}
+use bertopic_testdata::{shared_dir as shared, tile_rows};
 
 fn bench(c: &mut Criterion) {
     // A missing shared folder fails the bench with one line (no silent skip, no backtrace).
@@ -41,7 +25,9 @@ fn bench(c: &mut Criterion) {
         let data = if n <= all.nrows() {
             all.slice(s![..n, ..]).to_owned()
         } else {
-            tiled(&all, n)
+            let d = all.ncols();
+            let base = all.as_slice().expect("a .npy reads in standard layout");
+            Array2::from_shape_vec((n, d), tile_rows(base, d, n)).expect("n rows of d")
         };
         g.bench_function(format!("n={n}"), |b| {
             b.iter(|| umap.fit(data.view()).expect("fit"))

@@ -12,17 +12,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let data = if n <= m {
         all.slice(s![..n, ..]).to_owned()
     } else {
-        let mut state = 12345u64;
-        Array2::from_shape_fn((n, d), |(i, j)| {
-            let x = all[[i % m, j]];
-            if i < m {
-                return x;
-            }
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            x + ((state >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 0.01
-        })
+        let base = all.as_slice().ok_or("a .npy reads in standard layout")?;
+        Array2::from_shape_vec((n, d), bertopic_testdata::tile_rows(base, d, n))?
     };
     let t = std::time::Instant::now();
     let (_f, emb) = Umap::new(UmapParams::default())?.fit(data.view())?;

@@ -6,22 +6,6 @@
 use bertopic_reduce::{read_npy_f32, Reducer, Umap, UmapParams};
 use ndarray::{s, Array2};
 
-/// `n` rows: the real embeddings, then copies with small seeded noise (as the bench does).
-fn tiled(base: &Array2<f32>, n: usize) -> Array2<f32> {
-    let (m, d) = base.dim();
-    let mut state = 12345u64;
-    Array2::from_shape_fn((n, d), |(i, j)| {
-        let x = base[[i % m, j]];
-        if i < m {
-            return x;
-        }
-        state = state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        x + ((state >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 0.01
-    })
-}
-
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     let default = concat!(
@@ -39,7 +23,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let data = if n <= all.nrows() {
         all.slice(s![..n, ..]).to_owned()
     } else {
-        tiled(&all, n)
+        let d = all.ncols();
+        let base = all.as_slice().ok_or("a .npy reads in standard layout")?;
+        Array2::from_shape_vec((n, d), bertopic_testdata::tile_rows(base, d, n))?
     };
     // The fit prints its stage laps when this is set.
     std::env::set_var("BERTOPIC_REDUCE_TIMING", "1");

@@ -83,3 +83,30 @@ fn fail(line: &str) -> ! {
     eprintln!("{line}");
     std::panic::resume_unwind(Box::new(line.to_string()))
 }
+
+/// `n` rows of `dim` floats (row-major): the rows of `base` as they are, then copies of them in
+/// turn, each value moved by seeded uniform noise in ±0.005. How the UMAP bench and examples
+/// reach sizes above the shared corpora; one copy so their figures stay comparable.
+pub fn tile_rows(base: &[f32], dim: usize, n: usize) -> Vec<f32> {
+    assert!(
+        dim > 0 && base.len().is_multiple_of(dim) && !base.is_empty(),
+        "base must hold whole rows"
+    );
+    let m = base.len() / dim;
+    let mut state = 12345u64;
+    let mut out = Vec::with_capacity(n * dim);
+    for i in 0..n {
+        for j in 0..dim {
+            let x = base[(i % m) * dim + j];
+            if i < m {
+                out.push(x);
+                continue;
+            }
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            out.push(x + ((state >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 0.01);
+        }
+    }
+    out
+}
