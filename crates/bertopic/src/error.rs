@@ -69,6 +69,29 @@ pub enum BertopicError {
         /// What is wrong and how to fix it.
         reason: String,
     },
+    /// A label of a supervised fit's label column is unusable.
+    #[error("{path} row {row}, column `{column}`: {reason}")]
+    BadLabel {
+        /// The corpus.
+        path: PathBuf,
+        /// The 1-based record number (header excluded), as in `document_topics.csv`.
+        row: usize,
+        /// The label column.
+        column: String,
+        /// What is wrong and how to fix it.
+        reason: String,
+    },
+    /// A supervised fit's label column holds no known label.
+    #[error(
+        "{path}: no document has a label in column `{column}` (the column is missing, or every \
+         value is empty or unknown): name the column that holds the labels"
+    )]
+    NoLabels {
+        /// The corpus.
+        path: PathBuf,
+        /// The label column asked for.
+        column: String,
+    },
     #[error("topic {0} does not exist in this model")]
     /// The topic id is not one of this model's topics.
     UnknownTopic(i64),

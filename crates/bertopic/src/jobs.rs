@@ -119,6 +119,15 @@ pub enum TrainEvent<'a> {
         /// (topic, reason) of each topic whose LLM label failed.
         fell_back: &'a [(i64, String)],
     },
+    /// The label column of a (semi-)supervised fit was read.
+    ClassLabels {
+        /// Documents with a known label.
+        known: usize,
+        /// Documents in all.
+        n: usize,
+        /// Distinct classes.
+        classes: usize,
+    },
 }
 
 /// A training job: what `bertopic train` does.
@@ -149,6 +158,10 @@ pub struct TrainJob {
     /// baseline, keyword and topic-share references; seconds per thousand documents). Without
     /// it the model still monitors, on fixed thresholds, with notes to retrain.
     pub monitoring_baseline: bool,
+    /// Fit with the class labels of this column ([`Bertopic::fit_with_labels`]): every
+    /// document labelled = supervised (the labels are the topics), some unknown =
+    /// semi-supervised (UMAP with the labels as target). Not with tuning.
+    pub labels: Option<crate::variants::LabelColumn>,
 }
 
 impl TrainJob {
@@ -166,6 +179,7 @@ impl TrainJob {
             progress: false,
             llm_labels: None,
             monitoring_baseline: true,
+            labels: None,
         }
     }
 }
@@ -191,11 +205,48 @@ pub fn train(job: &TrainJob, on: &mut dyn FnMut(TrainEvent<'_>)) -> Result<Train
     let params = &job.params.checked()?;
     // Check the output and take its lock before the expensive work. (An input inside the
     // output folder is fine: it is read before the folder is swapped.)
+    // Trials score plain fits: a tuned model would silently drop labels and variants.
+    // Refused here, before the corpus is read and embedded.
+    if job.tune.is_some() && job.labels.is_some() {
+        return Err(BertopicError::InvalidParams(
+            "tuning searches unsupervised fits only: drop the tuning (--trials) or the label \
+             column (--labels-column)"
+                .into(),
+        ));
+    }
+    if job.tune.is_some() && !params.variants.is_default() {
+        return Err(BertopicError::InvalidParams(
+            "tuning searches plain fits only: drop the tuning (--trials), or the zero-shot \
+             (--zeroshot-topics) and seed (--seed-topic) topics"
+                .into(),
+        ));
+    }
     let out = DirWriter::begin(&job.output, MODEL_FOLDER_FILES, job.output_policy)?;
-    let corpus = Corpus::read(&job.input, &job.read)?;
+    let read = match &job.labels {
+        Some(l) => ReadOptions {
+            label_column: Some(l.column.clone()),
+            ..job.read.clone()
+        },
+        None => job.read.clone(),
+    };
+    let corpus = Corpus::read(&job.input, &read)?;
     on(TrainEvent::Read(&corpus.summary));
     check_corpus_size(&corpus, params, job.tune.as_ref())?;
     let texts = corpus.texts();
+    // Labels are checked before the expensive embedding.
+    let labels = match &job.labels {
+        Some(col) => {
+            let source = crate::variants::labels::source_name(&job.input);
+            let y = crate::variants::class_ids(&corpus.docs, col, &source)?;
+            on(TrainEvent::ClassLabels {
+                known: y.n_known(),
+                n: y.ids.len(),
+                classes: y.names.len(),
+            });
+            Some(y.ids)
+        }
+        None => None,
+    };
 
     let mut embedder: Option<Arc<dyn Embedder>> = None;
     let mut embed_s = 0.0;
@@ -276,7 +327,11 @@ pub fn train(job: &TrainJob, on: &mut dyn FnMut(TrainEvent<'_>)) -> Result<Train
         }
         None => {
             let b = Bertopic::new(params.clone(), embedder.clone())?;
-            (b.fit_with_embeddings(&texts, embeddings)?, None)
+            let model = match &labels {
+                Some(y) => b.fit_with_labels(&texts, embeddings, y)?,
+                None => b.fit_with_embeddings(&texts, embeddings)?,
+            };
+            (model, None)
         }
     };
     model.timings.embed_s = embed_s;

@@ -77,6 +77,17 @@ pub(crate) fn fit_variants(f: VariantFit<'_>) -> Result<TopicModel> {
     let mut timings = StageTimings::default();
     // Supervised: every label known, so the labels are the topics and nothing is clustered.
     if let Some(y) = f.labels.filter(|y| y.iter().all(|&l| l >= 0)) {
+        if !v.zeroshot_topic_list.is_empty() {
+            // BERTopic would hand the full label list to the clusterer of the unclaimed
+            // documents only (lengths differ); with every label known there is nothing left
+            // for zero-shot names to decide.
+            return Err(BertopicError::InvalidParams(
+                "every document has a label (a supervised fit: the labels are the topics), so \
+                 zero-shot topics have nothing to assign: drop the zero-shot topics, or mark \
+                 unknown labels (-1) for a semi-supervised fit"
+                    .into(),
+            ));
+        }
         let t = Instant::now();
         let (reducer, reduced) = Pca::new(PcaParams {
             n_components: p
@@ -119,9 +130,33 @@ pub(crate) fn fit_variants(f: VariantFit<'_>) -> Result<TopicModel> {
     timings.reduce_s = t.elapsed().as_secs_f64();
     let reduced64 = reduced.mapv(f64::from);
 
+    // Zero-shot step 1 (BERTopic's `_zeroshot_topic_modeling`): each document's most similar
+    // name, kept when it reaches the threshold; on the (guided) embeddings, as BERTopic.
+    let assigned = if v.zeroshot_topic_list.is_empty() {
+        Vec::new()
+    } else {
+        let names = embed_names(&v.zeroshot_topic_list)?;
+        zeroshot::assign(&work, &names, v.zeroshot_min_similarity)
+    };
+    let rest: Vec<usize> = (0..work.nrows())
+        .filter(|&i| assigned.get(i).is_none_or(Option::is_none))
+        .collect();
+    // BERTopic clusters the reducer's `transform` of the documents no name claimed, not their
+    // rows of the fitted embedding (the same for PCA; for UMAP, transform re-places them
+    // against the fitted graph). It does so even when no name claimed anything.
+    let reduced_rest = if assigned.is_empty() {
+        reduced64
+    } else {
+        reducer
+            .transform(work.select(Axis(0), &rest).view())?
+            .mapv(f64::from)
+    };
+
     let t = Instant::now();
-    if v.zeroshot_topic_list.is_empty() {
-        let clusterer = f.clusterer.fit(reduced64.view())?;
+    if rest.len() == work.nrows() {
+        // Nothing assigned (or no names): nothing to combine, so, as BERTopic, the clusterer's
+        // topics by size with its probabilities: the default fit.
+        let clusterer = f.clusterer.fit(reduced_rest.view())?;
         timings.cluster_s = t.elapsed().as_secs_f64();
         let mut model = TopicModel::assemble(
             p.clone(),
@@ -138,13 +173,10 @@ pub(crate) fn fit_variants(f: VariantFit<'_>) -> Result<TopicModel> {
         return Ok(model);
     }
 
-    let names = embed_names(&v.zeroshot_topic_list)?;
-    let assigned = zeroshot::assign(&work, &names, v.zeroshot_min_similarity);
-    let rest: Vec<usize> = (0..assigned.len())
-        .filter(|&i| assigned[i].is_none())
-        .collect();
-    // Zero-shot topics first, in list order (BERTopic's numbering), then the clusters of the
-    // other documents by size.
+    // Zero-shot step 2 (`_combine_zeroshot_topics`): the names used, in list order, are topics
+    // 0..; the clusters of the other documents follow. BERTopic leaves those in the
+    // clusterer's label order (its frequency sort skips zero-shot fits); ours numbers them by
+    // size, as every other fit, so ids say the same thing everywhere.
     let used: Vec<usize> = {
         let mut u: Vec<usize> = assigned.iter().flatten().copied().collect();
         u.sort_unstable();
@@ -163,8 +195,7 @@ pub(crate) fn fit_variants(f: VariantFit<'_>) -> Result<TopicModel> {
     let n_zs = used.len() as i64;
     // Too few leftovers for a cluster of min_topic_size: they stay outliers.
     if rest.len() > p.min_topic_size {
-        let sub = reduced64.select(Axis(0), &rest);
-        let fitted = f.clusterer.fit(sub.view())?;
+        let fitted = f.clusterer.fit(reduced_rest.view())?;
         let order = order_by_size(fitted.labels());
         for (&i, l) in rest.iter().zip(fitted.labels()) {
             let t = order.get(l).copied().unwrap_or(-1);
@@ -190,11 +221,11 @@ pub(crate) fn fit_variants(f: VariantFit<'_>) -> Result<TopicModel> {
         timings,
     )?;
     // As BERTopic: the probability of a zero-shot model is the document's best cosine
-    // similarity with a topic embedding (clamped to [0, 1], the model's probability range).
-    let rows = model.topic_embedding_rows();
-    if !rows.is_empty() {
-        let te = model.topic_embeddings.select(Axis(0), &rows);
-        let sims = crate::model::cosine_matrix(model.embeddings.view(), te.view());
+    // similarity with a topic embedding, the outlier topic's included (clamped to [0, 1], the
+    // model's probability range).
+    if model.topic_embeddings.nrows() > 0 {
+        let sims =
+            crate::model::cosine_matrix(model.embeddings.view(), model.topic_embeddings.view());
         model.doc_probs = sims
             .rows()
             .into_iter()

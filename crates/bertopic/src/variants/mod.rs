@@ -1,7 +1,8 @@
 //! BERTopic's modelling variants beyond the default fit: zero-shot topics
 //! ([`VariantParams::zeroshot_topic_list`]), guided topics ([`VariantParams::seed_topic_list`])
 //! and supervised / semi-supervised fits
-//! ([`Bertopic::fit_with_labels`](crate::Bertopic::fit_with_labels)); merging fitted models
+//! ([`Bertopic::fit_with_labels`](crate::Bertopic::fit_with_labels), labels from a corpus column
+//! with [`labels`]); merging fitted models
 //! ([`merge`], [`TopicModel::merge`](crate::TopicModel::merge)) and manual topics from given
 //! assignments ([`manual`]).
 //!
@@ -10,6 +11,7 @@
 
 mod fit;
 mod guided;
+pub mod labels;
 pub mod manual;
 pub mod merge;
 pub mod online;
@@ -20,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use crate::params::ParamError;
 
 pub(crate) use fit::{fit_variants, VariantFit};
+pub use labels::{class_ids, ClassLabels, LabelColumn};
 pub use merge::{merge_models, MergeRecord, Merged, MergedInput};
 pub use online::{OnlineParams, OnlineTopicModel};
 /// Boosts the seed words of `seeds` in a fitted c-TF-IDF representation (no-op without seeds).
