@@ -181,11 +181,12 @@ fn preset_names_parse_and_online_refuses_best() {
     assert!(e.contains("\"default\" or \"best\""), "{e}");
     assert!(QualityPreset::Default.post_fit().is_noop());
 
-    let err = Bertopic::builder()
+    let refused = Bertopic::builder()
         .online(Default::default())
         .quality(QualityPreset::Best)
-        .build()
-        .err()
-        .expect("online + best is refused");
+        .build();
+    let Err(err) = refused else {
+        panic!("online + best must be refused")
+    };
     assert!(err.to_string().contains("online"), "{err}");
 }
