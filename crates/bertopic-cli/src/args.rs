@@ -296,6 +296,8 @@ pub(crate) struct TrainArgs {
     /// predict, monitor and serve embed new documents the same way.
     #[arg(long, value_enum, default_value = "f32")]
     pub(crate) precision: PrecisionArg,
+    #[command(flatten)]
+    pub(crate) device: DeviceArg,
     /// Merge topics down to this many.
     #[arg(long)]
     pub(crate) nr_topics: Option<usize>,
@@ -384,6 +386,20 @@ pub(crate) struct RegistryArg {
     pub(crate) dir: Option<PathBuf>,
 }
 
+/// `--device`: where the encoder runs. Not saved with a model (a choice of hardware for this run).
+#[derive(Args, Clone, Copy)]
+pub(crate) struct DeviceArg {
+    /// Where the encoder runs: cpu, or cuda / cuda:N (GPU N, f32 only; needs a binary built
+    /// with `--features cuda`).
+    #[arg(long = "device", default_value = "cpu", value_name = "cpu|cuda[:N]",
+          value_parser = parse_device)]
+    pub(crate) device: embed::EmbedDevice,
+}
+
+fn parse_device(s: &str) -> Result<embed::EmbedDevice, String> {
+    s.parse().map_err(|e: embed::EmbedError| e.to_string())
+}
+
 /// `--precision` (bf16 is not offered: AVX2 CPUs have no bf16 arithmetic, it would not be faster).
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub(crate) enum PrecisionArg {
@@ -435,6 +451,8 @@ pub(crate) struct PredictArgs {
     /// predict, as Python BERTopic). Training documents keep their fitted topic either way.
     #[arg(long, value_enum, default_value = "knn")]
     pub(crate) strategy: StrategyArg,
+    #[command(flatten)]
+    pub(crate) device: DeviceArg,
     #[command(flatten)]
     pub(crate) stream: StreamArgs,
 }
@@ -529,6 +547,8 @@ pub(crate) struct EmbedArgs {
     /// Arithmetic of the encoder's linear layers (int8: faster, cosine ≈ 0.998 to f32).
     #[arg(long, value_enum, default_value = "f32")]
     pub(crate) precision: PrecisionArg,
+    #[command(flatten)]
+    pub(crate) device: DeviceArg,
     /// Embed the texts exactly as given: no cleaning, no de-duplication.
     #[arg(long)]
     pub(crate) no_clean: bool,
@@ -982,4 +1002,6 @@ pub(crate) struct ServeArgs {
     /// Training jobs neither read nor write the embedding cache (API requests never write it).
     #[arg(long)]
     pub(crate) no_cache: bool,
+    #[command(flatten)]
+    pub(crate) device: DeviceArg,
 }

@@ -192,6 +192,36 @@ fn missing_column_names_the_column() {
     );
 }
 
+/// `--device cuda` in a binary built without the `cuda` feature (every CI build) fails at once,
+/// before reading the input, saying how to rebuild; even `predict` with given embeddings, which
+/// would load no encoder, refuses rather than ignore the flag.
+#[cfg(not(feature = "cuda"))]
+#[test]
+fn device_cuda_without_the_feature_says_how_to_rebuild() {
+    for cmd in ["embed", "train", "predict"] {
+        let mut args = vec![cmd, "--input", "/nonexistent/in.csv", "--device", "cuda:1"];
+        args.extend(match cmd {
+            "predict" => &[
+                "--model",
+                "/nonexistent/model",
+                "--embeddings",
+                "/nonexistent/e.npy",
+            ][..],
+            _ => &["--output", "/nonexistent/out"][..],
+        });
+        let out = bertopic(&args);
+        assert_eq!(out.status.code(), Some(1), "{cmd}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("cuda:1") && err.contains("built without the `cuda` feature"),
+            "{cmd}: {err}"
+        );
+        assert!(err.contains("--features cuda"), "{cmd}: {err}");
+    }
+    let out = bertopic(&["serve", "--device", "tpu"]);
+    assert_eq!(out.status.code(), Some(2), "a bad device is a usage error");
+}
+
 #[test]
 fn version_prints_format() {
     let s = ok(&["version"]);

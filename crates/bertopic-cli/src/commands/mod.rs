@@ -29,6 +29,14 @@ pub(crate) fn run(cli: Cli) -> ExitCode {
         quiet: cli.quiet,
         verbose: cli.verbose,
     };
+    // The commands that embed load their encoder through the facade, which reads this.
+    if let Some(d) = embedding_device(&cli.command) {
+        // Refused at once, even when the run would find every embedding cached or given.
+        if let Err(e) = d.device.check_built() {
+            return ExitCode::from(out::report(&e));
+        }
+        bertopic::set_embedding_device(d.device);
+    }
     let result = match cli.command {
         Command::Train(a) => return train::run(*a, o),
         Command::Predict(a) => predict::run(a, o),
@@ -55,6 +63,17 @@ pub(crate) fn run(cli: Cli) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => ExitCode::from(out::report(e.as_ref())),
+    }
+}
+
+/// `--device` of the commands that embed documents.
+fn embedding_device(command: &Command) -> Option<crate::args::DeviceArg> {
+    match command {
+        Command::Train(a) => Some(a.device),
+        Command::Predict(a) => Some(a.device),
+        Command::Embed(a) => Some(a.device),
+        Command::Serve(a) => Some(a.device),
+        _ => None,
     }
 }
 
