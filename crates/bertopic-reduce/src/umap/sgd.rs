@@ -1,6 +1,7 @@
 //! Layout optimisation: the edge sampling schedule, the SGD epochs with negative sampling in
-//! umap-learn's sequential semantics (fit: one thread; transform: new points in parallel, each
-//! sequential; both thread-count independent), and the fast pow approximation the gradients use.
+//! umap-learn's update semantics (fit: an edge-coloured sweep, each colour's edges in parallel;
+//! transform: new points in parallel, each sequential; both thread-count independent), and the
+//! fast pow approximation the gradients use.
 
 use rayon::prelude::*;
 
@@ -186,18 +187,130 @@ fn push_away(yj: &mut [f32], yk: &[f32], c: Coef, alpha: f32) {
     }
 }
 
+/// The fit's edges grouped for a parallel sweep. A unit is one directed edge (j, k), or both
+/// (j, k) and (k, j) when the two have the same weight (the symmetric fuzzy union always does):
+/// then they share one sampling clock and are processed back to back. Units are sorted by
+/// colour; the units of one colour share no vertex (a matching), so they can move their
+/// endpoints at the same time without touching each other's points.
+struct Units {
+    head: Vec<u32>,
+    tail: Vec<u32>,
+    /// Whether the unit also holds the reverse edge (k, j).
+    both: Vec<bool>,
+    clocks: Vec<EdgeClock>,
+    /// Units of colour c: `colour_ptr[c]..colour_ptr[c + 1]`.
+    colour_ptr: Vec<usize>,
+}
+
+impl Units {
+    fn new(s: &Sched, n: usize, n_epochs: usize, rate: f64) -> Self {
+        let heads = s.heads();
+        // Pair each edge with its reverse; a unit is created at its first edge in sweep order.
+        let mut head = Vec::new();
+        let mut tail = Vec::new();
+        let mut both = Vec::new();
+        let mut inv = Vec::new();
+        for (e, (&j, &k)) in heads.iter().zip(&s.tails).enumerate() {
+            let rev = reverse_edge(s, k as usize, j);
+            let paired = rev.is_some_and(|r| s.inv_eps[r] == s.inv_eps[e]) && j != k;
+            if paired && j > k {
+                continue; // already a unit, made at (k, j)
+            }
+            head.push(j);
+            tail.push(k);
+            both.push(paired);
+            inv.push(s.inv_eps[e]);
+        }
+        let colour = greedy_colouring(&head, &tail, n);
+        let n_col = colour.iter().map(|&c| c as usize + 1).max().unwrap_or(0);
+        let mut colour_ptr = vec![0usize; n_col + 1];
+        for &c in &colour {
+            colour_ptr[c as usize + 1] += 1;
+        }
+        for c in 0..n_col {
+            colour_ptr[c + 1] += colour_ptr[c];
+        }
+        // Stable counting sort by colour: within a colour, units keep their sweep order.
+        let mut pos = colour_ptr.clone();
+        let mut order = vec![0usize; colour.len()];
+        for (u, &c) in colour.iter().enumerate() {
+            order[pos[c as usize]] = u;
+            pos[c as usize] += 1;
+        }
+        Self {
+            head: order.iter().map(|&u| head[u]).collect(),
+            tail: order.iter().map(|&u| tail[u]).collect(),
+            both: order.iter().map(|&u| both[u]).collect(),
+            clocks: order
+                .iter()
+                .map(|&u| EdgeClock::new(inv[u], n_epochs, rate))
+                .collect(),
+            colour_ptr,
+        }
+    }
+}
+
+/// The index of edge (k, j) in the schedule, if it holds one.
+fn reverse_edge(s: &Sched, k: usize, j: u32) -> Option<usize> {
+    let row = s.indptr[k]..s.indptr[k + 1];
+    let tails = &s.tails[row.clone()];
+    let found = if tails.windows(2).all(|w| w[0] < w[1]) {
+        tails.binary_search(&j).ok()
+    } else {
+        tails.iter().position(|&t| t == j)
+    };
+    found.map(|i| row.start + i)
+}
+
+/// Greedy edge colouring: each unit (head, tail) gets the smallest colour that neither endpoint
+/// has yet, in unit order. Uses at most 2Δ − 1 colours (Δ the largest vertex degree).
+fn greedy_colouring(head: &[u32], tail: &[u32], n: usize) -> Vec<u32> {
+    let mut deg = vec![0u32; n];
+    for (&j, &k) in head.iter().zip(tail) {
+        deg[j as usize] += 1;
+        if k != j {
+            deg[k as usize] += 1;
+        }
+    }
+    let max_deg = deg.iter().copied().max().unwrap_or(0) as usize;
+    // One bit per colour and vertex: colour c is taken at v when bit c of v's words is set.
+    let words = (2 * max_deg).div_ceil(64).max(1);
+    let mut used = vec![0u64; n * words];
+    head.iter()
+        .zip(tail)
+        .map(|(&j, &k)| {
+            let (j, k) = (j as usize, k as usize);
+            let mut c = 0;
+            for w in 0..words {
+                let taken = used[j * words + w] | used[k * words + w];
+                if taken != u64::MAX {
+                    c = w * 64 + (!taken).trailing_zeros() as usize;
+                    break;
+                }
+            }
+            used[j * words + c / 64] |= 1 << (c % 64);
+            used[k * words + c / 64] |= 1 << (c % 64);
+            c as u32
+        })
+        .collect()
+}
+
 /// Fit-time layout optimisation with umap-learn's update semantics (its euclidean SGD with
-/// `move_other=True` and `parallel=False`, the path a seeded umap-learn takes):
+/// `move_other=True`), run in parallel:
 ///
-/// - the directed edges of the symmetric graph are visited one after another, row by row, and
-///   every move is applied at once, so later samples see earlier moves;
 /// - a sampled edge (j, k) moves j by +grad and k by −grad; the graph holds both (j, k) and
 ///   (k, j), so each undirected edge pulls both endpoints twice per sample;
 /// - edge e is first sampled in epoch ⌈eps_e⌉, nothing moves in epoch 0 (see [`step`]);
 /// - negatives move only the head (see [`EdgeClock::tick`] and [`push_away`]).
 ///
-/// One thread by construction, so the result does not depend on the thread count; negatives
-/// come from one SplitMix64 stream per epoch. Cost: O(n_epochs × edges) sequential steps.
+/// umap-learn's seeded path sweeps the edges one after another, so every sample sees every
+/// earlier move. Here each epoch sweeps the colours of [`Units`] in order, and the units of one
+/// colour in parallel: a point's own edges still run one after another (they all have different
+/// colours), each seeing the moves of all earlier colours. Negative samples read the positions
+/// as they were at the start of the colour step (the unit's own two points excepted, which are
+/// current), so no read races a write. Each unit draws from its own (seed, epoch, unit) stream:
+/// the result is the same on any thread count. (A Jacobi update, every point moved from the
+/// same old positions, overshoots: #22.)
 #[allow(clippy::too_many_arguments)]
 pub(super) fn optimize_fit(
     y: &mut [f32],
@@ -210,70 +323,378 @@ pub(super) fn optimize_fit(
     neg_rate: usize,
     seed: u64,
 ) {
-    // Common output sizes get a compile-time dimension (unrolled loops, no bounds checks).
-    match dim {
-        2 => fit_d::<2>(y, dim, s, n_epochs, Coef { a, b }, lr, neg_rate, seed),
-        5 => fit_d::<5>(y, dim, s, n_epochs, Coef { a, b }, lr, neg_rate, seed),
-        _ => fit_d::<0>(y, dim, s, n_epochs, Coef { a, b }, lr, neg_rate, seed),
-    }
-}
-
-/// [`optimize_fit`] body; `D` > 0 fixes the dimension at compile time, 0 uses `dim`.
-#[allow(clippy::too_many_arguments)]
-fn fit_d<const D: usize>(
-    y: &mut [f32],
-    dim: usize,
-    s: &Sched,
-    n_epochs: usize,
-    c: Coef,
-    lr: f32,
-    neg_rate: usize,
-    seed: u64,
-) {
-    let dim = if D > 0 { D } else { dim };
-    let n = y.len() / dim;
+    let n = y.len().checked_div(dim).unwrap_or(0);
     if n == 0 || n_epochs == 0 {
         return;
     }
     let rate = neg_rate as f64;
-    let mut clocks: Vec<EdgeClock> = s
-        .inv_eps
-        .iter()
-        .map(|&inv| EdgeClock::new(inv, n_epochs, rate))
-        .collect();
-    let heads = s.heads();
-    // The head's coordinates live here while its edge and negatives are processed.
-    let mut yj = vec![0.0f32; dim];
+    let mut units = Units::new(s, n, n_epochs, rate);
+    if std::env::var_os("BERTOPIC_REDUCE_TIMING").is_some() {
+        report_colours(&units);
+    }
+    let f = FitConsts {
+        n_epochs,
+        c: Coef { a, b },
+        lr,
+        rate,
+        seed,
+        avx2: avx2_available(),
+    };
+    // Run the epoch loop on a pool thread: the many short parallel steps below then fork from
+    // inside the pool instead of each waking it from outside.
+    rayon::scope(|_| {
+        // Common output sizes get a compile-time dimension (unrolled loops, no bounds checks).
+        match dim {
+            2 => fit_d::<2>(y, dim, &mut units, &f),
+            5 => fit_d::<5>(y, dim, &mut units, &f),
+            _ => fit_d::<0>(y, dim, &mut units, &f),
+        }
+    });
+}
+
+/// Colour statistics on stderr (BERTOPIC_REDUCE_TIMING): how many steps and how even.
+fn report_colours(u: &Units) {
+    let sizes: Vec<usize> = u.colour_ptr.windows(2).map(|w| w[1] - w[0]).collect();
+    let small = sizes.iter().filter(|&&s| s < MIN_PAR).count();
+    let in_small: usize = sizes.iter().filter(|&&s| s < MIN_PAR).sum();
+    eprintln!(
+        "umap sgd: {} units ({} paired), {} colours (largest {}, {} below {MIN_PAR} units holding {} units)",
+        u.head.len(),
+        u.both.iter().filter(|&&b| b).count(),
+        sizes.len(),
+        sizes.iter().copied().max().unwrap_or(0),
+        small,
+        in_small
+    );
+}
+
+/// Units per parallel task: below this a colour step runs on one thread (same result).
+const MIN_PAR: usize = 256;
+
+/// Units processed together in SIMD lanes: independent within a colour step, so eight run
+/// side by side instead of one long dependency chain of negatives after another.
+const L: usize = 8;
+
+/// Units ticked together: the sampled ones among them (about a third per epoch) are packed
+/// into full lanes.
+const CHUNK: usize = 128;
+
+/// The fit's constants; `avx2`: run the lanes in the AVX2 build.
+struct FitConsts {
+    n_epochs: usize,
+    c: Coef,
+    lr: f32,
+    rate: f64,
+    seed: u64,
+    avx2: bool,
+}
+
+/// [`optimize_fit`] body; `D` > 0 fixes the dimension at compile time, 0 uses `dim`.
+fn fit_d<const D: usize>(y: &mut [f32], dim: usize, u: &mut Units, f: &FitConsts) {
+    let FitConsts {
+        n_epochs,
+        c,
+        lr,
+        rate,
+        seed,
+        avx2,
+    } = *f;
+    let dim = if D > 0 { D } else { dim };
+    let widest = u
+        .colour_ptr
+        .windows(2)
+        .map(|w| w[1] - w[0])
+        .max()
+        .unwrap_or(0);
+    // New positions of each unit's two points in the current step ([head | tail]), and
+    // whether the unit was sampled; written back once the step is done.
+    let mut out = vec![0.0f32; widest * 2 * dim];
+    let mut due = vec![false; widest];
     for epoch in 0..n_epochs {
-        let alpha = step(lr, epoch, n_epochs);
-        let now = epoch as f64;
-        let mut rng = SplitMix64::from_keys(&[seed, epoch as u64]);
-        for ((clock, &j), &k) in clocks.iter_mut().zip(&heads).zip(&s.tails) {
-            let Some(n_neg) = clock.tick(now, rate) else {
-                continue;
-            };
-            let (j, k) = (j as usize, k as usize);
-            yj.copy_from_slice(&y[j * dim..(j + 1) * dim]);
-            let yk = &mut y[k * dim..(k + 1) * dim];
-            let d2 = dist2(&yj, yk);
-            if d2 > 0.0 && j != k {
-                let g = c.attract(d2);
-                for (p, q) in yj.iter_mut().zip(yk.iter_mut()) {
-                    let gd = clip(g * (*p - *q));
-                    *p += gd * alpha;
-                    *q -= gd * alpha;
+        let step = Step {
+            y: &[],
+            n: y.len() / dim,
+            dim,
+            c,
+            alpha: step(lr, epoch, n_epochs),
+            now: epoch as f64,
+            rate,
+            seed,
+            epoch: epoch as u64,
+        };
+        for col in 0..u.colour_ptr.len() - 1 {
+            let range = u.colour_ptr[col]..u.colour_ptr[col + 1];
+            let len = range.len();
+            let st = Step { y: &*y, ..step };
+            let (heads, tails, both) = (
+                &u.head[range.clone()],
+                &u.tail[range.clone()],
+                &u.both[range.clone()],
+            );
+            u.clocks[range.clone()]
+                .par_chunks_mut(CHUNK)
+                .zip(out[..len * 2 * dim].par_chunks_mut(CHUNK * 2 * dim))
+                .zip(due[..len].par_chunks_mut(CHUNK))
+                .enumerate()
+                .with_min_len(MIN_PAR / CHUNK)
+                .for_each(|(ch, ((clocks, o), d))| {
+                    let first = ch * CHUNK;
+                    let units = Chunk {
+                        heads: &heads[first..first + clocks.len()],
+                        tails: &tails[first..first + clocks.len()],
+                        both: &both[first..first + clocks.len()],
+                        key: (range.start + first) as u64,
+                    };
+                    run_chunk::<D>(&st, &units, clocks, o, d, avx2);
+                });
+            for (i, o) in out[..len * 2 * dim].chunks_exact(2 * dim).enumerate() {
+                if due[i] {
+                    let (j, k) = (heads[i] as usize, tails[i] as usize);
+                    y[k * dim..(k + 1) * dim].copy_from_slice(&o[dim..]);
+                    // Written last: a self-loop's head is its tail.
+                    y[j * dim..(j + 1) * dim].copy_from_slice(&o[..dim]);
                 }
             }
-            for _ in 0..n_neg {
-                let k = rng.below(n);
-                // The head itself is at distance 0 (and its stored row is stale here).
-                if k != j {
-                    push_away(&mut yj, &y[k * dim..(k + 1) * dim], c, alpha);
-                }
-            }
-            y[j * dim..(j + 1) * dim].copy_from_slice(&yj);
         }
     }
+}
+
+fn avx2_available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx2")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// What every unit of one colour step shares: the positions at the start of the step and the
+/// epoch's constants.
+#[derive(Clone, Copy)]
+struct Step<'a> {
+    y: &'a [f32],
+    n: usize,
+    dim: usize,
+    c: Coef,
+    alpha: f32,
+    now: f64,
+    rate: f64,
+    seed: u64,
+    epoch: u64,
+}
+
+/// Up to [`CHUNK`] consecutive units of one colour; `key` is the first one's index (unit
+/// `key + i` draws from stream (seed, epoch, key + i)).
+struct Chunk<'a> {
+    heads: &'a [u32],
+    tails: &'a [u32],
+    both: &'a [bool],
+    key: u64,
+}
+
+/// One chunk's samples, in the AVX2 build when the CPU has it: the lanes only add, multiply,
+/// divide and compare, each lane in the same order as a lone unit, so both builds and every
+/// grouping give the same bits.
+fn run_chunk<const D: usize>(
+    st: &Step,
+    g: &Chunk,
+    clocks: &mut [EdgeClock],
+    out: &mut [f32],
+    due: &mut [bool],
+    avx2: bool,
+) {
+    #[cfg(target_arch = "x86_64")]
+    if avx2 {
+        // SAFETY: `avx2` is true only when the running CPU reports AVX2.
+        return unsafe { run_chunk_avx2::<D>(st, g, clocks, out, due) };
+    }
+    let _ = avx2;
+    chunk_body::<D>(st, g, clocks, out, due)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn run_chunk_avx2<const D: usize>(
+    st: &Step,
+    g: &Chunk,
+    clocks: &mut [EdgeClock],
+    out: &mut [f32],
+    due: &mut [bool],
+) {
+    chunk_body::<D>(st, g, clocks, out, due)
+}
+
+/// Positions of one point per lane, by dimension (`[dim][lane]`).
+type Lanes = [f32; L];
+
+/// Ticks the chunk's clocks, then runs its sampled units in groups of [`L`].
+#[inline(always)]
+fn chunk_body<const D: usize>(
+    st: &Step,
+    g: &Chunk,
+    clocks: &mut [EdgeClock],
+    out: &mut [f32],
+    due: &mut [bool],
+) {
+    let mut sampled = [0u8; CHUNK];
+    let mut n_neg = [0usize; CHUNK];
+    let mut m = 0;
+    for (i, (clock, d)) in clocks.iter_mut().zip(due.iter_mut()).enumerate() {
+        *d = false;
+        if let Some(nn) = clock.tick(st.now, st.rate) {
+            *d = true;
+            sampled[m] = i as u8;
+            n_neg[m] = nn;
+            m += 1;
+        }
+    }
+    for (idx, nn) in sampled[..m].chunks(L).zip(n_neg[..m].chunks(L)) {
+        if D > 0 {
+            let (mut pj, mut pk, mut pr) = ([[0.0; L]; D], [[0.0; L]; D], [[0.0; L]; D]);
+            group_body::<D>(st, g, idx, nn, out, &mut pj, &mut pk, &mut pr);
+        } else {
+            let lanes = || vec![[0.0f32; L]; st.dim];
+            let (mut pj, mut pk, mut pr) = (lanes(), lanes(), lanes());
+            group_body::<D>(st, g, idx, nn, out, &mut pj, &mut pk, &mut pr);
+        }
+    }
+}
+
+/// Sampled units `idx` of the chunk (at most [`L`]), one per lane: each unit (j, k) runs the
+/// sample of (j, k), and of (k, j) when it holds both, from the step's positions; the new
+/// positions go to `out`.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn group_body<const D: usize>(
+    st: &Step,
+    g: &Chunk,
+    idx: &[u8],
+    nn: &[usize],
+    out: &mut [f32],
+    pj: &mut [Lanes],
+    pk: &mut [Lanes],
+    pr: &mut [Lanes],
+) {
+    let dim = if D > 0 { D } else { st.dim };
+    let mut on = [false; L];
+    let mut on_rev = [false; L];
+    let mut n_neg = [0usize; L];
+    let mut js = [0usize; L];
+    let mut ks = [0usize; L];
+    let mut rng: [SplitMix64; L] = std::array::from_fn(|_| SplitMix64::new(0));
+    for (l, (&i, &nn)) in idx.iter().zip(nn).enumerate() {
+        let i = i as usize;
+        on[l] = true;
+        on_rev[l] = g.both[i];
+        n_neg[l] = nn;
+        let (j, k) = (g.heads[i] as usize, g.tails[i] as usize);
+        (js[l], ks[l]) = (j, k);
+        for d in 0..dim {
+            pj[d][l] = st.y[j * dim + d];
+            pk[d][l] = st.y[k * dim + d];
+        }
+        rng[l] = SplitMix64::from_keys(&[st.seed, st.epoch, g.key + i as u64]);
+    }
+    sample_lanes::<D>(st, pj, pk, pr, &js, &ks, &n_neg, &on, &mut rng);
+    if on_rev.contains(&true) {
+        sample_lanes::<D>(st, pk, pj, pr, &ks, &js, &n_neg, &on_rev, &mut rng);
+    }
+    for (l, &i) in idx.iter().enumerate() {
+        let o = &mut out[i as usize * 2 * dim..(i as usize + 1) * 2 * dim];
+        for d in 0..dim {
+            o[d] = pj[d][l];
+            o[dim + d] = pk[d][l];
+        }
+    }
+}
+
+/// One sample of edge (h, t) in every lane that is `on`: the attraction moves both points,
+/// then `n_neg` negatives move the head. `ph`/`pt` hold the current positions of h and t;
+/// other points are read from the step's positions (into `pr`).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn sample_lanes<const D: usize>(
+    st: &Step,
+    ph: &mut [Lanes],
+    pt: &mut [Lanes],
+    pr: &mut [Lanes],
+    hs: &[usize; L],
+    ts: &[usize; L],
+    n_neg: &[usize; L],
+    on: &[bool; L],
+    rng: &mut [SplitMix64; L],
+) {
+    let dim = if D > 0 { D } else { st.dim };
+    let (c, alpha) = (st.c, st.alpha);
+    let d2 = dist2_lanes::<D>(ph, pt, dim);
+    let mut g = [0.0f32; L];
+    let mut move_ = [false; L];
+    for l in 0..L {
+        g[l] = c.attract(d2[l]);
+        move_[l] = on[l] && d2[l] > 0.0 && hs[l] != ts[l];
+    }
+    for (p, q) in ph[..dim].iter_mut().zip(pt[..dim].iter_mut()) {
+        for l in 0..L {
+            let gd = clip(g[l] * (p[l] - q[l]));
+            let (np, nq) = (p[l] + gd * alpha, q[l] - gd * alpha);
+            p[l] = if move_[l] { np } else { p[l] };
+            q[l] = if move_[l] { nq } else { q[l] };
+        }
+    }
+    let most = (0..L)
+        .filter(|&l| on[l])
+        .map(|l| n_neg[l])
+        .max()
+        .unwrap_or(0);
+    for s in 0..most {
+        let mut act = [false; L];
+        for l in 0..L {
+            if !on[l] || s >= n_neg[l] {
+                continue;
+            }
+            let r = rng[l].below(st.n);
+            // The head itself is at distance 0; the tail's current position is the local one.
+            if r == hs[l] {
+                continue;
+            }
+            act[l] = true;
+            if r == ts[l] {
+                for (q, t) in pr[..dim].iter_mut().zip(&pt[..dim]) {
+                    q[l] = t[l];
+                }
+            } else {
+                for (q, &x) in pr[..dim].iter_mut().zip(&st.y[r * dim..(r + 1) * dim]) {
+                    q[l] = x;
+                }
+            }
+        }
+        let d2 = dist2_lanes::<D>(ph, pr, dim);
+        for l in 0..L {
+            g[l] = c.repel(d2[l]);
+            act[l] &= d2[l] > 0.0;
+        }
+        for (p, q) in ph[..dim].iter_mut().zip(pr[..dim].iter()) {
+            for l in 0..L {
+                let np = p[l] + clip(g[l] * (p[l] - q[l])) * alpha;
+                p[l] = if act[l] { np } else { p[l] };
+            }
+        }
+    }
+}
+
+/// Squared distance per lane, summed over dimensions in order (as [`dist2`]).
+#[inline(always)]
+fn dist2_lanes<const D: usize>(p: &[Lanes], q: &[Lanes], dim: usize) -> [f32; L] {
+    let mut d2 = [0.0f32; L];
+    for (a, b) in p[..dim].iter().zip(&q[..dim]) {
+        for l in 0..L {
+            let t = a[l] - b[l];
+            d2[l] += t * t;
+        }
+    }
+    d2
 }
 
 /// Transform-time layout optimisation: new points (`heads`, m × dim) against the fixed training
@@ -335,7 +756,144 @@ pub(super) fn optimize_transform(
 
 #[cfg(test)]
 mod tests {
-    use super::fast_pow;
+    use super::*;
+
+    /// A random symmetric graph on `n` points (about `deg` neighbours each, a few hubs), its
+    /// schedule and a random start layout.
+    fn problem(n: usize, deg: usize, dim: usize, n_epochs: usize) -> (Sched, Vec<f32>) {
+        let mut rng = SplitMix64::new(7);
+        let mut w = vec![std::collections::BTreeMap::new(); n];
+        for i in 0..n {
+            for _ in 0..deg {
+                // Every fifth point links to one of 3 hubs: high-degree vertices, many colours.
+                let j = if rng.below(5) == 0 {
+                    rng.below(3)
+                } else {
+                    rng.below(n)
+                };
+                if j != i {
+                    let x = 0.05 + 0.95 * rng.unit() as f32;
+                    w[i].insert(j as u32, x);
+                    w[j].insert(i as u32, x);
+                }
+            }
+        }
+        let mut g = Csr {
+            indptr: vec![0],
+            indices: vec![],
+            weights: vec![],
+        };
+        for row in &w {
+            for (&j, &x) in row {
+                g.indices.push(j);
+                g.weights.push(x);
+            }
+            g.indptr.push(g.indices.len());
+        }
+        let y = (0..n * dim).map(|_| 10.0 * rng.unit() as f32).collect();
+        (schedule(&g, n, n_epochs), y)
+    }
+
+    /// The plain loop the lanes stand for: colours in order, units one by one, each sample as
+    /// scalar code (attraction on both points, then the head's negatives).
+    fn reference(y: &mut [f32], dim: usize, u: &mut Units, f: &FitConsts) {
+        let n = y.len() / dim;
+        for epoch in 0..f.n_epochs {
+            let alpha = step(f.lr, epoch, f.n_epochs);
+            for col in 0..u.colour_ptr.len() - 1 {
+                let start = y.to_vec();
+                let mut moved = vec![];
+                for i in u.colour_ptr[col]..u.colour_ptr[col + 1] {
+                    let Some(n_neg) = u.clocks[i].tick(epoch as f64, f.rate) else {
+                        continue;
+                    };
+                    let (j, k) = (u.head[i] as usize, u.tail[i] as usize);
+                    let mut rng = SplitMix64::from_keys(&[f.seed, epoch as u64, i as u64]);
+                    let mut yj = start[j * dim..(j + 1) * dim].to_vec();
+                    let mut yk = start[k * dim..(k + 1) * dim].to_vec();
+                    let mut sample = |yh: &mut [f32], yt: &mut [f32], h: usize, t: usize| {
+                        let d2 = dist2(yh, yt);
+                        if d2 > 0.0 && h != t {
+                            let g = f.c.attract(d2);
+                            for (p, q) in yh.iter_mut().zip(yt.iter_mut()) {
+                                let gd = clip(g * (*p - *q));
+                                *p += gd * alpha;
+                                *q -= gd * alpha;
+                            }
+                        }
+                        for _ in 0..n_neg {
+                            let r = rng.below(n);
+                            if r == h {
+                                continue;
+                            }
+                            let yr = if r == t {
+                                yt.to_vec()
+                            } else {
+                                start[r * dim..(r + 1) * dim].to_vec()
+                            };
+                            push_away(yh, &yr, f.c, alpha);
+                        }
+                    };
+                    sample(&mut yj, &mut yk, j, k);
+                    if u.both[i] {
+                        sample(&mut yk, &mut yj, k, j);
+                    }
+                    moved.push((k, yk));
+                    moved.push((j, yj));
+                }
+                for (p, v) in moved {
+                    y[p * dim..(p + 1) * dim].copy_from_slice(&v);
+                }
+            }
+        }
+    }
+
+    /// The colouring is a proper edge colouring, and the lanes (AVX2 or not, on 1 or 3
+    /// threads, fixed or run-time dimension) give exactly the plain loop's bits.
+    #[test]
+    fn coloured_lanes_match_the_plain_loop_bit_for_bit() {
+        for dim in [2usize, 3, 5] {
+            let (n, n_epochs) = (600, 30);
+            let (s, y0) = problem(n, 6, dim, n_epochs);
+            let f = |avx2| FitConsts {
+                n_epochs,
+                c: Coef { a: 1.58, b: 0.9 },
+                lr: 1.0,
+                rate: 5.0,
+                seed: 42,
+                avx2,
+            };
+            let units = || Units::new(&s, n, n_epochs, 5.0);
+            let u = units();
+            assert!(u.colour_ptr.len() > 20, "hubs need many colours");
+            for w in u.colour_ptr.windows(2) {
+                let mut seen = std::collections::HashSet::new();
+                for i in w[0]..w[1] {
+                    assert!(seen.insert(u.head[i]) && seen.insert(u.tail[i]));
+                }
+            }
+            let mut want = y0.clone();
+            reference(&mut want, dim, &mut units(), &f(false));
+            for (threads, avx2) in [(1, false), (1, avx2_available()), (3, avx2_available())] {
+                let mut got = y0.clone();
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .unwrap();
+                pool.install(|| match dim {
+                    2 => fit_d::<2>(&mut got, dim, &mut units(), &f(avx2)),
+                    5 => fit_d::<5>(&mut got, dim, &mut units(), &f(avx2)),
+                    _ => fit_d::<0>(&mut got, dim, &mut units(), &f(avx2)),
+                });
+                assert!(want != y0 && want.iter().all(|v| v.is_finite()));
+                let same = want
+                    .iter()
+                    .zip(&got)
+                    .all(|(a, b)| a.to_bits() == b.to_bits());
+                assert!(same, "dim {dim}, {threads} threads, avx2 {avx2}");
+            }
+        }
+    }
 
     #[test]
     fn fast_pow_is_accurate() {
