@@ -71,8 +71,20 @@ pub(crate) fn compare(args: &[String]) -> Result<(), String> {
         .join("examples")
         .join("bench_compare");
     let docs_s = docs.to_string();
-    let ours_embed = run_bench(Command::new(&bin).args(["embed", &docs_s]))?;
-    let ours_fit = run_bench(Command::new(&bin).arg("fit").arg(&topics))?;
+    // The example finds the corpora through bertopic-testdata, whose compile-time fallback may
+    // point at another checkout that shared this target dir: name the folder used here.
+    let shared_root = shared.parent().unwrap_or(&shared).to_path_buf();
+    let ours_embed = run_bench(
+        Command::new(&bin)
+            .args(["embed", &docs_s])
+            .env("BERTOPIC_SHARED", &shared_root),
+    )?;
+    let ours_fit = run_bench(
+        Command::new(&bin)
+            .arg("fit")
+            .arg(&topics)
+            .env("BERTOPIC_SHARED", &shared_root),
+    )?;
 
     let script = root().join("xtask").join("python").join("bench_compare.py");
     let (py_embed, py_fit) = match bench_venv() {
