@@ -8,6 +8,9 @@
 //! - `scale_bench recall <n>`: recall@14 (UMAP's k for n_neighbors 15) of the NN-descent graph
 //!   against the exact one on the same `n` rows;
 //! - `scale_bench mst`: the full arXiv 20k fit with Prim and with Borůvka forced: same topics?
+//! - `scale_bench load <model-dir> [resave-dir]`: load a saved model in a fresh process (peak RSS
+//!   is the load's alone), optionally save it again (an older format is written as the current
+//!   one);
 //! - `scale_bench ari`: the arXiv 20k fit on all documents vs a fit on a seeded 50 % sample plus
 //!   prediction of the other half (adjusted Rand index over all documents).
 //!
@@ -118,6 +121,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some("recall") => return recall(args.get(1).ok_or("recall <n>")?.parse()?),
         Some("mst") => return mst_check(),
         Some("ari") => return ari_check(),
+        Some("load") => {
+            let dir = args.get(1).ok_or("load <model-dir> [resave-dir]")?;
+            return load_only(dir.as_ref(), args.get(2).map(|d| d.as_ref()));
+        }
         _ => {}
     }
     let n: usize = args
@@ -221,6 +228,38 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 /// Recall@14 of NN-descent against the exact k-NN on `n` (tiled) rows.
+/// Loads a model folder and prints load time and peak RSS; with `resave`, saves it there too.
+fn load_only(
+    dir: &std::path::Path,
+    resave: Option<&std::path::Path>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let before = rss_now();
+    let t = Instant::now();
+    let model = TopicModel::load(dir)?;
+    let load_s = t.elapsed().as_secs_f64();
+    let (peak, after) = (rss_peak(), rss_now());
+    let size = |d: &std::path::Path, f: &str| std::fs::metadata(d.join(f)).map(|m| m.len());
+    let mut line = format!(
+        "load: n={} load_s={load_s:.3} rss_before={before} load_peak_rss={peak} rss_after={after} \
+         json_bytes={} tensor_bytes={}",
+        model.document_topics().len(),
+        size(dir, "model.json")?,
+        size(dir, "model.safetensors")?
+    );
+    if let Some(out) = resave {
+        let t = Instant::now();
+        model.save(out)?;
+        line.push_str(&format!(
+            " resave_s={:.3} resave_json_bytes={} resave_tensor_bytes={}",
+            t.elapsed().as_secs_f64(),
+            size(out, "model.json")?,
+            size(out, "model.safetensors")?
+        ));
+    }
+    println!("{line}");
+    Ok(())
+}
+
 fn recall(n: usize) -> Result<(), Box<dyn std::error::Error>> {
     use bertopic::reduce::{knn, Metric};
     let (_, emb) = bertopic_suite::corpus_with_embeddings("arxiv-cs-abstracts")?;

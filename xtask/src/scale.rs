@@ -94,11 +94,33 @@ pub(crate) fn scale_bench(args: &[String]) -> Result<(), String> {
             .find_map(|l| l.strip_prefix("scale: "))
             .ok_or_else(|| format!("scale_bench {n} printed no `scale:` line: {stdout}"))?;
         eprintln!("scale: {line}");
-        let row: HashMap<String, String> = line
+        let mut row: HashMap<String, String> = line
             .split_whitespace()
             .filter_map(|kv| kv.split_once('='))
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
+        // Loading again in a fresh process: its peak RSS is the load's alone, not the fit's.
+        let out = Command::new(&bin)
+            .arg("load")
+            .arg(&dir)
+            .current_dir(root())
+            .stderr(std::process::Stdio::inherit())
+            .output()
+            .map_err(|e| format!("cannot run {}: {e}", bin.display()))?;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let line = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("load: "))
+            .filter(|_| out.status.success())
+            .ok_or_else(|| format!("scale_bench load {n} failed ({}): {stdout}", out.status))?;
+        eprintln!("load: {line}");
+        for (k, v) in line.split_whitespace().filter_map(|kv| kv.split_once('=')) {
+            match k {
+                "load_s" => row.insert("fresh_load_s".into(), v.into()),
+                "load_peak_rss" => row.insert(k.into(), v.into()),
+                _ => None,
+            };
+        }
         let _ = std::fs::remove_dir_all(&dir);
         rows.push(row);
     }
@@ -138,11 +160,11 @@ fn table(rows: &[HashMap<String, String>]) -> String {
         }
     }
     s.push_str(
-        "\n| n | process peak RSS (GiB) | texts (GiB) | model.json (MB) | model.safetensors (MB) | save (s) | load (s) |\n|---:|---:|---:|---:|---:|---:|---:|\n",
+        "\n| n | process peak RSS (GiB) | texts (GiB) | model.json (MB) | model.safetensors (MB) | save (s) | load (s) | load alone: time (s), peak RSS (GiB) |\n|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for r in rows {
         s.push_str(&format!(
-            "| {} | {} | {} | {:.1} | {:.1} | {:.2} | {:.2} |\n",
+            "| {} | {} | {} | {:.1} | {:.1} | {:.2} | {:.2} | {:.2}, {} |\n",
             num(r, "n"),
             gib(num(r, "peak_rss")),
             gib(num(r, "text_bytes")),
@@ -150,6 +172,8 @@ fn table(rows: &[HashMap<String, String>]) -> String {
             num(r, "tensor_bytes") / 1e6,
             num(r, "save_s"),
             num(r, "load_s"),
+            num(r, "fresh_load_s"),
+            gib(num(r, "load_peak_rss")),
         ));
     }
     s
