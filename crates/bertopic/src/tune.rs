@@ -269,6 +269,17 @@ pub fn tune_with_stages(
     mut on_trial: impl FnMut(&Experiment),
 ) -> Result<TuneOutcome> {
     check_inputs(docs, embeddings)?;
+    if !base.variants.is_default() {
+        // Trials score plain fits (shared reduction, one clusterer each): a zero-shot,
+        // guided, merged or online model would be searched as a plain one and saved as if
+        // it were the variant.
+        return Err(ParamError::new(
+            "variants",
+            "tuning searches plain fits only: zero-shot topics, seed topics, merged and online \
+             models are not tuned. Drop the tuning (--trials), or the variant settings",
+        )
+        .into());
+    }
     if !tune.outlier_penalty.is_finite() || tune.outlier_penalty < 0.0 {
         return Err(ParamError::new(
             "tune.outlier_penalty",
@@ -421,9 +432,19 @@ pub fn tune_with_stages(
         }
     }
     experiment.total_seconds = start.elapsed().as_secs_f64();
+    // Trials are scored as plain fits; the winner then gets the quality preset's post-fit
+    // steps, as `Bertopic::fit` gives them (its params say which preset it was saved with).
+    let best_model = match best_model {
+        Some((_, _, mut m)) => {
+            let steps = m.params.quality.post_fit();
+            m.apply_post_fit(docs, &steps)?;
+            Some(m)
+        }
+        None => None,
+    };
     Ok(TuneOutcome {
         experiment,
-        best_model: best_model.map(|(_, _, m)| m),
+        best_model,
     })
 }
 

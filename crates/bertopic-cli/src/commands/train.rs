@@ -46,6 +46,7 @@ fn train(a: TrainArgs, o: Out) -> CliResult<ExitCode> {
                 .unwrap_or_else(|| jobs::default_model(language)),
         ),
         representation,
+        quality: a.quality.preset(),
         ..BertopicParams::default()
     };
     params.umap.n_neighbors = a.n_neighbors;
@@ -81,6 +82,13 @@ fn train(a: TrainArgs, o: Out) -> CliResult<ExitCode> {
     job.progress = !o.quiet;
     job.llm_labels = llm_params(&a)?;
     job.monitoring_baseline = !a.no_monitoring_baseline;
+    job.labels = a
+        .labels_column
+        .as_ref()
+        .map(|column| bertopic::variants::LabelColumn {
+            column: column.clone(),
+            unknown: a.unknown_label.clone(),
+        });
 
     // The MLflow run is opened first (its duration covers the job; a failed job marks it
     // FAILED), on a background thread so that training does not wait for the server; one
@@ -120,6 +128,11 @@ fn train(a: TrainArgs, o: Out) -> CliResult<ExitCode> {
                 ));
             }
         }
+        TrainEvent::ClassLabels { known, n, classes } => o.info(if known == n {
+            format!("supervised: {n} labelled documents in {classes} classes")
+        } else {
+            format!("semi-supervised: {known} of {n} documents labelled, {classes} classes")
+        }),
         TrainEvent::Labelled { n, fell_back } => {
             o.info(format!(
                 "{} of {n} topics labelled by the LLM",
