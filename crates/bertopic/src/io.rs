@@ -642,18 +642,18 @@ fn representation(
     }
     let counts = read_csr(dir, t, "representation.counts", meta.n_terms, None)?;
     let ctfidf = read_csr(dir, t, "representation.ctfidf", meta.n_terms, Some(&counts))?;
-    let mut r = TopicRepresentation::default();
-    r.vocabulary = vocabulary;
-    r.topic_ids = meta.topic_ids;
-    r.counts = counts;
-    r.ctfidf = ctfidf;
-    r.idf = t.vec1(dir, IDF, Tensor::into_f64)?;
-    r.avg_nr_samples = meta.avg_nr_samples;
-    r.words = meta.words;
-    r.sizes = meta.sizes;
-    r.representative_docs = meta.representative_docs;
-    r.params = meta.params;
-    Ok(r)
+    Ok(TopicRepresentation {
+        vocabulary,
+        topic_ids: meta.topic_ids,
+        counts,
+        ctfidf,
+        idf: t.vec1(dir, IDF, Tensor::into_f64)?,
+        avg_nr_samples: meta.avg_nr_samples,
+        words: meta.words,
+        sizes: meta.sizes,
+        representative_docs: meta.representative_docs,
+        params: meta.params,
+    })
 }
 
 /// Strings as one UTF-8 byte array and `len + 1` offsets into it.
