@@ -291,19 +291,9 @@ fn guided_topics_carry_their_seed_words() {
             "seed topic {seed:?} not found among the guided topics"
         );
         assert!(ghits >= phits);
-        // The 1.2x c-TF-IDF boost: each seed word ranks at least as high as unguided.
-        let rank = |m: &TopicModel, id: i64, w: &str| {
-            m.topic(id)
-                .ok()
-                .and_then(|t| t.words.iter().position(|(x, _)| x == w))
-                .unwrap_or(usize::MAX)
-        };
-        for w in seed {
-            let (g, p) = (rank(&guided, gid, w), rank(&plain, pid, w));
-            if p != usize::MAX {
-                assert!(g <= p, "seed word {w}: rank {g} guided vs {p} unguided");
-            }
-        }
+        // The 1.2x c-TF-IDF boost is checked on the same assignments, where ranks compare
+        // (variants::guided's unit test): the guided and the plain fit cluster differently,
+        // so a seed word's rank in two different topics says nothing about the boost.
     }
     assert_eq!(guided.params().variants.seed_topic_list, seeds);
 }
