@@ -13,33 +13,8 @@ use ndarray::{Array2, Axis};
 
 use bertopic_testdata::shared_dir as shared;
 
-struct Sample {
-    docs: Vec<String>,
-    labels: Vec<String>,
-    embeddings: Array2<f32>,
-}
-
-/// The 200-row sample, its labels and its rows of the full corpus' embeddings.
-fn sample() -> Sample {
-    let data = shared().join("data");
-    let sample_rows = bertopic_testdata::arxiv_sample_rows();
-    let (docs, summary) = read_corpus(
-        &data.join("arxiv-cs-abstracts-200.csv"),
-        &ReadOptions::default(),
-    )
-    .expect("sample readable");
-    assert_eq!(summary.kept, 200);
-    let all = read_npy(&data.join("arxiv-cs-abstracts.minilm.npy")).expect("embeddings");
-    let rows: Vec<usize> = docs.iter().map(|d| sample_rows[d.row - 1]).collect();
-    Sample {
-        labels: docs
-            .iter()
-            .map(|d| d.label.clone().expect("Label column"))
-            .collect(),
-        docs: docs.into_iter().map(|d| d.text).collect(),
-        embeddings: all.select(Axis(0), &rows),
-    }
-}
+mod support;
+use support::{arxiv_sample as sample, Sample};
 
 /// A model of the sample's documents with label `label` (all when `None`).
 fn fit(s: &Sample, label: Option<&str>) -> (TopicModel, Vec<usize>) {

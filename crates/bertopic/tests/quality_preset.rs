@@ -7,52 +7,18 @@
 //! The measurement behind the preset (both shared corpora, several seeds) is
 //! `examples/quality_presets.rs`; these are the cheap checks of its mechanics.
 
-use std::collections::BTreeMap;
-
 use bertopic::cluster::metrics::normalized_mutual_info;
-use bertopic::embed::read_npy;
-use bertopic::preprocess::{read_corpus, ReadOptions};
 use bertopic::represent::cosine;
 use bertopic::{Bertopic, OutlierStrategy, QualityPreset, TopicModel};
-use ndarray::{Array2, Axis};
 
-use bertopic_testdata::shared_dir as shared;
+mod support;
+use support::{arxiv_sample, class_ids, Sample};
 
-struct Sample {
-    docs: Vec<String>,
-    labels: Vec<i64>,
-    embeddings: Array2<f32>,
-}
-
-/// The 200-row sample, its arXiv label ids, and its rows of the full corpus' embeddings.
-fn sample() -> Sample {
-    let data = shared().join("data");
-    let sample_rows = bertopic_testdata::arxiv_sample_rows();
-    let (docs, summary) = read_corpus(
-        &data.join("arxiv-cs-abstracts-200.csv"),
-        &ReadOptions {
-            dedupe: false,
-            ..ReadOptions::default()
-        },
-    )
-    .expect("sample readable");
-    assert_eq!(summary.kept, 200);
-    let all = read_npy(&data.join("arxiv-cs-abstracts.minilm.npy")).expect("embeddings");
-    let rows: Vec<usize> = docs.iter().map(|d| sample_rows[d.row - 1]).collect();
-    let mut ids: BTreeMap<String, i64> = BTreeMap::new();
-    let labels = docs
-        .iter()
-        .map(|d| {
-            let n = ids.len() as i64;
-            *ids.entry(d.label.clone().expect("Label column"))
-                .or_insert(n)
-        })
-        .collect();
-    Sample {
-        labels,
-        docs: docs.into_iter().map(|d| d.text).collect(),
-        embeddings: all.select(Axis(0), &rows),
-    }
+/// The sample with its labels as class ids.
+fn sample() -> (Sample, Vec<i64>) {
+    let s = arxiv_sample();
+    let ids = class_ids(&s.labels);
+    (s, ids)
 }
 
 fn fit(s: &Sample, preset: QualityPreset) -> TopicModel {
@@ -68,7 +34,7 @@ fn fit(s: &Sample, preset: QualityPreset) -> TopicModel {
 
 #[test]
 fn best_preset_moves_only_close_outliers_and_keeps_nmi() {
-    let s = sample();
+    let (s, labels) = sample();
     let mut plain = fit(&s, QualityPreset::Default);
     let best = fit(&s, QualityPreset::Best);
     assert_eq!(best.params().quality, QualityPreset::Best);
@@ -141,8 +107,8 @@ fn best_preset_moves_only_close_outliers_and_keeps_nmi() {
         assert_eq!(t.count, size, "topic {} size", t.id);
     }
 
-    let nmi_plain = normalized_mutual_info(before, &s.labels);
-    let nmi_best = normalized_mutual_info(after, &s.labels);
+    let nmi_plain = normalized_mutual_info(before, &labels);
+    let nmi_best = normalized_mutual_info(after, &labels);
     assert!(
         nmi_best >= nmi_plain,
         "NMI against the labels fell: {nmi_plain:.4} -> {nmi_best:.4}"
@@ -151,7 +117,7 @@ fn best_preset_moves_only_close_outliers_and_keeps_nmi() {
 
 #[test]
 fn preset_is_saved_and_the_default_leaves_saved_models_unchanged() {
-    let s = sample();
+    let (s, _) = sample();
     let tmp = tempfile::tempdir().unwrap();
     let json = |m: &TopicModel, name: &str| -> serde_json::Value {
         let dir = tmp.path().join(name);

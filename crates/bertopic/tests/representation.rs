@@ -4,33 +4,16 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use bertopic::embed::{read_npy, EmbedError, Embedder};
-use bertopic::preprocess::{read_corpus, ReadOptions};
+use bertopic::embed::{EmbedError, Embedder};
 use bertopic::{Bertopic, BertopicError, Representation, TopicModel};
 use ndarray::{Array2, Axis};
 
-use bertopic_testdata::shared_dir as shared;
+mod support;
 
-/// The 200-row sample and its rows of the full corpus' embeddings (matched by title and
-/// abstract: the sample is a plain copy of those rows).
+/// The 200-row sample's texts and embeddings.
 fn sample() -> (Vec<String>, Array2<f32>) {
-    let data = shared().join("data");
-    let sample_rows = bertopic_testdata::arxiv_sample_rows();
-    let (docs, summary) = read_corpus(
-        &data.join("arxiv-cs-abstracts-200.csv"),
-        &ReadOptions {
-            dedupe: false,
-            ..ReadOptions::default()
-        },
-    )
-    .expect("sample readable");
-    assert_eq!(summary.kept, 200);
-    let all = read_npy(&data.join("arxiv-cs-abstracts.minilm.npy")).expect("embeddings");
-    let rows: Vec<usize> = docs.iter().map(|d| sample_rows[d.row - 1]).collect();
-    (
-        docs.into_iter().map(|d| d.text).collect(),
-        all.select(Axis(0), &rows),
-    )
+    let s = support::arxiv_sample();
+    (s.docs, s.embeddings)
 }
 
 /// A model-free word embedder: hashed character trigrams of `#word#`, L2-normalised. Words

@@ -12,57 +12,16 @@ use bertopic::preprocess::{read_corpus, ReadOptions};
 use bertopic::reduce::{Pca, PcaParams};
 use bertopic::represent::cosine;
 use bertopic::{Bertopic, TopicModel};
-use ndarray::{Array2, Axis};
+use ndarray::Axis;
 
 use bertopic_testdata::shared_dir as shared;
 
-struct Sample {
-    docs: Vec<String>,
-    labels: Vec<String>,
-    embeddings: Array2<f32>,
-}
-
-/// The 200-row sample, its arXiv labels, and its rows of the full corpus' embeddings (matched
-/// by title and abstract: the sample is a plain copy of those rows).
-fn sample() -> Sample {
-    let data = shared().join("data");
-    let sample_rows = bertopic_testdata::arxiv_sample_rows();
-    let (docs, summary) = read_corpus(
-        &data.join("arxiv-cs-abstracts-200.csv"),
-        &ReadOptions {
-            dedupe: false,
-            ..ReadOptions::default()
-        },
-    )
-    .expect("sample readable");
-    assert_eq!(summary.kept, 200);
-    let all = read_npy(&data.join("arxiv-cs-abstracts.minilm.npy")).expect("embeddings");
-    let rows: Vec<usize> = docs.iter().map(|d| sample_rows[d.row - 1]).collect();
-    Sample {
-        labels: docs
-            .iter()
-            .map(|d| d.label.clone().expect("Label column"))
-            .collect(),
-        docs: docs.into_iter().map(|d| d.text).collect(),
-        embeddings: all.select(Axis(0), &rows),
-    }
-}
+mod support;
+use support::{arxiv_sample as sample, class_ids, Sample};
 
 fn minilm() -> Arc<dyn Embedder> {
     bertopic::load_embedder(bertopic::embed::DEFAULT_MODEL, false)
         .expect("all-MiniLM-L6-v2 (run `bertopic fetch-model` or `cargo xtask test`)")
-}
-
-/// Class ids of the labels, by first appearance.
-fn class_ids(labels: &[String]) -> Vec<i64> {
-    let mut ids: BTreeMap<&str, i64> = BTreeMap::new();
-    labels
-        .iter()
-        .map(|l| {
-            let n = ids.len() as i64;
-            *ids.entry(l.as_str()).or_insert(n)
-        })
-        .collect()
 }
 
 /// Zero-shot: documents of the named subjects land in their named topics. Names are the three
