@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::Command;
 
-use crate::{cargo, root};
+use crate::{cargo, pip_install, root};
 
 /// Versions of the reference stack (shared/reference/README.md); bump deliberately.
 const PY_PACKAGES: [(&str, &str); 9] = [
@@ -201,16 +201,9 @@ fn bench_venv() -> Result<PathBuf, String> {
         .status()
         .is_ok_and(|s| s.success());
     if !has_bertopic {
-        let mut pip = Command::new(&python);
-        pip.args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "--no-deps",
-        ])
-        .arg(format!("bertopic=={BERTOPIC_VERSION}"));
+        let mut pip = pip_install(&python);
+        pip.arg("--no-deps")
+            .arg(format!("bertopic=={BERTOPIC_VERSION}"));
         eprintln!("xtask: {pip:?}");
         match pip.status() {
             Ok(s) if s.success() => {}

@@ -277,7 +277,13 @@ fn venv(name: &str, check: &str, packages: &[String], needed_by: &str) -> Result
     .map_err(|e| {
         format!("{e}: {needed_by} needs Python 3 with venv (apt-get install python3-venv)")
     })?;
-    let mut pip = Command::new(&python);
+    run(pip_install(&python).args(packages))?;
+    Ok(python)
+}
+
+/// `python -m pip install --quiet --disable-pip-version-check`, packages to be appended.
+fn pip_install(python: &Path) -> Command {
+    let mut pip = Command::new(python);
     pip.args([
         "-m",
         "pip",
@@ -285,8 +291,7 @@ fn venv(name: &str, check: &str, packages: &[String], needed_by: &str) -> Result
         "--quiet",
         "--disable-pip-version-check",
     ]);
-    run(pip.args(packages))?;
-    Ok(python)
+    pip
 }
 
 /// The MLflow version the integration tests run against (its REST API, file-store layout and
