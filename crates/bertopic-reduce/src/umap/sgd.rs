@@ -6,7 +6,7 @@
 use rayon::prelude::*;
 
 use super::fuzzy::Csr;
-use crate::rng::SplitMix64;
+use crate::rng::{mix, SplitMix64, GAMMA};
 
 /// x^b for x > 0 via fast log2/exp2 approximations (relative error ~1e-4): the SGD's hot spot,
 /// where libm's ln/exp dominated the run time.
@@ -583,7 +583,8 @@ fn group_body<const D: usize>(
     let mut n_neg = [0usize; L];
     let mut js = [0usize; L];
     let mut ks = [0usize; L];
-    let mut rng: [SplitMix64; L] = std::array::from_fn(|_| SplitMix64::new(0));
+    // SplitMix64 states, one stream per lane (advanced as `SplitMix64::next_u64` would).
+    let mut rng = [0u64; L];
     for (l, (&i, &nn)) in idx.iter().zip(nn).enumerate() {
         let i = i as usize;
         on[l] = true;
@@ -595,7 +596,7 @@ fn group_body<const D: usize>(
             pj[d][l] = st.y[j * dim + d];
             pk[d][l] = st.y[k * dim + d];
         }
-        rng[l] = SplitMix64::from_keys(&[st.seed, st.epoch, g.key + i as u64]);
+        rng[l] = SplitMix64::from_keys(&[st.seed, st.epoch, g.key + i as u64]).state();
     }
     sample_lanes::<D>(st, pj, pk, pr, &js, &ks, &n_neg, &on, &mut rng);
     if on_rev.contains(&true) {
@@ -624,7 +625,7 @@ fn sample_lanes<const D: usize>(
     ts: &[usize; L],
     n_neg: &[usize; L],
     on: &[bool; L],
-    rng: &mut [SplitMix64; L],
+    rng: &mut [u64; L],
 ) {
     let dim = if D > 0 { D } else { st.dim };
     let (c, alpha) = (st.c, st.alpha);
@@ -648,26 +649,28 @@ fn sample_lanes<const D: usize>(
         .map(|l| n_neg[l])
         .max()
         .unwrap_or(0);
+    debug_assert_eq!(st.y.len(), st.n * dim);
+    let n = st.n as u64;
     for s in 0..most {
+        // Every lane computes its next draw (`SplitMix64::below`), branch-free so that the
+        // lanes vectorise; only the lanes that owe a negative keep it and advance.
         let mut act = [false; L];
+        let mut rs = [0usize; L];
         for l in 0..L {
-            if !on[l] || s >= n_neg[l] {
-                continue;
-            }
-            let r = rng[l].below(st.n);
-            // The head itself is at distance 0; the tail's current position is the local one.
-            if r == hs[l] {
-                continue;
-            }
-            act[l] = true;
-            if r == ts[l] {
-                for (q, t) in pr[..dim].iter_mut().zip(&pt[..dim]) {
-                    q[l] = t[l];
-                }
-            } else {
-                for (q, &x) in pr[..dim].iter_mut().zip(&st.y[r * dim..(r + 1) * dim]) {
-                    q[l] = x;
-                }
+            let live = on[l] && s < n_neg[l];
+            let next = rng[l].wrapping_add(GAMMA);
+            let r = ((mix(next) >> 32) * n) >> 32;
+            rng[l] = if live { next } else { rng[l] };
+            rs[l] = r as usize;
+            // The head itself is at distance 0: skipped.
+            act[l] = live && rs[l] != hs[l];
+        }
+        for (d, (q, t)) in pr[..dim].iter_mut().zip(&pt[..dim]).enumerate() {
+            for l in 0..L {
+                // SAFETY: rs[l] < n (a multiply-shift draw below n) and st.y holds n × dim.
+                let x = unsafe { *st.y.get_unchecked(rs[l] * dim + d) };
+                // The tail's current position is the local one.
+                q[l] = if rs[l] == ts[l] { t[l] } else { x };
             }
         }
         let d2 = dist2_lanes::<D>(ph, pr, dim);
