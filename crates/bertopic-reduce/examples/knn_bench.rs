@@ -1,0 +1,104 @@
+//! Recall and time of the approximate k-NN (RP forest + NN-descent) against the exact one, on
+//! real embeddings tiled beyond the file's rows the way `examples/scale_bench.rs` tiles them
+//! (each new row leans towards one of its source row's 15 nearest real neighbours, plus ±0.005
+//! seeded noise, then unit length).
+//!
+//! `cargo run --release -p bertopic-reduce --example knn_bench -- <path.npy> <n> [exact-cache]`
+//!
+//! The exact graph takes minutes from 100k rows; with `exact-cache` (a file path) it is read
+//! from there when present and written there otherwise.
+
+use std::time::Instant;
+
+use bertopic_reduce::{knn, read_npy_f32, Metric};
+use ndarray::Array2;
+
+fn mix(z: u64) -> u64 {
+    bertopic_rng::mix(z.wrapping_add(bertopic_rng::GAMMA))
+}
+
+fn unit(z: u64) -> f32 {
+    (z >> 40) as f32 / (1u64 << 24) as f32
+}
+
+/// Same rows as `examples/scale_bench.rs`'s `tiled`.
+fn tiled(base: &Array2<f32>, n: usize) -> Result<Array2<f32>, Box<dyn std::error::Error>> {
+    const TILE_NEIGHBOURS: usize = 15;
+    let (m, d) = base.dim();
+    if n <= m {
+        return Ok(base.slice(ndarray::s![..n, ..]).to_owned());
+    }
+    let g = knn(base.view(), TILE_NEIGHBOURS, Metric::Cosine, 42, usize::MAX)?;
+    let mut out = Array2::<f32>::zeros((n, d));
+    for (r, mut row) in out.rows_mut().into_iter().enumerate() {
+        let i = r % m;
+        let xi = base.row(i);
+        if r < m {
+            row.assign(&xi);
+            continue;
+        }
+        let key = (r as u64).wrapping_mul(0x2545_F491_4F6C_DD1D) ^ 0x5CA1_E000_0000_0042;
+        let h = mix(key);
+        let j = g.indices[i * TILE_NEIGHBOURS + (h % TILE_NEIGHBOURS as u64) as usize] as usize;
+        let t = 0.5 * unit(mix(key ^ 1));
+        let xj = base.row(j);
+        for (c, x) in row.iter_mut().enumerate() {
+            let noise = (unit(mix(key.wrapping_add(2 + c as u64))) - 0.5) * 0.01;
+            *x = (1.0 - t) * xi[c] + t * xj[c] + noise;
+        }
+        let norm = row.dot(&row).sqrt();
+        if norm > 0.0 {
+            row.mapv_inplace(|v| v / norm);
+        }
+    }
+    Ok(out)
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let path = args
+        .first()
+        .ok_or("usage: knn_bench <path.npy> <n> [exact-cache]")?;
+    let n: usize = args.get(1).ok_or("missing <n>")?.parse()?;
+    let x = tiled(&read_npy_f32(path.as_ref())?, n)?;
+    let k = 14;
+    let t = Instant::now();
+    let approx = knn(x.view(), k, Metric::Cosine, 42, 0)?;
+    let approx_s = t.elapsed().as_secs_f64();
+    let cache = args.get(2).map(std::path::PathBuf::from);
+    let t = Instant::now();
+    let exact: Vec<u32> = match cache.as_ref().and_then(|c| std::fs::read(c).ok()) {
+        Some(b) if b.len() == n * k * 4 => b
+            .chunks_exact(4)
+            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect(),
+        _ => {
+            let e = knn(x.view(), k, Metric::Cosine, 42, usize::MAX)?.indices;
+            if let Some(c) = &cache {
+                let bytes: Vec<u8> = e.iter().flat_map(|v| v.to_le_bytes()).collect();
+                std::fs::write(c, bytes)?;
+            }
+            e
+        }
+    };
+    let exact_s = t.elapsed().as_secs_f64();
+    let hits: usize = (0..n)
+        .map(|i| {
+            let e = &exact[i * k..(i + 1) * k];
+            approx.indices[i * k..(i + 1) * k]
+                .iter()
+                .filter(|j| e.contains(j))
+                .count()
+        })
+        .sum();
+    println!(
+        "n={n} k={k} recall={:.4} approx_s={approx_s:.1} exact_s={exact_s:.1}{}",
+        hits as f64 / (n * k) as f64,
+        if cache.is_some() {
+            " (exact may be cached)"
+        } else {
+            ""
+        }
+    );
+    Ok(())
+}
