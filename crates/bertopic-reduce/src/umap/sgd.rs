@@ -103,6 +103,8 @@ struct EdgeClock {
     next_pos: f64,
     /// Negatives are owed for the epochs up to now past this.
     next_neg: f64,
+    /// Epochs per negative sample, `eps / rate` (computed once: the same quotient each tick).
+    per: f64,
 }
 
 impl EdgeClock {
@@ -113,7 +115,15 @@ impl EdgeClock {
             eps,
             next_pos: eps,
             next_neg: eps / rate,
+            per: eps / rate,
         }
+    }
+
+    /// The first whole epoch in which the edge is sampled next: `next_pos > now` exactly when
+    /// this is above `now` (for whole `now`), so a `u32` compare can pick the due edges.
+    #[inline]
+    fn due_epoch(&self) -> u32 {
+        self.next_pos.ceil().min(f64::from(u32::MAX)) as u32
     }
 
     /// Whether the edge is sampled in epoch `now`; if so, advances the clock and returns how
@@ -128,7 +138,7 @@ impl EdgeClock {
         if rate <= 0.0 {
             return Some(0);
         }
-        let per = self.eps / rate;
+        let per = self.per;
         let n_neg = ((now - self.next_neg) / per).max(0.0) as usize;
         self.next_neg += n_neg as f64 * per;
         Some(n_neg)
@@ -198,6 +208,9 @@ struct Units {
     /// Whether the unit also holds the reverse edge (k, j).
     both: Vec<bool>,
     clocks: Vec<EdgeClock>,
+    /// `clocks[i].due_epoch()`, kept in step with the clocks: the compact array every epoch
+    /// scans to find the units it samples.
+    due_epoch: Vec<u32>,
     /// Units of colour c: `colour_ptr[c]..colour_ptr[c + 1]`.
     colour_ptr: Vec<usize>,
 }
@@ -237,14 +250,16 @@ impl Units {
             order[pos[c as usize]] = u;
             pos[c as usize] += 1;
         }
+        let clocks: Vec<EdgeClock> = order
+            .iter()
+            .map(|&u| EdgeClock::new(inv[u], n_epochs, rate))
+            .collect();
         Self {
+            due_epoch: clocks.iter().map(EdgeClock::due_epoch).collect(),
             head: order.iter().map(|&u| head[u]).collect(),
             tail: order.iter().map(|&u| tail[u]).collect(),
             both: order.iter().map(|&u| both[u]).collect(),
-            clocks: order
-                .iter()
-                .map(|&u| EdgeClock::new(inv[u], n_epochs, rate))
-                .collect(),
+            clocks,
             colour_ptr,
         }
     }
@@ -433,11 +448,12 @@ fn fit_d<const D: usize>(y: &mut [f32], dim: usize, u: &mut Units, f: &FitConsts
             );
             u.clocks[range.clone()]
                 .par_chunks_mut(CHUNK)
+                .zip(u.due_epoch[range.clone()].par_chunks_mut(CHUNK))
                 .zip(out[..len * 2 * dim].par_chunks_mut(CHUNK * 2 * dim))
                 .zip(due[..len].par_chunks_mut(CHUNK))
                 .enumerate()
                 .with_min_len(MIN_PAR / CHUNK)
-                .for_each(|(ch, ((clocks, o), d))| {
+                .for_each(|(ch, (((clocks, de), o), d))| {
                     let first = ch * CHUNK;
                     let units = Chunk {
                         heads: &heads[first..first + clocks.len()],
@@ -445,7 +461,7 @@ fn fit_d<const D: usize>(y: &mut [f32], dim: usize, u: &mut Units, f: &FitConsts
                         both: &both[first..first + clocks.len()],
                         key: (range.start + first) as u64,
                     };
-                    run_chunk::<D>(&st, &units, clocks, o, d, avx2);
+                    run_chunk::<D>(&st, &units, (clocks, de), o, d, avx2);
                 });
             for (i, o) in out[..len * 2 * dim].chunks_exact(2 * dim).enumerate() {
                 if due[i] {
@@ -500,7 +516,7 @@ struct Chunk<'a> {
 fn run_chunk<const D: usize>(
     st: &Step,
     g: &Chunk,
-    clocks: &mut [EdgeClock],
+    clocks: Clocks,
     out: &mut [f32],
     due: &mut [bool],
     avx2: bool,
@@ -519,7 +535,7 @@ fn run_chunk<const D: usize>(
 unsafe fn run_chunk_avx2<const D: usize>(
     st: &Step,
     g: &Chunk,
-    clocks: &mut [EdgeClock],
+    clocks: Clocks,
     out: &mut [f32],
     due: &mut [bool],
 ) {
@@ -529,26 +545,33 @@ unsafe fn run_chunk_avx2<const D: usize>(
 /// Positions of one point per lane, by dimension (`[dim][lane]`).
 type Lanes = [f32; L];
 
-/// Ticks the chunk's clocks, then runs its sampled units in groups of [`L`].
+/// A chunk's clocks and their due epochs.
+type Clocks<'a> = (&'a mut [EdgeClock], &'a mut [u32]);
+
+/// Ticks the chunk's due clocks, then runs its sampled units in groups of [`L`].
 #[inline(always)]
 fn chunk_body<const D: usize>(
     st: &Step,
     g: &Chunk,
-    clocks: &mut [EdgeClock],
+    (clocks, due_epoch): Clocks,
     out: &mut [f32],
     due: &mut [bool],
 ) {
     let mut sampled = [0u8; CHUNK];
     let mut n_neg = [0usize; CHUNK];
+    // The due units, found without a branch per unit (about a third are due, unpredictably).
     let mut m = 0;
-    for (i, (clock, d)) in clocks.iter_mut().zip(due.iter_mut()).enumerate() {
-        *d = false;
-        if let Some(nn) = clock.tick(st.now, st.rate) {
-            *d = true;
-            sampled[m] = i as u8;
-            n_neg[m] = nn;
-            m += 1;
-        }
+    for (i, &e) in due_epoch.iter().enumerate() {
+        sampled[m] = i as u8;
+        m += usize::from(u64::from(e) <= st.epoch);
+    }
+    due.fill(false);
+    for (&i, nn) in sampled[..m].iter().zip(&mut n_neg) {
+        let i = usize::from(i);
+        let clock = &mut clocks[i];
+        *nn = clock.tick(st.now, st.rate).unwrap_or(0);
+        due_epoch[i] = clock.due_epoch();
+        due[i] = true;
     }
     for (idx, nn) in sampled[..m].chunks(L).zip(n_neg[..m].chunks(L)) {
         if D > 0 {
@@ -665,12 +688,11 @@ fn sample_lanes<const D: usize>(
             // The head itself is at distance 0: skipped.
             act[l] = live && rs[l] != hs[l];
         }
-        for (d, (q, t)) in pr[..dim].iter_mut().zip(&pt[..dim]).enumerate() {
+        gather(st.y, &rs, dim, pr);
+        // The tail's current position is the local one.
+        for (q, t) in pr[..dim].iter_mut().zip(&pt[..dim]) {
             for l in 0..L {
-                // SAFETY: rs[l] < n (a multiply-shift draw below n) and st.y holds n × dim.
-                let x = unsafe { *st.y.get_unchecked(rs[l] * dim + d) };
-                // The tail's current position is the local one.
-                q[l] = if rs[l] == ts[l] { t[l] } else { x };
+                q[l] = if rs[l] == ts[l] { t[l] } else { q[l] };
             }
         }
         let d2 = dist2_lanes::<D>(ph, pr, dim);
@@ -683,6 +705,19 @@ fn sample_lanes<const D: usize>(
                 let np = p[l] + clip(g[l] * (p[l] - q[l])) * alpha;
                 p[l] = if act[l] { np } else { p[l] };
             }
+        }
+    }
+}
+
+/// Rows `rs` of the row-major `y` (`dim` columns) into the lanes `pr` (`[dim][lane]`). (AVX2
+/// gathers were tried here: slower than these loads on Zen 3.)
+#[inline(always)]
+fn gather(y: &[f32], rs: &[usize; L], dim: usize, pr: &mut [Lanes]) {
+    debug_assert!(rs.iter().all(|&r| (r + 1) * dim <= y.len()));
+    for (d, q) in pr[..dim].iter_mut().enumerate() {
+        for l in 0..L {
+            // SAFETY: rs[l] is a row of y (a draw below n; y holds n × dim).
+            q[l] = unsafe { *y.get_unchecked(rs[l] * dim + d) };
         }
     }
 }
