@@ -68,6 +68,14 @@ pub enum ClusterError {
     /// A saved state that cannot be turned back into a model.
     #[error("saved clusterer state is unusable: {0}")]
     BadState(String),
+    /// A saved state of a kind this crate does not build (a caller's own clusterer): the
+    /// caller that fitted it rebuilds it (the facade's `TopicModel::load_with` takes such
+    /// loaders).
+    #[error("saved clusterer state is unusable: unknown clusterer kind `{kind}` (known: hdbscan, kmeans)")]
+    UnknownKind {
+        /// The kind recorded in the state.
+        kind: String,
+    },
 }
 
 /// A clustering algorithm with validated hyperparameters.
@@ -126,9 +134,9 @@ pub fn load_state(state: &SavedState) -> Result<Box<dyn FittedClusterer>, Cluste
     match state.kind.as_str() {
         "hdbscan" => Ok(Box::new(hdbscan::load(state)?)),
         "kmeans" => Ok(Box::new(kmeans::load(state)?)),
-        other => Err(ClusterError::BadState(format!(
-            "unknown clusterer kind `{other}` (known: hdbscan, kmeans)"
-        ))),
+        other => Err(ClusterError::UnknownKind {
+            kind: other.to_string(),
+        }),
     }
 }
 

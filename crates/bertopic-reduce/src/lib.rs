@@ -70,9 +70,16 @@ pub enum ReduceError {
         /// Given dimension.
         got: usize,
     },
-    /// A saved state is malformed or of an unknown kind.
+    /// A saved state is malformed.
     #[error("bad saved state: {0}")]
     BadState(String),
+    /// A saved state of a kind this crate does not build (a caller's own reducer): the caller
+    /// that fitted it rebuilds it (the facade's `TopicModel::load_with` takes such loaders).
+    #[error("bad saved state: unknown reducer kind {kind:?} (expected \"umap\" or \"pca\")")]
+    UnknownKind {
+        /// The kind recorded in the state.
+        kind: String,
+    },
     /// Reading an input file failed.
     #[error("cannot read {path}: {msg}")]
     Io {
@@ -179,9 +186,9 @@ pub fn load_state(state: &SavedState) -> Result<Box<dyn FittedReducer>, ReduceEr
     match state.kind.as_str() {
         "umap" => Ok(Box::new(FittedUmap::from_state(state)?)),
         "pca" => Ok(Box::new(FittedPca::from_state(state)?)),
-        k => Err(ReduceError::BadState(format!(
-            "unknown reducer kind {k:?} (expected \"umap\" or \"pca\")"
-        ))),
+        k => Err(ReduceError::UnknownKind {
+            kind: k.to_string(),
+        }),
     }
 }
 

@@ -23,6 +23,7 @@ use bertopic_fs::{hex, DirPolicy, DirWriter};
 
 use crate::cluster;
 use crate::error::{BertopicError, Result};
+use crate::loaders::{StageLoaders, StageNotice};
 use crate::model::{EmbeddingInfo, Topic, TopicModel};
 use crate::params::CheckedParams;
 use crate::reduce;
@@ -287,7 +288,17 @@ impl TopicModel {
     /// shapes, dimensions). A model replaced by a concurrent save while it is read is read
     /// again, not reported as corrupt. The tensors are read straight into their arrays, never
     /// whole into memory first.
+    ///
+    /// A reducer or clusterer of a kind that is not built in (a caller's own stage) is not
+    /// rebuilt: the model loads with a [`StageNotice`] ([`stage_notice`](Self::stage_notice));
+    /// [`load_with`](Self::load_with) takes the caller's loaders.
     pub fn load(dir: &Path) -> Result<TopicModel> {
+        Self::load_with(dir, &StageLoaders::new())
+    }
+
+    /// [`load`](Self::load), rebuilding stages of kinds that are not built in with the
+    /// caller's `loaders` (see [`crate::loaders`]). Built-in kinds load as with `load`.
+    pub fn load_with(dir: &Path, loaders: &StageLoaders) -> Result<TopicModel> {
         let json_path = dir.join(JSON);
         let t_path = dir.join(TENSORS);
         let mut attempt = 0;
@@ -306,7 +317,7 @@ impl TopicModel {
                 break (raw, tensors?);
             }
         };
-        Self::from_parts(dir, &raw, tensors)
+        Self::from_parts(dir, &raw, tensors, loaders)
     }
 
     /// Builds a model from the bytes of `model.json` and `model.safetensors` with every check
@@ -317,10 +328,15 @@ impl TopicModel {
             ReadError::Io(e) => format_err(dir, format!("model.safetensors unreadable: {e}")),
             ReadError::Format(m) => format_err(dir, m),
         })?;
-        Self::from_parts(dir, raw, tensors)
+        Self::from_parts(dir, raw, tensors, &StageLoaders::new())
     }
 
-    fn from_parts(dir: &Path, raw: &[u8], mut t: Tensors) -> Result<TopicModel> {
+    fn from_parts(
+        dir: &Path,
+        raw: &[u8],
+        mut t: Tensors,
+        loaders: &StageLoaders,
+    ) -> Result<TopicModel> {
         // Only the version first: the rest is read straight into the structs of that format,
         // never into a tree of JSON values.
         #[derive(Deserialize)]
@@ -376,8 +392,14 @@ impl TopicModel {
             let json: ModelJsonV1 = serde_json::from_slice(raw).map_err(mismatch)?;
             check_sha(&json.tensors_sha256)?;
             let embeddings = t.array2(dir, EMBEDDINGS)?;
-            let (reducer, clusterer) =
-                load_stages(dir, &mut t, &json.reducer, &json.clusterer, &embeddings)?;
+            let (reducer, clusterer, stage_notice) = load_stages(
+                dir,
+                &mut t,
+                &json.reducer,
+                &json.clusterer,
+                &embeddings,
+                loaders,
+            )?;
             TopicModel {
                 params: json.params,
                 reducer,
@@ -398,13 +420,20 @@ impl TopicModel {
                 word_embedder: None,
                 monitor_baseline: json.monitor_baseline,
                 known: std::sync::OnceLock::new(),
+                stage_notice,
             }
         } else {
             let json: ModelJson = serde_json::from_slice(raw).map_err(mismatch)?;
             check_sha(&json.tensors_sha256)?;
             let embeddings = t.array2(dir, EMBEDDINGS)?;
-            let (reducer, clusterer) =
-                load_stages(dir, &mut t, &json.reducer, &json.clusterer, &embeddings)?;
+            let (reducer, clusterer, stage_notice) = load_stages(
+                dir,
+                &mut t,
+                &json.reducer,
+                &json.clusterer,
+                &embeddings,
+                loaders,
+            )?;
             let doc_topics = t.vec1(dir, DOC_TOPICS, Tensor::into_i64)?;
             let doc_probs = t.vec1(dir, DOC_PROBS, Tensor::into_f64)?;
             if doc_topics.len() != json.n_documents {
@@ -438,6 +467,7 @@ impl TopicModel {
                 word_embedder: None,
                 monitor_baseline: json.monitor_baseline,
                 known: std::sync::OnceLock::new(),
+                stage_notice,
             }
         };
         model.check_consistency().map_err(|reason| {
@@ -548,16 +578,19 @@ impl TopicModel {
 }
 
 /// The reducer and clusterer from their saved states; a reducer saved without its training
-/// rows gets `embeddings` back.
+/// rows gets `embeddings` back. A kind neither built in nor in `loaders` loads as a stand-in,
+/// named by the notice.
 fn load_stages(
     dir: &Path,
     t: &mut Tensors,
     rj: &StageState,
     cj: &StageState,
     embeddings: &Array2<f32>,
+    loaders: &StageLoaders,
 ) -> Result<(
     Box<dyn reduce::FittedReducer>,
     Box<dyn cluster::FittedClusterer>,
+    Option<StageNotice>,
 )> {
     let mut rarrays = Vec::new();
     for name in &rj.arrays {
@@ -573,9 +606,9 @@ fn load_stages(
         params: rj.params.clone(),
         arrays: rarrays,
     };
-    let reducer = match rj.training_data.as_deref() {
-        None => reduce::load_state(&state)?,
-        Some(EMBEDDINGS) => reduce::load_state_with_data(&state, embeddings.view())?,
+    let rows = match rj.training_data.as_deref() {
+        None => None,
+        Some(EMBEDDINGS) => Some(embeddings.view()),
         Some(other) => {
             return Err(format_err(
                 dir,
@@ -583,6 +616,7 @@ fn load_stages(
             ))
         }
     };
+    let (reducer, reducer_loaded) = loaders.load_reducer(state, rows)?;
     let mut carrays = Vec::new();
     for name in &cj.arrays {
         let tensor = t.take(dir, name)?;
@@ -605,12 +639,17 @@ fn load_stages(
             data,
         });
     }
-    let clusterer = cluster::load_state(&cluster::SavedState {
+    let (clusterer, clusterer_loaded) = loaders.load_clusterer(cluster::SavedState {
         kind: cj.kind.clone(),
         params: cj.params.clone(),
         arrays: carrays,
     })?;
-    Ok((reducer, clusterer))
+    let notice = StageNotice::new(
+        dir,
+        (!reducer_loaded).then_some(rj.kind.as_str()),
+        (!clusterer_loaded).then_some(cj.kind.as_str()),
+    );
+    Ok((reducer, clusterer, notice))
 }
 
 fn text_hashes(dir: &Path, t: &mut Tensors) -> Result<Vec<u64>> {

@@ -86,6 +86,7 @@ mod corpus;
 mod error;
 mod io;
 pub mod jobs;
+pub mod loaders;
 mod model;
 pub mod monitor;
 mod params;
@@ -106,6 +107,7 @@ pub use analysis::{
 };
 pub use error::{BertopicError, Result};
 pub use io::{FORMAT_VERSION, MODEL_FILES, MODEL_FOLDER_FILES};
+pub use loaders::{StageLoaders, StageNotice};
 pub use model::{DocumentInfo, EmbeddingInfo, OutlierStrategy, Topic, TopicInfo, TopicModel};
 pub use params::{
     BertopicParams, CheckedParams, KeyBertParams, MmrParams, ParamError, Representation,

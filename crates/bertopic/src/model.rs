@@ -107,6 +107,9 @@ pub struct TopicModel {
     pub(crate) doc_text_hashes: Vec<u64>,
     /// Lookups for prediction, built from the fields above on first use.
     pub(crate) known: OnceLock<KnownIndex>,
+    /// Set when a loaded model's reducer or clusterer could not be rebuilt (see
+    /// [`crate::loaders`]).
+    pub(crate) stage_notice: Option<crate::loaders::StageNotice>,
 }
 
 impl std::fmt::Debug for TopicModel {
@@ -163,6 +166,7 @@ impl TopicModel {
             monitor_baseline: None,
             doc_text_hashes: predict::training_text_hashes(docs),
             known: OnceLock::new(),
+            stage_notice: None,
         };
         model.refresh_topics(docs)?;
         Ok(model)
@@ -417,6 +421,13 @@ impl TopicModel {
         &self.params
     }
 
+    /// Set when this model was loaded without rebuilding its reducer or clusterer (a caller's
+    /// stage kind that no loader knew, see [`crate::loaders`]): what that changes, to show the
+    /// user once. `None` for fitted models and fully loaded ones.
+    pub fn stage_notice(&self) -> Option<&crate::loaders::StageNotice> {
+        self.stage_notice.as_ref()
+    }
+
     /// The hyperparameters, in the checked form [`crate::tune`] and the pipeline take.
     pub fn checked_params(&self) -> &CheckedParams {
         &self.params
@@ -591,16 +602,22 @@ impl TopicModel {
             selected = embeddings.select(Axis(0), &rest);
             selected.view()
         };
+        let online = self.params.variants.online.is_some();
+        // As BERTopic predicts merged models: the nearest topic embedding (the base model's
+        // reduction and clustering know nothing of the topics other models added). The same
+        // when a caller's reducer or clusterer was not rebuilt at load (`crate::loaders`) and
+        // the strategy needs them.
+        let light = self.params.variants.merged.is_some()
+            || (self.stage_notice.is_some()
+                && (online || options.strategy == PredictStrategy::Umap));
         let (t, p) = match options.strategy {
-            // As BERTopic predicts merged models: the nearest topic embedding (the base model's
-            // reduction and clustering know nothing of the topics other models added).
-            _ if self.params.variants.merged.is_some() => {
+            _ if light => {
                 let (t, p) = self.transform_light(&new.to_owned())?;
                 (t, p.into_iter().map(|s| s.clamp(0.0, 1.0)).collect())
             }
             // An online model keeps only its last batch: new documents go through its
             // incremental PCA and mini-batch k-means, as BERTopic's `transform` does.
-            _ if self.params.variants.online.is_some() => {
+            _ if online => {
                 let reduced = self.reducer.transform(new)?;
                 let (labels, probs) = self.clusterer.predict(reduced.mapv(f64::from).view())?;
                 let topics = labels

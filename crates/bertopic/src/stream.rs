@@ -107,6 +107,9 @@ pub struct StreamSummary {
     pub empty: usize,
     /// Malformed records skipped (`skip_bad_rows`), as (line, reason).
     pub skipped: Vec<(u64, String)>,
+    /// The model's [`TopicModel::stage_notice`] (prediction only): it was loaded without a
+    /// caller's stage, which changes what the strategy does.
+    pub notice: Option<crate::StageNotice>,
 }
 
 /// One parsed input record.
@@ -693,7 +696,7 @@ pub fn predict_jsonl(job: &PredictStreamJob, stdout: &mut dyn Write) -> Result<S
     let spec = model.params().embedding_model.clone();
     let options = PredictOptions::with_strategy(job.strategy);
     let input = open_input(&job.input)?;
-    write_output(&job.output, &[&job.input], stdout, |out| {
+    let mut summary = write_output(&job.output, &[&job.input], stdout, |out| {
         predict_stream(
             input,
             out,
@@ -702,7 +705,9 @@ pub fn predict_jsonl(job: &PredictStreamJob, stdout: &mut dyn Write) -> Result<S
             &options,
             &job.stream,
         )
-    })
+    })?;
+    summary.notice = model.stage_notice().cloned();
+    Ok(summary)
 }
 
 /// `bertopic counts`: the class-term counts of one partition, as JSON.

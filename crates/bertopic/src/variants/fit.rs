@@ -297,6 +297,7 @@ pub(crate) fn build(
         monitor_baseline: None,
         doc_text_hashes: predict::training_text_hashes(docs),
         known: OnceLock::new(),
+        stage_notice: None,
     };
     model.refresh_topics(docs)?;
     // Named topics (zero-shot names) keep their name as label, as BERTopic's custom labels.

@@ -30,9 +30,9 @@ use crate::fs::{DirPolicy, DirWriter};
 use crate::io::MODEL_FOLDER_FILES;
 use crate::model::{cosine_matrix, Topic, TopicModel};
 use crate::predict::MAX_TEXT_HASHES;
+use crate::report;
 use crate::represent::{word_label, CsrMatrix, TopicRepresentation};
 use crate::stages::StageTimings;
-use crate::{cluster, reduce, report};
 
 /// BERTopic's default `min_similarity` for merging models.
 pub const DEFAULT_MIN_SIMILARITY: f64 = 0.7;
@@ -223,8 +223,8 @@ fn merge_named(
     });
     // The base's reduction and clustering are kept (copied through their saved state) so the
     // merged model saves like any other; prediction does not use them.
-    let reducer = reduce::load_state(&base.reducer.save_state())?;
-    let clusterer = cluster::load_state(&base.clusterer.save_state())?;
+    let reducer = crate::loaders::copy_reducer(&*base.reducer)?;
+    let clusterer = crate::loaders::copy_clusterer(&*base.clusterer)?;
     let model = TopicModel {
         params: params.check()?,
         reducer,
@@ -243,6 +243,8 @@ fn merge_named(
         monitor_baseline: None,
         doc_text_hashes,
         known: OnceLock::new(),
+        // A base stage that was not rebuilt stays a stand-in; prediction does not use it.
+        stage_notice: base.stage_notice.clone(),
     };
     Ok(Merged {
         model,

@@ -397,6 +397,7 @@ impl OnlineTopicModel {
             monitor_baseline: None,
             doc_text_hashes: crate::predict::training_text_hashes(docs),
             known: std::sync::OnceLock::new(),
+            stage_notice: None,
         })
     }
 
