@@ -11,7 +11,7 @@ fn rows(n: usize) -> Array2<f32> {
 }
 
 /// Floor 0.95: the recall the scale bench asks of 100k (tiled) and 20k (real) rows. 5,000 real
-/// rows measure 0.976 (fewer rows: the RP leaves cover more of each neighbourhood), so a
+/// rows measure 0.978 (fewer rows: the RP leaves cover more of each neighbourhood), so a
 /// regression in the sampling or the join shows well before the floor is missed by noise.
 #[test]
 fn nn_descent_recall_at_least_095() {
