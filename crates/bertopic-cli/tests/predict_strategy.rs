@@ -1,10 +1,14 @@
 //! `bertopic predict --strategy knn|umap` (#23): predicting the training file gives every
 //! document the topic `train` gave it, whatever the strategy, even though predict re-embeds
 //! the texts (train used the precomputed Python embeddings, so only the stored text hashes can
-//! recognise them); an unknown strategy is refused.
+//! recognise them); an unknown strategy is refused; a library user's model with its own
+//! reducer predicts with the topic-embedding fallback and one warning.
 
 use std::collections::BTreeMap;
 use std::path::Path;
+
+use bertopic::ndarray::{Array2, ArrayView2};
+use bertopic::reduce::ReduceError;
 
 mod common;
 use common::{bertopic, ok, sample_embeddings, shared};
@@ -69,4 +73,110 @@ fn predicting_the_training_file_keeps_every_topic_with_either_strategy() {
     assert!(!bad.status.success());
     let err = String::from_utf8_lossy(&bad.stderr);
     assert!(err.contains("knn") && err.contains("umap"), "{err}");
+}
+
+/// A caller's reducer (exact PCA saved under its own kind, `"my-pca"`), as a library user's
+/// model would carry: the command line has no loader for it.
+struct MyPca(bertopic::reduce::Pca);
+
+struct MyFittedPca(Box<dyn bertopic::reduce::FittedReducer>);
+
+impl bertopic::Reducer for MyPca {
+    fn fit(
+        &self,
+        data: ArrayView2<f32>,
+    ) -> Result<(Box<dyn bertopic::reduce::FittedReducer>, Array2<f32>), ReduceError> {
+        let (fitted, reduced) = self.0.fit(data)?;
+        Ok((Box::new(MyFittedPca(fitted)), reduced))
+    }
+}
+
+impl bertopic::reduce::FittedReducer for MyFittedPca {
+    fn transform(&self, data: ArrayView2<f32>) -> Result<Array2<f32>, ReduceError> {
+        self.0.transform(data)
+    }
+    fn n_components(&self) -> usize {
+        self.0.n_components()
+    }
+    fn save_state(&self) -> bertopic::reduce::SavedState {
+        let mut s = self.0.save_state();
+        s.kind = "my-pca".into();
+        s
+    }
+}
+
+#[test]
+fn a_model_with_a_caller_reducer_predicts_by_topic_embeddings_with_one_warning() {
+    let subjects = [
+        ["rocket", "orbit", "moon", "launch", "astronaut"],
+        ["oil", "gas", "energy", "price", "barrel"],
+        ["goal", "match", "team", "league", "football"],
+    ];
+    let doc = |i: usize, tag: &str| {
+        let w = &subjects[i % 3];
+        format!(
+            "{tag} the {} and the {} of the {}",
+            w[i % 5],
+            w[(i / 3) % 5],
+            w[(i / 7) % 5]
+        )
+    };
+    let docs: Vec<String> = (0..90).map(|i| doc(i, "old")).collect();
+    let emb = |n: usize, shift: f32| {
+        Array2::from_shape_fn((n, 12), |(i, j)| {
+            let subject = if j % 3 == i % 3 { 1.0 } else { 0.0 };
+            subject + ((i * 31 + j * 17) % 13) as f32 * 0.01 + shift * ((i + j) % 5) as f32
+        })
+    };
+    let pca = bertopic::reduce::Pca::new(bertopic::reduce::PcaParams {
+        n_components: 4,
+        ..Default::default()
+    })
+    .unwrap();
+    let fitted = bertopic::Bertopic::builder()
+        .min_topic_size(10)
+        .reducer(Box::new(MyPca(pca)))
+        .build()
+        .unwrap()
+        .fit_with_embeddings(&docs, emb(90, 0.0))
+        .unwrap();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let model = dir.path().join("model");
+    fitted.save(&model).unwrap();
+
+    let new = emb(24, 0.05);
+    let npy = dir.path().join("new.npy");
+    bertopic::embed::write_npy(&npy, &new).unwrap();
+    let input = dir.path().join("new.csv");
+    let mut csv = String::from("Title,Abstract\n");
+    for i in 0..24 {
+        csv.push_str(&format!("new {i},{}\n", doc(i, "new")));
+    }
+    std::fs::write(&input, csv).unwrap();
+    let out = bertopic(&[
+        "predict",
+        "--input",
+        input.to_str().unwrap(),
+        "--embeddings",
+        npy.to_str().unwrap(),
+        "--model",
+        model.to_str().unwrap(),
+        "--strategy",
+        "umap",
+        "--no-cache",
+        "--quiet",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(stderr.matches("warning:").count(), 1, "{stderr}");
+    assert!(stderr.contains("\"my-pca\""), "{stderr}");
+    // The nearest topic embedding decides, as the library's fallback does.
+    let loaded = bertopic::TopicModel::load(&model).unwrap();
+    let (expected, _) = loaded.transform_light(&new).unwrap();
+    let mut r = csv::Reader::from_reader(&out.stdout[..]);
+    let got: Vec<i64> = r
+        .records()
+        .map(|rec| rec.expect("record")[1].parse().expect("topic"))
+        .collect();
+    assert_eq!(got, expected);
 }

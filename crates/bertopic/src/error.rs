@@ -25,6 +25,9 @@ pub enum BertopicError {
     /// Experiment tracking or MLflow's registry failed (the model itself is saved).
     #[error(transparent)]
     Track(#[from] crate::tracking::TrackError),
+    /// The local model registry refused or failed; the message says what to do.
+    #[error(transparent)]
+    Registry(#[from] crate::registry::RegistryError),
     /// A drift signal could not be computed (`bertopic monitor`); the message says what to do.
     #[error(transparent)]
     Drift(#[from] crate::drift::DriftError),

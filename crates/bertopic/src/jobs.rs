@@ -12,6 +12,9 @@ use std::time::Instant;
 
 use ndarray::{Array2, Axis};
 
+pub mod models;
+mod tracked;
+
 pub use crate::corpus::Corpus;
 use crate::embed::{self, Embedder};
 use crate::error::{BertopicError, Result};
@@ -20,6 +23,7 @@ use crate::preprocess::{Language, ReadOptions, ReadSummary};
 use crate::represent;
 use crate::tune::{self, Experiment, TuneParams};
 use crate::{report, Bertopic, BertopicParams, TopicModel, MODEL_FOLDER_FILES};
+pub use tracked::{train_tracked, TrackedTraining};
 
 /// The embedding model BERTopic picks for a language when none is given.
 pub fn default_model(language: Language) -> &'static str {
@@ -119,6 +123,9 @@ pub enum TrainEvent<'a> {
         /// (topic, reason) of each topic whose LLM label failed.
         fell_back: &'a [(i64, String)],
     },
+    /// The MLflow run could not be opened while training ([`train_tracked`]); its upload is
+    /// tried again from scratch now that the model is saved.
+    TrackingRetry(&'a crate::tracking::TrackError),
     /// The label column of a (semi-)supervised fit was read.
     ClassLabels {
         /// Documents with a known label.
@@ -128,6 +135,56 @@ pub enum TrainEvent<'a> {
         /// Distinct classes.
         classes: usize,
     },
+}
+
+/// The progress line `bertopic train` prints for each event (the LLM's per-topic fallbacks
+/// are in the event, not the line).
+impl std::fmt::Display for TrainEvent<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TrainEvent::Read(summary) => write!(f, "{summary}"),
+            TrainEvent::LoadingModel {
+                model,
+                documents: true,
+            } => write!(f, "embedding documents with {model}"),
+            TrainEvent::LoadingModel { model, .. } => {
+                write!(f, "loading {model} to embed topic words")
+            }
+            TrainEvent::Embedded { n, seconds } => {
+                write!(f, "embedded {n} documents in {seconds:.1} s")
+            }
+            TrainEvent::Trial(exp) => match exp.trials.last() {
+                Some(t) => write!(
+                    f,
+                    "trial {} min_cluster_size={} {} = {} ({} topics)",
+                    t.id,
+                    t.params.min_cluster_size,
+                    exp.objective,
+                    t.objective
+                        .map(|v| format!("{v:.4}"))
+                        .unwrap_or_else(|| "invalid".into()),
+                    t.metrics.n_topics
+                ),
+                None => write!(f, "no trial yet"),
+            },
+            TrainEvent::Labelled { n, fell_back } => write!(
+                f,
+                "{} of {n} topics labelled by the LLM",
+                n - fell_back.len()
+            ),
+            TrainEvent::TrackingRetry(e) => write!(
+                f,
+                "tracking: {e}; the upload is tried again now that the model is saved"
+            ),
+            TrainEvent::ClassLabels { known, n, classes } if known == n => {
+                write!(f, "supervised: {n} labelled documents in {classes} classes")
+            }
+            TrainEvent::ClassLabels { known, n, classes } => write!(
+                f,
+                "semi-supervised: {known} of {n} documents labelled, {classes} classes"
+            ),
+        }
+    }
 }
 
 /// A training job: what `bertopic train` does.
@@ -195,6 +252,21 @@ pub struct TrainOutcome {
     pub summary: ReadSummary,
     /// The model folder.
     pub output: PathBuf,
+}
+
+/// The closing line of `bertopic train`: topics, words, outliers and where the files are.
+impl std::fmt::Display for TrainOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} topics ({} words), {:.1}% outliers; model, topic_info.csv and \
+             document_topics.csv in {}",
+            self.model.n_topics(),
+            self.model.representation(),
+            100.0 * self.model.outlier_fraction(),
+            self.output.display(),
+        )
+    }
 }
 
 /// Runs a training job and writes the model folder: `model.json`, `model.safetensors`,
@@ -368,6 +440,26 @@ pub fn train(job: &TrainJob, on: &mut dyn FnMut(TrainEvent<'_>)) -> Result<Train
     })
 }
 
+/// The environment variables an LLM key is read from, in order (Groq's first: the seed's flow).
+pub const LLM_KEY_VARS: [&str; 2] = ["GROQ_API_KEY", "OPENAI_API_KEY"];
+
+/// LLM labelling settings ([`TrainJob::llm_labels`]): `endpoint` and `model` where given, else
+/// the defaults; the key from the first non-blank of [`LLM_KEY_VARS`] (never from arguments,
+/// which show up in shell history and process lists). `api_key` stays `None` when none is set.
+pub fn llm_params(endpoint: Option<&str>, model: Option<&str>) -> represent::LlmParams {
+    let mut p = represent::LlmParams::default();
+    if let Some(url) = endpoint {
+        p.endpoint = url.to_string();
+    }
+    if let Some(m) = model {
+        p.model = m.to_string();
+    }
+    p.api_key = LLM_KEY_VARS
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()));
+    p
+}
+
 /// Sets every topic's label from the LLM (word labels where a request fails); returns the
 /// topics that fell back, with the reason.
 fn label_with_llm(
@@ -459,6 +551,9 @@ pub struct Predictions {
     pub assignments: Vec<report::Assignment>,
     /// The assignments as CSV (`row,topic,probability`), written to `output` when given.
     pub csv: Vec<u8>,
+    /// The model's [`TopicModel::stage_notice`]: it was loaded without a caller's stage, which
+    /// changes what `strategy` does.
+    pub notice: Option<crate::StageNotice>,
 }
 
 /// Assigns topics to new documents with a saved model.
@@ -500,6 +595,7 @@ pub fn predict(job: &PredictJob) -> Result<Predictions> {
         summary: corpus.summary,
         assignments,
         csv,
+        notice: model.stage_notice().cloned(),
     })
 }
 

@@ -23,6 +23,17 @@ pub struct StageTimings {
     pub represent_s: f64,
 }
 
+/// `embed 0.00 s, reduce 0.00 s, cluster 0.00 s, represent 0.00 s`.
+impl std::fmt::Display for StageTimings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "embed {:.2} s, reduce {:.2} s, cluster {:.2} s, represent {:.2} s",
+            self.embed_s, self.reduce_s, self.cluster_s, self.represent_s
+        )
+    }
+}
+
 /// Suffix of an embedding model spec that selects the int8 encoder
 /// ([`crate::embed::Precision::Int8`]), e.g. `sentence-transformers/all-MiniLM-L6-v2+int8`. It is
 /// part of the spec, so a model trained with it is saved with it and embeds new documents (predict,

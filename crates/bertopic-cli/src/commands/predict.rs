@@ -33,6 +33,9 @@ pub(crate) fn run(a: PredictArgs, o: Out) -> CliResult {
         let mut out = StdoutStream::new();
         let r = stream::predict_jsonl(&job, &mut out);
         let s = out.finish(r)?;
+        if let Some(notice) = &s.notice {
+            out::warn(notice.to_string());
+        }
         o.info(format!(
             "{} records assigned ({} empty after cleaning, {} skipped)",
             s.records,
@@ -53,6 +56,9 @@ pub(crate) fn run(a: PredictArgs, o: Out) -> CliResult {
         strategy: strategy(a.strategy),
     };
     let p = jobs::predict(&job)?;
+    if let Some(notice) = &p.notice {
+        out::warn(notice.to_string());
+    }
     o.info(format!("{}", p.summary));
     match &a.output {
         Some(path) if !is_stdout(Some(path)) => o.info(format!(

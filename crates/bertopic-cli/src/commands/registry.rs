@@ -1,9 +1,11 @@
 //! `bertopic registry list | register | promote | show | delete`.
 
-use bertopic::tracking::{MlflowRest, TrackingUri};
+use bertopic::jobs::models::{self, RegistryTarget};
 use bertopic::{report, TopicModel};
 
-use crate::args::{DeleteArgs, Format, ListArgs, PromoteArgs, RegisterArgs, ShowArgs};
+use crate::args::{
+    DeleteArgs, Format, ListArgs, PromoteArgs, RegisterArgs, RegistryTarget as TargetArgs, ShowArgs,
+};
 use crate::out::{self, CliResult, Out};
 
 pub(crate) fn register(a: RegisterArgs, o: Out) -> CliResult {
@@ -76,107 +78,57 @@ pub(crate) fn list(a: ListArgs) -> CliResult {
     }
 }
 
-/// The MLflow server a registry verb acts on: `flag`, else `MLFLOW_TRACKING_URI` when it is an
-/// http(s) URI; `None` = the local registry.
+/// The MLflow server a registry verb acts on (`None` = the local registry).
 pub(crate) fn mlflow_server(flag: Option<&str>) -> CliResult<Option<String>> {
-    if !TrackingUri::configured(flag) {
-        return Ok(None);
-    }
-    match TrackingUri::resolve(flag)? {
-        TrackingUri::Rest(url) => Ok(Some(url)),
-        TrackingUri::File(dir) if flag.is_some() => Err(format!(
-            "--tracking-uri {}: registry verbs need an MLflow server (http://host:port); \
-             leave it out to use the local registry",
-            dir.display()
-        )
-        .into()),
-        TrackingUri::File(_) => Ok(None),
-    }
+    Ok(models::mlflow_server(flag)?)
+}
+
+fn target(t: &TargetArgs) -> CliResult<RegistryTarget> {
+    Ok(RegistryTarget::resolve(
+        t.tracking_uri.as_deref(),
+        t.registry.open(),
+    )?)
 }
 
 pub(crate) fn promote(a: PromoteArgs, o: Out) -> CliResult {
-    bertopic::registry::validate_name(&a.name)?;
-    bertopic::registry::validate_alias(&a.alias)?;
-    match mlflow_server(a.target.tracking_uri.as_deref())? {
-        Some(url) => {
-            let c = MlflowRest::from_env(&url)?;
-            c.set_alias(&a.name, &a.alias, &a.version.to_string())?;
-            o.info(format!(
-                "MLflow at {url}: {} → version {}",
-                a.alias, a.version
-            ));
+    let target = target(&a.target)?;
+    let before = models::promote(&target, &a.name, &a.alias, a.version)?;
+    o.info(match (&target, before) {
+        (RegistryTarget::Mlflow(url), _) => {
+            format!("MLflow at {url}: {} → version {}", a.alias, a.version)
         }
-        None => {
-            let before = a
-                .target
-                .registry
-                .open()
-                .set_alias(&a.name, &a.alias, a.version)?;
-            o.info(match before {
-                Some(b) if b != a.version => {
-                    format!("{} moved from version {b} to {}", a.alias, a.version)
-                }
-                _ => format!("{} → version {}", a.alias, a.version),
-            });
+        (_, Some(b)) if b != a.version => {
+            format!("{} moved from version {b} to {}", a.alias, a.version)
         }
-    }
+        _ => format!("{} → version {}", a.alias, a.version),
+    });
     out::println(&format!("models:/{}@{}", a.name, a.alias))
 }
 
 pub(crate) fn show(a: ShowArgs) -> CliResult {
-    // (version, aliases, created, source)
-    let rows: Vec<(u64, Vec<String>, String, String)> =
-        match mlflow_server(a.target.tracking_uri.as_deref())? {
-            Some(url) => MlflowRest::from_env(&url)?
-                .model_versions(&a.name)?
-                .into_iter()
-                .map(|v| {
-                    (
-                        v.version.parse().unwrap_or(0),
-                        v.aliases,
-                        String::new(),
-                        v.source,
-                    )
-                })
-                .collect(),
-            None => {
-                let r = a.target.registry.open();
-                let aliases = r.aliases(&a.name)?;
-                r.versions(&a.name)?
-                    .into_iter()
-                    .map(|v| {
-                        let mine = aliases
-                            .iter()
-                            .filter(|(_, n)| **n == v.version)
-                            .map(|(k, _)| k.clone())
-                            .collect();
-                        (v.version, mine, v.metadata.created, v.metadata.source)
-                    })
-                    .collect()
-            }
-        };
+    let rows = models::versions(&target(&a.target)?, &a.name)?;
     match a.format {
         Format::Json => {
             let rows: Vec<serde_json::Value> = rows
                 .iter()
-                .map(|(v, al, created, source)| {
-                    serde_json::json!({"name": a.name, "version": v, "aliases": al,
-                        "created": created, "source": source})
+                .map(|r| {
+                    serde_json::json!({"name": a.name, "version": r.version, "aliases": r.aliases,
+                        "created": r.created, "source": r.source})
                 })
                 .collect();
             out::println(&serde_json::to_string_pretty(&rows)?)
         }
         Format::Table => {
             let mut s = String::new();
-            for (v, al, created, source) in &rows {
-                let al = if al.is_empty() {
+            for r in &rows {
+                let al = if r.aliases.is_empty() {
                     String::new()
                 } else {
-                    format!("@{}", al.join(" @"))
+                    format!("@{}", r.aliases.join(" @"))
                 };
                 s.push_str(&format!(
-                    "{:>4}  {:<20}  {:<20}  {source}\n",
-                    v, al, created
+                    "{:>4}  {:<20}  {:<20}  {}\n",
+                    r.version, al, r.created, r.source
                 ));
             }
             out::stdout(s.as_bytes())
@@ -185,37 +137,10 @@ pub(crate) fn show(a: ShowArgs) -> CliResult {
 }
 
 pub(crate) fn delete(a: DeleteArgs, o: Out) -> CliResult {
-    bertopic::registry::validate_name(&a.name)?;
-    match mlflow_server(a.target.tracking_uri.as_deref())? {
-        Some(url) => {
-            let c = MlflowRest::from_env(&url)?;
-            let v = c.model_version(&a.name, &a.version.to_string())?;
-            if !v.aliases.is_empty() && !a.force {
-                return Err(format!(
-                    "MLflow model {} version {} is aliased as {}: move the alias first \
-                     (`bertopic registry promote`) or delete with --force, which removes the \
-                     alias too",
-                    a.name,
-                    a.version,
-                    v.aliases.join(", ")
-                )
-                .into());
-            }
-            for al in &v.aliases {
-                c.delete_alias(&a.name, al)?;
-            }
-            c.delete_model_version(&a.name, &v.version)?;
-        }
-        None => {
-            let removed = a
-                .target
-                .registry
-                .open()
-                .delete_version(&a.name, a.version, a.force)?;
-            if !removed.is_empty() {
-                o.info(format!("removed aliases: {}", removed.join(", ")));
-            }
-        }
+    let target = target(&a.target)?;
+    let removed = models::delete(&target, &a.name, a.version, a.force)?;
+    if matches!(target, RegistryTarget::Local(_)) && !removed.is_empty() {
+        o.info(format!("removed aliases: {}", removed.join(", ")));
     }
     o.info(format!("deleted models:/{}/{}", a.name, a.version));
     Ok(())

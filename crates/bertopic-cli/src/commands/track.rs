@@ -54,6 +54,21 @@ pub(crate) fn report(o: Out, t: &TrackedRun) {
     }
 }
 
+/// [`report`], then (with --verbose) where the tracking time went.
+pub(crate) fn report_with_phases(o: Out, t: &TrackedRun) {
+    report(o, t);
+    let phases: Vec<String> = t
+        .phases
+        .iter()
+        .map(|(k, v)| format!("{k} {v:.2} s"))
+        .collect();
+    o.detail(format!(
+        "tracking: {:.2} s after training; {}",
+        t.seconds,
+        phases.join(", ")
+    ));
+}
+
 /// The warning for a tracking failure after the model was saved, with the command to retry.
 pub(crate) fn failure_hint(dir: &Path, opts: &TrackOptions) -> String {
     let mut cmd = format!(

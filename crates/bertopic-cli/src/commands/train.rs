@@ -10,9 +10,6 @@ use bertopic::represent::LlmParams;
 
 use std::process::ExitCode;
 
-use bertopic::track::TrackingSession;
-use bertopic::tracking::RunStatus;
-
 use crate::args::{Format, LabelsArg, RepresentationArg, TrainArgs};
 use crate::commands::track;
 use crate::out::{self, CliResult, Out};
@@ -90,123 +87,40 @@ fn train(a: TrainArgs, o: Out) -> CliResult<ExitCode> {
             unknown: a.unknown_label.clone(),
         });
 
-    // The MLflow run is opened first (its duration covers the job; a failed job marks it
-    // FAILED), on a background thread so that training does not wait for the server; one
-    // that cannot be reached is tried again after the model is saved.
-    let mut session = match track::options(&a.tracking, &a.output, a.register.as_deref())? {
-        Some(opts) => Some(TrackingSession::begin_in_background(opts)?),
-        None => None,
-    };
-    // Ctrl-C marks the run KILLED instead of leaving it RUNNING forever.
-    let _interrupt = session.as_ref().map(|s| s.interrupt_guard());
-
-    let trained = jobs::train(&job, &mut |ev| match ev {
-        TrainEvent::Read(summary) => o.info(format!("{summary}")),
-        TrainEvent::LoadingModel { model, documents } => o.info(if documents {
-            format!("embedding documents with {model}")
-        } else {
-            format!("loading {model} to embed topic words")
-        }),
-        TrainEvent::Embedded { n, seconds } => {
-            o.detail(format!("embedded {n} documents in {seconds:.1} s"))
-        }
-        TrainEvent::Trial(exp) => {
-            // Its child run is logged now, beside the next trials, not after training.
-            if let Some(s) = &session {
-                s.trial(exp);
-            }
-            if let Some(t) = exp.trials.last() {
-                o.info(format!(
-                    "trial {} min_cluster_size={} {} = {} ({} topics)",
-                    t.id,
-                    t.params.min_cluster_size,
-                    exp.objective,
-                    t.objective
-                        .map(|v| format!("{v:.4}"))
-                        .unwrap_or_else(|| "invalid".into()),
-                    t.metrics.n_topics
-                ));
-            }
-        }
-        TrainEvent::ClassLabels { known, n, classes } => o.info(if known == n {
-            format!("supervised: {n} labelled documents in {classes} classes")
-        } else {
-            format!("semi-supervised: {known} of {n} documents labelled, {classes} classes")
-        }),
-        TrainEvent::Labelled { n, fell_back } => {
-            o.info(format!(
-                "{} of {n} topics labelled by the LLM",
-                n - fell_back.len()
+    let tracking = track::options(&a.tracking, &a.output, a.register.as_deref())?;
+    let hint = tracking.as_ref().map(|t| track::failure_hint(&a.output, t));
+    let trained = jobs::train_tracked(&job, tracking, &mut |ev| event(o, ev), |outcome| {
+        show(&a, o, outcome)
+    })?;
+    trained.meanwhile?;
+    match trained.tracked {
+        Some(Ok(t)) => track::report_with_phases(o, &t),
+        Some(Err(e)) => {
+            out::warn(format!(
+                "tracking failed: {e}\n{}",
+                hint.unwrap_or_default()
             ));
+            return Ok(ExitCode::from(track::TRACKING_FAILED_STATUS));
+        }
+        None => {}
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The progress lines of a training job.
+fn event(o: Out, ev: TrainEvent<'_>) {
+    match ev {
+        TrainEvent::Embedded { .. } => o.detail(ev.to_string()),
+        TrainEvent::Trial(exp) if exp.trials.is_empty() => {}
+        TrainEvent::TrackingRetry(_) => out::warn(ev.to_string()),
+        TrainEvent::Labelled { fell_back, .. } => {
+            o.info(ev.to_string());
             for (topic, why) in fell_back {
                 out::warn(format!("topic {topic} keeps its word label: {why}"));
             }
         }
-        _ => {}
-    });
-    let outcome = match trained {
-        Ok(outcome) => outcome,
-        Err(e) => {
-            if let Some(s) = session {
-                s.abort(RunStatus::Failed);
-            }
-            return Err(e.into());
-        }
-    };
-    let model = &outcome.model;
-    // The upload starts now, beside the tables and the local registry copy (the model and
-    // its CSVs are already saved); its outcome is reported last.
-    let upload = session.take().map(|mut s| {
-        if a.input.input != std::path::Path::new("-") {
-            s.options_mut()
-                .corpus(&a.input.input, outcome.summary.records_read);
-        }
-        if let Some(e) = s.start_error() {
-            out::warn(format!(
-                "tracking: {e}; the upload is tried again now that the model is saved"
-            ));
-        }
-        (track::failure_hint(&a.output, s.options()), s)
-    });
-    let (shown, tracked) = std::thread::scope(|scope| {
-        let upload = upload.map(|(hint, s)| {
-            let output = &a.output;
-            (hint, scope.spawn(move || s.finish(output, Some(model))))
-        });
-        let shown = show(&a, o, &outcome);
-        let tracked = upload.map(|(hint, h)| {
-            let res = h.join().unwrap_or_else(|_| {
-                Err(bertopic::BertopicError::Mismatch(
-                    "the tracking thread panicked".into(),
-                ))
-            });
-            (hint, res)
-        });
-        (shown, tracked)
-    });
-    shown?;
-    if let Some((hint, res)) = tracked {
-        match res {
-            Ok(t) => {
-                track::report(o, &t);
-                let phases: Vec<String> = t
-                    .phases
-                    .iter()
-                    .map(|(k, v)| format!("{k} {v:.2} s"))
-                    .collect();
-                o.detail(format!(
-                    "tracking: {:.2} s after training; {}",
-                    t.seconds,
-                    phases.join(", ")
-                ));
-            }
-            Err(e) => {
-                out::warn(format!("tracking failed: {e}\n{hint}"));
-                return Ok(ExitCode::from(track::TRACKING_FAILED_STATUS));
-            }
-        }
+        _ => o.info(ev.to_string()),
     }
-    Ok(ExitCode::SUCCESS)
 }
 
 /// The tables, the stage timings and the local registry entry of a trained model.
@@ -221,28 +135,17 @@ fn show(a: &TrainArgs, o: Out, outcome: &jobs::TrainOutcome) -> CliResult<()> {
         Format::Table if !o.quiet => out::println(&report::topic_table(&info, 30))?,
         Format::Table => {}
     }
-    let t = model.timings();
-    o.detail(format!(
-        "stages: embed {:.2} s, reduce {:.2} s, cluster {:.2} s, represent {:.2} s",
-        t.embed_s, t.reduce_s, t.cluster_s, t.represent_s
-    ));
+    o.detail(format!("stages: {}", model.timings()));
     if let Some(name) = &a.register {
         let metrics = report::model_metrics(model, outcome.experiment.as_ref());
         let v = a.registry.open().register(name, &a.output, metrics)?;
         o.info(format!("registered as {} ({})", v.uri(), v.path.display()));
     }
-    o.info(format!(
-        "{} topics ({} words), {:.1}% outliers; model, topic_info.csv and document_topics.csv in {}",
-        model.n_topics(),
-        model.representation(),
-        100.0 * model.outlier_fraction(),
-        a.output.display(),
-    ));
+    o.info(outcome.to_string());
     Ok(())
 }
 
-/// LLM settings for `--labels llm`; the key is read from the environment, never from a flag
-/// (flags show up in shell history and process lists).
+/// LLM settings for `--labels llm` (the key comes from the environment, never from a flag).
 fn llm_params(a: &TrainArgs) -> CliResult<Option<LlmParams>> {
     if a.labels == LabelsArg::Words {
         if a.llm_url.is_some() || a.llm_model.is_some() {
@@ -250,16 +153,7 @@ fn llm_params(a: &TrainArgs) -> CliResult<Option<LlmParams>> {
         }
         return Ok(None);
     }
-    let mut p = LlmParams::default();
-    if let Some(url) = &a.llm_url {
-        p.endpoint = url.clone();
-    }
-    if let Some(m) = &a.llm_model {
-        p.model = m.clone();
-    }
-    p.api_key = ["GROQ_API_KEY", "OPENAI_API_KEY"]
-        .iter()
-        .find_map(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()));
+    let p = jobs::llm_params(a.llm_url.as_deref(), a.llm_model.as_deref());
     if p.api_key.is_none() {
         out::warn("--labels llm: neither GROQ_API_KEY nor OPENAI_API_KEY is set; topics keep word labels unless the endpoint needs no key");
     }
