@@ -81,5 +81,31 @@ fn bench_precision(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench, bench_precision);
+/// The f32 pass with the layer stack run over whole chunks (as before #20's grouping) and over
+/// groups of about 512 tokens (the default), side by side on the same documents.
+fn bench_grouping(c: &mut Criterion) {
+    let model = resolve_local(DEFAULT_MODEL, &ResolveOptions::default())
+        .expect("model not fetched: run `cargo run -p bertopic-embed --example fetch_model`");
+    let n_docs = doc_count();
+    let docs = texts(n_docs);
+    let enc = SentenceEncoder::load(&model, EncoderOptions::default()).expect("load");
+    let mut g = c.benchmark_group("minilm_grouping");
+    g.sample_size(10)
+        .measurement_time(std::time::Duration::from_secs(30));
+    g.throughput(Throughput::Elements(n_docs as u64));
+    for (name, tokens) in [
+        ("whole_chunk", usize::MAX.to_string()),
+        ("default", String::new()),
+    ] {
+        // Read by the encoder on every chunk; set only between measurements.
+        std::env::set_var("BERTOPIC_EMBED_GROUP_TOKENS", &tokens);
+        g.bench_function(format!("{name}_batch32_{n_docs}docs"), |b| {
+            b.iter(|| enc.embed(&docs).expect("embed"))
+        });
+    }
+    std::env::remove_var("BERTOPIC_EMBED_GROUP_TOKENS");
+    g.finish();
+}
+
+criterion_group!(benches, bench, bench_precision, bench_grouping);
 criterion_main!(benches);

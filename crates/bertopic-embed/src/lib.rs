@@ -64,6 +64,7 @@ pub use encoder::{
     EncoderOptions, Engine, Pooling, Precision, SentenceEncoder, FALLBACK_MAX_SEQ_LENGTH,
 };
 pub use error::EmbedError;
+pub use fastbert::profile;
 pub use npy::{npy_bytes, npy_from_bytes, read_npy, write_npy};
 pub use quant::{int8_kernel, Int8Kernel};
 pub use resolve::{

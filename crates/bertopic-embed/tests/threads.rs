@@ -35,7 +35,26 @@ fn one_and_two_threads_bit_identical() {
     let one = run(1);
     assert_eq!(one, run(2));
     assert_eq!(one, run(3));
+    fast_engine_grouping_changes_no_bits(&enc, &t, &one);
     candle_engine_one_and_two_threads();
+}
+
+/// The fast engine runs its layers over groups of sequences within a batch
+/// (`$BERTOPIC_EMBED_GROUP_TOKENS`, read per call); a sequence's bits must not depend on them.
+fn fast_engine_grouping_changes_no_bits(
+    enc: &SentenceEncoder,
+    t: &[String],
+    want: &ndarray::Array2<f32>,
+) {
+    for tokens in ["1", "40", "100000"] {
+        std::env::set_var("BERTOPIC_EMBED_GROUP_TOKENS", tokens);
+        let got = enc.embed(t).unwrap();
+        std::env::remove_var("BERTOPIC_EMBED_GROUP_TOKENS");
+        assert!(
+            got == *want,
+            "group of {tokens} tokens changed the embeddings"
+        );
+    }
 }
 
 fn candle_engine_one_and_two_threads() {
