@@ -392,7 +392,7 @@ impl TopicModel {
             let json: ModelJsonV1 = serde_json::from_slice(raw).map_err(mismatch)?;
             check_sha(&json.tensors_sha256)?;
             let embeddings = t.array2(dir, EMBEDDINGS)?;
-            let (reducer, clusterer, stage_notice) = load_stages(
+            let stages = load_stages(
                 dir,
                 &mut t,
                 &json.reducer,
@@ -402,8 +402,8 @@ impl TopicModel {
             )?;
             TopicModel {
                 params: json.params,
-                reducer,
-                clusterer,
+                reducer: stages.reducer,
+                clusterer: stages.clusterer,
                 cluster_to_topic: json
                     .cluster_to_topic
                     .into_iter()
@@ -420,13 +420,13 @@ impl TopicModel {
                 word_embedder: None,
                 monitor_baseline: json.monitor_baseline,
                 known: std::sync::OnceLock::new(),
-                stage_notice,
+                stage_notice: stages.notice,
             }
         } else {
             let json: ModelJson = serde_json::from_slice(raw).map_err(mismatch)?;
             check_sha(&json.tensors_sha256)?;
             let embeddings = t.array2(dir, EMBEDDINGS)?;
-            let (reducer, clusterer, stage_notice) = load_stages(
+            let stages = load_stages(
                 dir,
                 &mut t,
                 &json.reducer,
@@ -449,8 +449,8 @@ impl TopicModel {
             }
             TopicModel {
                 params: json.params,
-                reducer,
-                clusterer,
+                reducer: stages.reducer,
+                clusterer: stages.clusterer,
                 cluster_to_topic: json
                     .cluster_to_topic
                     .into_iter()
@@ -467,7 +467,7 @@ impl TopicModel {
                 word_embedder: None,
                 monitor_baseline: json.monitor_baseline,
                 known: std::sync::OnceLock::new(),
-                stage_notice,
+                stage_notice: stages.notice,
             }
         };
         model.check_consistency().map_err(|reason| {
@@ -577,6 +577,14 @@ impl TopicModel {
     }
 }
 
+/// What [`load_stages`] rebuilt.
+struct LoadedStages {
+    reducer: Box<dyn reduce::FittedReducer>,
+    clusterer: Box<dyn cluster::FittedClusterer>,
+    /// Set when a stage is a stand-in (its kind is neither built in nor in the loaders).
+    notice: Option<StageNotice>,
+}
+
 /// The reducer and clusterer from their saved states; a reducer saved without its training
 /// rows gets `embeddings` back. A kind neither built in nor in `loaders` loads as a stand-in,
 /// named by the notice.
@@ -587,11 +595,7 @@ fn load_stages(
     cj: &StageState,
     embeddings: &Array2<f32>,
     loaders: &StageLoaders,
-) -> Result<(
-    Box<dyn reduce::FittedReducer>,
-    Box<dyn cluster::FittedClusterer>,
-    Option<StageNotice>,
-)> {
+) -> Result<LoadedStages> {
     let mut rarrays = Vec::new();
     for name in &rj.arrays {
         let (shape, data) = t.take(dir, name)?.into_f32(dir, name)?;
@@ -649,7 +653,11 @@ fn load_stages(
         (!reducer_loaded).then_some(rj.kind.as_str()),
         (!clusterer_loaded).then_some(cj.kind.as_str()),
     );
-    Ok((reducer, clusterer, notice))
+    Ok(LoadedStages {
+        reducer,
+        clusterer,
+        notice,
+    })
 }
 
 fn text_hashes(dir: &Path, t: &mut Tensors) -> Result<Vec<u64>> {
