@@ -137,7 +137,10 @@ fn typed_errors_not_panics() {
     ));
     let mut st = f.save_state();
     st.kind = "tsne".into();
-    assert!(matches!(load_state(&st), Err(ReduceError::BadState(_))));
+    assert!(matches!(
+        load_state(&st),
+        Err(ReduceError::UnknownKind { .. })
+    ));
     let mut st = f.save_state();
     st.arrays.pop();
     assert!(load_state(&st).is_err());
