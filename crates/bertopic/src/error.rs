@@ -40,7 +40,7 @@ pub enum BertopicError {
     /// A pipeline or tuning parameter failed its one check
     /// ([`BertopicParams::check`](crate::BertopicParams::check)); the error names the field.
     #[error("invalid parameter: {0}")]
-    Param(#[from] crate::params::ParamError),
+    Param(#[from] ParamError),
     /// Inputs disagree with each other (for example embeddings rows vs documents).
     #[error("{0}")]
     Mismatch(String),
@@ -186,4 +186,34 @@ pub enum MonitorError {
         /// The parse error.
         reason: String,
     },
+}
+
+/// A parameter that [`BertopicParams::check`](crate::BertopicParams::check) (or a tuning or representation check) refused:
+/// which field, and a message that says what is allowed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct ParamError {
+    field: &'static str,
+    message: String,
+}
+
+impl ParamError {
+    pub(crate) fn new(field: &'static str, message: impl Into<String>) -> Self {
+        ParamError {
+            field,
+            message: message.into(),
+        }
+    }
+
+    /// The refused field, as its path in [`BertopicParams`](crate::BertopicParams) (`umap.n_neighbors`,
+    /// `representation.diversity`) or in [`TuneParams`](crate::tune::TuneParams)
+    /// (`tune.max_trials`).
+    pub fn field(&self) -> &'static str {
+        self.field
+    }
+
+    /// What is wrong and what is allowed.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
 }

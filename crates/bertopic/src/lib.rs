@@ -98,6 +98,7 @@ mod stages;
 pub mod stream;
 pub mod track;
 pub mod tune;
+mod variant_params;
 pub mod variants;
 pub mod viz;
 

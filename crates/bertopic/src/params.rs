@@ -1,6 +1,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::cluster::HdbscanParams;
+/// Where it is defined: `error` (a leaf module), so the params and variants modules can both
+/// use it without importing each other.
+pub use crate::error::ParamError;
 use crate::error::{BertopicError, Result};
 use crate::preprocess::{Language, TokenizerConfig};
 use crate::reduce::UmapParams;
@@ -51,7 +54,7 @@ pub struct BertopicParams {
     pub representation: Representation,
     /// Zero-shot and guided topic settings (see [`crate::variants`]); off by default, and
     /// models saved before they existed load with them off.
-    pub variants: crate::variants::VariantParams,
+    pub variants: crate::variant_params::VariantParams,
     /// Opt-in post-fit steps by name (see [`crate::QualityPreset`]); BERTopic's plain
     /// pipeline by default. The default is not written to saved models, so they stay as they
     /// were before presets existed, and models without the field load as the default.
@@ -81,7 +84,7 @@ impl Default for BertopicParams {
             ctfidf: CtfidfParams::default(),
             n_representative_docs: 3,
             representation: Representation::CTfidf,
-            variants: crate::variants::VariantParams::default(),
+            variants: crate::variant_params::VariantParams::default(),
             quality: crate::QualityPreset::Default,
         }
     }
@@ -253,36 +256,6 @@ impl BertopicParams {
             ngram_range: self.ngram_range,
             ..TokenizerConfig::default()
         }
-    }
-}
-
-/// A parameter that [`BertopicParams::check`] (or a tuning or representation check) refused:
-/// which field, and a message that says what is allowed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{message}")]
-pub struct ParamError {
-    field: &'static str,
-    message: String,
-}
-
-impl ParamError {
-    pub(crate) fn new(field: &'static str, message: impl Into<String>) -> Self {
-        ParamError {
-            field,
-            message: message.into(),
-        }
-    }
-
-    /// The refused field, as its path in [`BertopicParams`] (`umap.n_neighbors`,
-    /// `representation.diversity`) or in [`TuneParams`](crate::tune::TuneParams)
-    /// (`tune.max_trials`).
-    pub fn field(&self) -> &'static str {
-        self.field
-    }
-
-    /// What is wrong and what is allowed.
-    pub fn message(&self) -> &str {
-        &self.message
     }
 }
 

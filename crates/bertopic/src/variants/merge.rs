@@ -23,7 +23,6 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use ndarray::{concatenate, Array2, ArrayView2, Axis};
-use serde::{Deserialize, Serialize};
 
 use crate::error::{BertopicError, Result};
 use crate::fs::{DirPolicy, DirWriter};
@@ -34,26 +33,10 @@ use crate::report;
 use crate::represent::{word_label, CsrMatrix, TopicRepresentation};
 use crate::stages::StageTimings;
 
+pub use crate::variant_params::{MergeRecord, MergedInput};
+
 /// BERTopic's default `min_similarity` for merging models.
 pub const DEFAULT_MIN_SIMILARITY: f64 = 0.7;
-
-/// What [`merge_models`] recorded in the merged model's parameters.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct MergeRecord {
-    /// The threshold the models were merged with.
-    pub min_similarity: f64,
-    /// One entry per input model, in merge order (the first is the base).
-    pub inputs: Vec<MergedInput>,
-}
-
-/// One input model of a merge.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct MergedInput {
-    /// Its training documents, which follow those of the models before it in the merged model.
-    pub n_documents: usize,
-    /// Its topic ids → the merged model's topic ids (−1 → −1).
-    pub mapping: BTreeMap<i64, i64>,
-}
 
 /// A merged model and, per input model, where its topics went.
 #[derive(Debug)]

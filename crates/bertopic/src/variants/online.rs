@@ -36,7 +36,7 @@ use crate::cluster::{MiniBatchKMeans, MiniBatchKMeansParams, MiniBatchKMeansStat
 use crate::error::{BertopicError, Result};
 use crate::fs::{DirPolicy, DirWriter};
 use crate::model::{EmbeddingInfo, Topic, TopicModel};
-use crate::params::{CheckedParams, ParamError, Representation};
+use crate::params::{CheckedParams, Representation};
 use crate::preprocess::{Language, Tokenizer};
 use crate::reduce::{IncrementalPca, IncrementalPcaState};
 use crate::represent::{self, ClassTermCounts, OnlineClassTermCounts, RepresentParams};
@@ -46,79 +46,9 @@ use crate::{Embedder, MODEL_FOLDER_FILES};
 /// The file of a model folder that holds the online state.
 pub const ONLINE_STATE_FILE: &str = "online.safetensors";
 
+pub use crate::variant_params::OnlineParams;
+
 const STATE_FORMAT: &str = "bertopic-online-state/1";
-
-/// Settings of online topic modelling, with the values of BERTopic's online example
-/// (`IncrementalPCA(n_components=5)`, `MiniBatchKMeans(n_clusters=50)`, no decay, no deletion).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(default)]
-pub struct OnlineParams {
-    /// Dimensions kept by the incremental PCA.
-    pub n_components: usize,
-    /// Topics: the clusters of the mini-batch k-means (the first batch needs this many docs).
-    pub n_clusters: usize,
-    /// Fraction of the running term counts forgotten at each batch (BERTopic `decay`), in [0, 1].
-    pub decay: Option<f64>,
-    /// After each batch, terms whose running count over all topics is below this leave the
-    /// vocabulary (BERTopic `delete_min_df`); bounds the vocabulary.
-    pub delete_min_df: Option<f64>,
-    /// Mini-batch k-means' `reassignment_ratio` (sklearn default 0.01).
-    pub reassignment_ratio: f64,
-}
-
-impl Default for OnlineParams {
-    fn default() -> Self {
-        OnlineParams {
-            n_components: 5,
-            n_clusters: 50,
-            decay: None,
-            delete_min_df: None,
-            reassignment_ratio: 0.01,
-        }
-    }
-}
-
-impl OnlineParams {
-    /// Checks the ranges (the stages check them again when built).
-    pub fn check(&self) -> std::result::Result<(), ParamError> {
-        if self.n_components < 1 {
-            return Err(ParamError::new(
-                "variants.online.n_components",
-                "n_components must be at least 1",
-            ));
-        }
-        if self.n_clusters < 1 {
-            return Err(ParamError::new(
-                "variants.online.n_clusters",
-                "n_clusters (the number of topics) must be at least 1",
-            ));
-        }
-        if let Some(d) = self.decay {
-            if !d.is_finite() || !(0.0..=1.0).contains(&d) {
-                return Err(ParamError::new(
-                    "variants.online.decay",
-                    format!("decay must be in [0, 1] (got {d})"),
-                ));
-            }
-        }
-        if let Some(m) = self.delete_min_df {
-            if !m.is_finite() || m < 0.0 {
-                return Err(ParamError::new(
-                    "variants.online.delete_min_df",
-                    format!("delete_min_df must be a count ≥ 0 (got {m})"),
-                ));
-            }
-        }
-        let r = self.reassignment_ratio;
-        if !r.is_finite() || !(0.0..=1.0).contains(&r) {
-            return Err(ParamError::new(
-                "variants.online.reassignment_ratio",
-                format!("reassignment_ratio must be in [0, 1] (got {r})"),
-            ));
-        }
-        Ok(())
-    }
-}
 
 /// A topic model updated batch by batch (see the [module docs](self)).
 pub struct OnlineTopicModel {
