@@ -188,8 +188,8 @@ pub enum MonitorError {
     },
 }
 
-/// A parameter that [`BertopicParams::check`](crate::BertopicParams::check) (or a tuning or representation check) refused:
-/// which field, and a message that says what is allowed.
+/// A parameter that [`BertopicParams::check`](crate::BertopicParams::check) (or a tuning or
+/// representation check) refused: which field, and a message that says what is allowed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct ParamError {
@@ -205,9 +205,9 @@ impl ParamError {
         }
     }
 
-    /// The refused field, as its path in [`BertopicParams`](crate::BertopicParams) (`umap.n_neighbors`,
-    /// `representation.diversity`) or in [`TuneParams`](crate::tune::TuneParams)
-    /// (`tune.max_trials`).
+    /// The refused field, as its path in [`BertopicParams`](crate::BertopicParams)
+    /// (`umap.n_neighbors`, `representation.diversity`) or in
+    /// [`TuneParams`](crate::tune::TuneParams) (`tune.max_trials`).
     pub fn field(&self) -> &'static str {
         self.field
     }

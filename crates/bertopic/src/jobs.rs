@@ -14,6 +14,7 @@ use ndarray::{Array2, Axis};
 
 pub mod models;
 mod tracked;
+mod update;
 
 pub use crate::corpus::Corpus;
 use crate::embed::{self, Embedder};
@@ -24,6 +25,7 @@ use crate::represent;
 use crate::tune::{self, Experiment, TuneParams};
 use crate::{report, Bertopic, BertopicParams, TopicModel, MODEL_FOLDER_FILES};
 pub use tracked::{train_tracked, TrackedTraining};
+pub use update::{update, UpdateJob, UpdateOutcome};
 
 /// The embedding model BERTopic picks for a language when none is given.
 pub fn default_model(language: Language) -> &'static str {

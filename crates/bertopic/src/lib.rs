@@ -94,6 +94,7 @@ mod pipeline;
 pub mod predict;
 mod quality;
 pub mod report;
+mod seed_words;
 mod stages;
 pub mod stream;
 pub mod track;

@@ -903,7 +903,7 @@ pub(crate) fn fit_representation(
     };
     let mut repr = represent::fit_streaming(docs, labels, &stream, &rp)?;
     // Guided modelling: seed words weigh 1.2× in c-TF-IDF, on every refit.
-    crate::variants::boost_seed_words(
+    crate::seed_words::boost_seed_words(
         &mut repr,
         &params.variants.seed_topic_list,
         params.top_n_words,

@@ -23,14 +23,16 @@ pub struct VariantParams {
     /// topic's embedding are pulled towards it (and labelled for the reduction), and the seed
     /// words' c-TF-IDF weights are multiplied by 1.2. Needs an embedder for the seed words.
     pub seed_topic_list: Vec<Vec<String>>,
-    /// Set on a model made by [`merge_models`](crate::variants::merge_models): its inputs and topic mappings. Such a model
-    /// assigns new documents to the topic with the most similar topic embedding (BERTopic's
-    /// prediction for merged models), whatever the prediction strategy asked for.
+    /// Set on a model made by [`merge_models`](crate::variants::merge_models): its inputs and
+    /// topic mappings. Such a model assigns new documents to the topic with the most similar
+    /// topic embedding (BERTopic's prediction for merged models), whatever the prediction
+    /// strategy asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub merged: Option<MergeRecord>,
-    /// Set on a model fitted batch by batch ([`OnlineTopicModel`](crate::variants::OnlineTopicModel)): incremental PCA,
-    /// mini-batch k-means and decayed term counts. Such a model assigns new documents with its
-    /// reduction and clustering (BERTopic's `transform` of an online model).
+    /// Set on a model fitted batch by batch
+    /// ([`OnlineTopicModel`](crate::variants::OnlineTopicModel)): incremental PCA, mini-batch
+    /// k-means and decayed term counts. Such a model assigns new documents with its reduction
+    /// and clustering (BERTopic's `transform` of an online model).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub online: Option<OnlineParams>,
 }

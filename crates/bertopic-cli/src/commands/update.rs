@@ -1,7 +1,8 @@
 //! `bertopic update`: one online batch (BERTopic `partial_fit`).
 
 use bertopic::fs::DirPolicy;
-use bertopic::variants::online::{self, OnlineParams, UpdateJob};
+use bertopic::jobs::{self, UpdateJob};
+use bertopic::variants::OnlineParams;
 use bertopic::BertopicParams;
 
 use crate::args::UpdateArgs;
@@ -59,7 +60,7 @@ pub(crate) fn run(a: UpdateArgs, o: Out) -> CliResult {
         cache: !a.no_cache,
         progress: !o.quiet,
     };
-    let done = online::update(&job)?;
+    let done = jobs::update(&job)?;
     o.info(format!("{}", done.summary));
     let m = &done.online;
     o.info(format!(

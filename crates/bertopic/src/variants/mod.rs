@@ -23,11 +23,3 @@ pub(crate) use fit::{fit_variants, VariantFit};
 pub use labels::{class_ids, ClassLabels, LabelColumn};
 pub use merge::{merge_models, MergeRecord, Merged, MergedInput};
 pub use online::{OnlineParams, OnlineTopicModel};
-/// Boosts the seed words of `seeds` in a fitted c-TF-IDF representation (no-op without seeds).
-pub(crate) fn boost_seed_words(
-    repr: &mut crate::represent::TopicRepresentation,
-    seeds: &[Vec<String>],
-    top_n: usize,
-) {
-    guided::boost_seed_words(repr, seeds, top_n);
-}
