@@ -12,49 +12,13 @@ use std::error::Error;
 use bertopic_cluster::{FittedClusterer, Hdbscan, HdbscanParams};
 use ndarray::Array2;
 
-/// Reads a little-endian float32/float64 C-order 2-D `.npy` (format versions 1–3).
+/// Reads a 2-D `.npy` with the workspace's one parser (`bertopic_fs::npy`; values come back as
+/// f32, which holds umap-learn's float32 output exactly).
 fn read_npy(path: &str) -> Result<Array2<f64>, Box<dyn Error>> {
-    let bytes = std::fs::read(path)?;
-    if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
-        return Err(format!("{path}: not a .npy file").into());
-    }
-    let (hlen, start) = if bytes[6] == 1 {
-        (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10)
-    } else {
-        (
-            u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
-            12,
-        )
-    };
-    let header = std::str::from_utf8(&bytes[start..start + hlen])?;
-    if header.contains("'fortran_order': True") {
-        return Err(format!("{path}: Fortran order is not supported").into());
-    }
-    let shape: Vec<usize> = header
-        .split("'shape': (")
-        .nth(1)
-        .and_then(|s| s.split(')').next())
-        .ok_or("no shape in the .npy header")?
-        .split(',')
-        .filter(|s| !s.trim().is_empty())
-        .map(|s| s.trim().parse())
-        .collect::<Result<_, _>>()?;
-    let [rows, cols] = shape[..] else {
-        return Err(format!("{path}: expected a 2-D array, got shape {shape:?}").into());
-    };
-    let body = &bytes[start + hlen..];
-    let values: Vec<f64> = if header.contains("'<f4'") {
-        body.chunks_exact(4)
-            .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")) as f64)
-            .collect()
-    } else if header.contains("'<f8'") {
-        body.chunks_exact(8)
-            .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")))
-            .collect()
-    } else {
-        return Err(format!("{path}: only little-endian float32/float64 are supported").into());
-    };
-    Ok(Array2::from_shape_vec((rows, cols), values)?)
+    let m =
+        bertopic_fs::npy::parse_npy(&std::fs::read(path)?).map_err(|e| format!("{path}: {e}"))?;
+    let values: Vec<f64> = m.values.iter().map(|&v| v as f64).collect();
+    Ok(Array2::from_shape_vec((m.rows, m.cols), values)?)
 }
 
 fn main() -> Result<(), Box<dyn Error>> {

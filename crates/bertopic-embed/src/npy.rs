@@ -15,19 +15,6 @@ fn npy_err(path: &Path, reason: impl Into<String>) -> EmbedError {
     }
 }
 
-/// Value of `'key': value` in the header dict (a tiny parser for the fixed layout NumPy writes).
-fn header_field<'a>(header: &'a str, key: &str) -> Option<&'a str> {
-    let pat = format!("'{key}':");
-    let start = header.find(&pat)? + pat.len();
-    let rest = header[start..].trim_start();
-    let end = if rest.starts_with('(') {
-        rest.find(')')? + 1
-    } else {
-        rest.find([',', '}']).unwrap_or(rest.len())
-    };
-    Some(rest[..end].trim())
-}
-
 /// Reads a 2-D `.npy` file of `float32` or `float64` (little-endian; C or Fortran order) as `f32`.
 ///
 /// A 1-D array is returned as a single column.
@@ -42,87 +29,8 @@ pub fn npy_from_bytes(name: &Path, bytes: &[u8]) -> Result<Array2<f32>, EmbedErr
 }
 
 fn parse_npy(bytes: &[u8]) -> Result<Array2<f32>, String> {
-    if bytes.len() < 10 || &bytes[..6] != MAGIC {
-        return Err("not a .npy file (bad magic)".into());
-    }
-    let major = bytes[6];
-    let (hlen, hstart) = match major {
-        1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
-        2 | 3 => {
-            if bytes.len() < 12 {
-                return Err("truncated header".into());
-            }
-            (
-                u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
-                12,
-            )
-        }
-        v => return Err(format!("unsupported format version {v}")),
-    };
-    let data_start = hstart + hlen;
-    if bytes.len() < data_start {
-        return Err("truncated header".into());
-    }
-    let header = std::str::from_utf8(&bytes[hstart..data_start])
-        .map_err(|_| "header is not UTF-8".to_string())?;
-    let descr = header_field(header, "descr").ok_or("header lacks 'descr'")?;
-    let descr = descr.trim_matches(|c| c == '\'' || c == '"');
-    let width = match descr {
-        "<f4" | "=f4" => 4,
-        "<f8" | "=f8" => 8,
-        other => {
-            return Err(format!(
-                "unsupported dtype {other} (need little-endian f4 or f8)"
-            ))
-        }
-    };
-    let fortran =
-        header_field(header, "fortran_order").ok_or("header lacks 'fortran_order'")? == "True";
-    let shape_s = header_field(header, "shape").ok_or("header lacks 'shape'")?;
-    let dims: Vec<usize> = shape_s
-        .trim_matches(|c| c == '(' || c == ')')
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            s.parse::<usize>()
-                .map_err(|_| format!("bad shape {shape_s}"))
-        })
-        .collect::<Result<_, _>>()?;
-    let (rows, cols) = match dims.as_slice() {
-        [r, c] => (*r, *c),
-        [r] => (*r, 1),
-        _ => return Err(format!("need a 1-D or 2-D array, got shape {shape_s}")),
-    };
-    let n = rows.checked_mul(cols).ok_or("shape overflows")?;
-    let data = &bytes[data_start..];
-    if data.len() != n * width {
-        return Err(format!(
-            "data is {} bytes, shape {shape_s} of {descr} needs {}",
-            data.len(),
-            n * width
-        ));
-    }
-    let values: Vec<f32> = if width == 4 {
-        data.chunks_exact(4)
-            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect()
-    } else {
-        data.chunks_exact(8)
-            .map(|c| {
-                let mut b = [0u8; 8];
-                b.copy_from_slice(c);
-                f64::from_le_bytes(b) as f32
-            })
-            .collect()
-    };
-    let arr = if fortran {
-        Array2::from_shape_vec((cols, rows), values)
-            .map(|a| a.reversed_axes().as_standard_layout().into_owned())
-    } else {
-        Array2::from_shape_vec((rows, cols), values)
-    };
-    arr.map_err(|e| e.to_string())
+    let m = bertopic_fs::npy::parse_npy(bytes)?;
+    Array2::from_shape_vec((m.rows, m.cols), m.values).map_err(|e| e.to_string())
 }
 
 /// Writes `a` as a little-endian `float32` `.npy` file (format 1.0, C order).

@@ -43,6 +43,7 @@ mod dir;
 mod error;
 mod file;
 mod lock;
+pub mod npy;
 mod stale;
 
 pub use append::append_line;

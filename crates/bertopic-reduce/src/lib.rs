@@ -280,60 +280,14 @@ pub fn try_trustworthiness(
     Ok(1.0 - 2.0 / (nf * kf * (2.0 * nf - 3.0 * kf - 1.0)) * s)
 }
 
-/// Read a little-endian f32, C-order, 2-D `.npy` file into an n×d array.
+/// Read a 2-D `.npy` file (f32 or f64, little-endian, C or Fortran order) into an n×d `f32`
+/// array, with the workspace's one `.npy` parser (`bertopic_fs::npy`).
 pub fn read_npy_f32(path: &std::path::Path) -> Result<Array2<f32>, ReduceError> {
     let err = |msg: String| ReduceError::Io {
         path: path.display().to_string(),
         msg,
     };
     let bytes = std::fs::read(path).map_err(|e| err(e.to_string()))?;
-    if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
-        return Err(err("not a .npy file".into()));
-    }
-    let (hlen, start) = if bytes[6] == 1 {
-        (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10)
-    } else {
-        if bytes.len() < 12 {
-            return Err(err("truncated header".into()));
-        }
-        (
-            u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
-            12,
-        )
-    };
-    let header = std::str::from_utf8(
-        bytes
-            .get(start..start + hlen)
-            .ok_or_else(|| err("truncated header".into()))?,
-    )
-    .map_err(|e| err(e.to_string()))?;
-    if !header.contains("'<f4'") || header.contains("'fortran_order': True") {
-        return Err(err(format!(
-            "need little-endian f32 in C order, header: {header}"
-        )));
-    }
-    let shape_str = header
-        .split("'shape':")
-        .nth(1)
-        .and_then(|s| s.split(')').next())
-        .ok_or_else(|| err("no shape in header".into()))?;
-    let dims: Vec<usize> = shape_str
-        .trim_start_matches([' ', '('])
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| s.parse::<usize>().map_err(|e| err(e.to_string())))
-        .collect::<Result<_, _>>()?;
-    if dims.len() != 2 {
-        return Err(err(format!("expected 2-D array, shape {dims:?}")));
-    }
-    let body = &bytes[start + hlen..];
-    if body.len() < dims[0] * dims[1] * 4 {
-        return Err(err("file shorter than its shape".into()));
-    }
-    let v: Vec<f32> = body[..dims[0] * dims[1] * 4]
-        .chunks_exact(4)
-        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-        .collect();
-    Array2::from_shape_vec((dims[0], dims[1]), v).map_err(|e| err(e.to_string()))
+    let m = bertopic_fs::npy::parse_npy(&bytes).map_err(err)?;
+    Array2::from_shape_vec((m.rows, m.cols), m.values).map_err(|e| err(e.to_string()))
 }
