@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use bertopic::embed::read_npy;
 use bertopic::preprocess::{read_corpus, ReadOptions};
+use bertopic::represent::cosine;
 use bertopic::variants::manual::{self, SetTopicsJob};
 use bertopic::variants::merge::{self, DEFAULT_MIN_SIMILARITY};
 use bertopic::{Bertopic, BertopicError, PredictOptions, TopicModel};
@@ -29,16 +30,6 @@ fn fit(s: &Sample, label: Option<&str>) -> (TopicModel, Vec<usize>) {
         .fit_with_embeddings(&docs, s.embeddings.select(Axis(0), &rows))
         .expect("fit");
     (model, rows)
-}
-
-fn cosine(a: ndarray::ArrayView1<f32>, b: ndarray::ArrayView1<f32>) -> f64 {
-    let dot: f64 = a
-        .iter()
-        .zip(b)
-        .map(|(x, y)| f64::from(*x) * f64::from(*y))
-        .sum();
-    let n = |v: ndarray::ArrayView1<f32>| v.iter().map(|x| f64::from(*x).powi(2)).sum::<f64>();
-    dot / (n(a) * n(b)).sqrt()
 }
 
 fn words(m: &TopicModel, id: i64) -> Vec<String> {
