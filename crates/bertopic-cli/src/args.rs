@@ -460,6 +460,42 @@ pub(crate) enum RepresentationArg {
     Keybert,
 }
 
+impl TrainArgs {
+    /// Tuning settings when `--trials` is given.
+    pub(crate) fn tune_params(&self) -> crate::out::CliResult<Option<bertopic::tune::TuneParams>> {
+        let Some(trials) = self.trials else {
+            return Ok(None);
+        };
+        Ok(Some(bertopic::tune::TuneParams {
+            max_trials: Some(trials),
+            n_neighbors: self.tune_neighbors.clone(),
+            objective: self.objective.parse()?,
+            outlier_penalty: self.outlier_penalty,
+            ..bertopic::tune::TuneParams::default()
+        }))
+    }
+}
+
+const DIVERSITY_WITHOUT_MMR: &str =
+    "--diversity applies only to --representation mmr; drop it or add --representation mmr";
+
+impl RepresentationArg {
+    /// The facade's representation for this flag and `--diversity` (MMR only).
+    pub(crate) fn with_diversity(
+        self,
+        diversity: Option<f32>,
+    ) -> Result<bertopic::Representation, String> {
+        use bertopic::Representation;
+        match (self, diversity) {
+            (RepresentationArg::Ctfidf, None) => Ok(Representation::CTfidf),
+            (RepresentationArg::Mmr, None) => Ok(Representation::mmr_default()),
+            (RepresentationArg::Mmr, Some(d)) => Ok(Representation::mmr(d)),
+            (RepresentationArg::Keybert, None) => Ok(Representation::keybert()),
+            (_, Some(_)) => Err(DIVERSITY_WITHOUT_MMR.into()),
+        }
+    }
+}
+
 #[derive(Args)]
 pub(crate) struct PredictArgs {
     #[command(flatten)]

@@ -3,14 +3,13 @@
 use bertopic::fs::DirPolicy;
 use bertopic::jobs::{self, TrainEvent, TrainJob};
 use bertopic::preprocess::Language;
-use bertopic::tune::TuneParams;
-use bertopic::{report, BertopicParams, Representation};
+use bertopic::{report, BertopicParams};
 
 use bertopic::represent::LlmParams;
 
 use std::process::ExitCode;
 
-use crate::args::{Format, LabelsArg, RepresentationArg, TrainArgs};
+use crate::args::{Format, LabelsArg, TrainArgs};
 use crate::commands::track;
 use crate::out::{self, CliResult, Out};
 
@@ -25,7 +24,7 @@ pub(crate) fn run(a: TrainArgs, o: Out) -> ExitCode {
 
 fn train(a: TrainArgs, o: Out) -> CliResult<ExitCode> {
     // Everything that can be checked without reading the corpus is checked first.
-    let representation = representation(&a)?;
+    let representation = a.representation.with_diversity(a.diversity)?;
     representation.validate()?;
     if let Some(name) = &a.register {
         bertopic::registry::validate_name(name)?;
@@ -55,16 +54,7 @@ fn train(a: TrainArgs, o: Out) -> CliResult<ExitCode> {
         .iter()
         .map(|t| t.split(',').map(|w| w.trim().to_string()).collect())
         .collect();
-    let tune = match a.trials {
-        Some(trials) => Some(TuneParams {
-            max_trials: Some(trials),
-            n_neighbors: a.tune_neighbors.clone(),
-            objective: a.objective.parse()?,
-            outlier_penalty: a.outlier_penalty,
-            ..TuneParams::default()
-        }),
-        None => None,
-    };
+    let tune = a.tune_params()?;
     let mut job = TrainJob::new(&a.input.input, &a.output);
     job.params = params;
     job.read = a.input.options();
@@ -158,17 +148,4 @@ fn llm_params(a: &TrainArgs) -> CliResult<Option<LlmParams>> {
         out::warn("--labels llm: neither GROQ_API_KEY nor OPENAI_API_KEY is set; topics keep word labels unless the endpoint needs no key");
     }
     Ok(Some(p))
-}
-
-fn representation(a: &TrainArgs) -> CliResult<Representation> {
-    match (a.representation, a.diversity) {
-        (RepresentationArg::Ctfidf, None) => Ok(Representation::CTfidf),
-        (RepresentationArg::Mmr, None) => Ok(Representation::mmr_default()),
-        (RepresentationArg::Mmr, Some(d)) => Ok(Representation::mmr(d)),
-        (RepresentationArg::Keybert, None) => Ok(Representation::keybert()),
-        (_, Some(_)) => Err(
-            "--diversity applies only to --representation mmr; drop it or add --representation mmr"
-                .into(),
-        ),
-    }
 }
