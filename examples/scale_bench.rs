@@ -59,26 +59,18 @@ fn mix(z: u64) -> u64 {
     bertopic_rng::mix(z.wrapping_add(bertopic_rng::GAMMA))
 }
 
-/// Uniform in [0, 1) from 24 bits of `z`.
-fn unit(z: u64) -> f32 {
-    (z >> 40) as f32 / (1u64 << 24) as f32
-}
-
 /// Number of real neighbours a tiled row may lean towards.
 const TILE_NEIGHBOURS: usize = 15;
 
-/// `n` rows: the `m` real ones first; row r ≥ m is built from real row i = r mod m and one of
-/// its 15 nearest real neighbours j (cosine, exact): (1 − t)·x_i + t·x_j with t uniform in
-/// [0, 0.5), plus uniform noise of ±0.005 per coordinate, then scaled to unit length (MiniLM's
-/// rows are). Pure noise around x_i (the UMAP bench's tiling) makes the copies of a row each
-/// other's nearest neighbours: from 15 copies on, the k-NN graph falls apart into cliques of
-/// copies, which no real corpus looks like. Leaning towards real neighbours fills the same
-/// manifold more densely instead. Returns the rows and each row's source row i (its text).
+/// `n` rows: the `m` real ones, then rows that lean towards one of their source row's 15
+/// nearest real neighbours (cosine, exact), plus noise
+/// ([`bertopic_testdata::tile_towards_neighbours`]). Returns the rows and each row's source
+/// row (its text).
 fn tiled(
     base: &Array2<f32>,
     n: usize,
 ) -> Result<(Array2<f32>, Vec<usize>), Box<dyn std::error::Error>> {
-    let (m, d) = base.dim();
+    let m = base.nrows();
     let src: Vec<usize> = (0..n).map(|r| r % m).collect();
     if n <= m {
         return Ok((base.slice(ndarray::s![..n, ..]).to_owned(), src));
@@ -90,28 +82,8 @@ fn tiled(
         42,
         usize::MAX,
     )?;
-    let mut out = Array2::<f32>::zeros((n, d));
-    for (r, mut row) in out.rows_mut().into_iter().enumerate() {
-        let i = r % m;
-        let xi = base.row(i);
-        if r < m {
-            row.assign(&xi);
-            continue;
-        }
-        let key = (r as u64).wrapping_mul(0x2545_F491_4F6C_DD1D) ^ 0x5CA1_E000_0000_0042;
-        let h = mix(key);
-        let j = g.indices[i * TILE_NEIGHBOURS + (h % TILE_NEIGHBOURS as u64) as usize] as usize;
-        let t = 0.5 * unit(mix(key ^ 1));
-        let xj = base.row(j);
-        for (c, x) in row.iter_mut().enumerate() {
-            let noise = (unit(mix(key.wrapping_add(2 + c as u64))) - 0.5) * 0.01;
-            *x = (1.0 - t) * xi[c] + t * xj[c] + noise;
-        }
-        let norm = row.dot(&row).sqrt();
-        if norm > 0.0 {
-            row.mapv_inplace(|v| v / norm);
-        }
-    }
+    let out =
+        bertopic_testdata::tile_towards_neighbours(base.view(), n, &g.indices, TILE_NEIGHBOURS);
     Ok((out, src))
 }
 

@@ -13,45 +13,20 @@ use std::time::Instant;
 use bertopic_reduce::{knn, read_npy_f32, Metric};
 use ndarray::Array2;
 
-fn mix(z: u64) -> u64 {
-    bertopic_rng::mix(z.wrapping_add(bertopic_rng::GAMMA))
-}
-
-fn unit(z: u64) -> f32 {
-    (z >> 40) as f32 / (1u64 << 24) as f32
-}
-
 /// Same rows as `examples/scale_bench.rs`'s `tiled`.
 fn tiled(base: &Array2<f32>, n: usize) -> Result<Array2<f32>, Box<dyn std::error::Error>> {
     const TILE_NEIGHBOURS: usize = 15;
-    let (m, d) = base.dim();
+    let m = base.nrows();
     if n <= m {
         return Ok(base.slice(ndarray::s![..n, ..]).to_owned());
     }
     let g = knn(base.view(), TILE_NEIGHBOURS, Metric::Cosine, 42, usize::MAX)?;
-    let mut out = Array2::<f32>::zeros((n, d));
-    for (r, mut row) in out.rows_mut().into_iter().enumerate() {
-        let i = r % m;
-        let xi = base.row(i);
-        if r < m {
-            row.assign(&xi);
-            continue;
-        }
-        let key = (r as u64).wrapping_mul(0x2545_F491_4F6C_DD1D) ^ 0x5CA1_E000_0000_0042;
-        let h = mix(key);
-        let j = g.indices[i * TILE_NEIGHBOURS + (h % TILE_NEIGHBOURS as u64) as usize] as usize;
-        let t = 0.5 * unit(mix(key ^ 1));
-        let xj = base.row(j);
-        for (c, x) in row.iter_mut().enumerate() {
-            let noise = (unit(mix(key.wrapping_add(2 + c as u64))) - 0.5) * 0.01;
-            *x = (1.0 - t) * xi[c] + t * xj[c] + noise;
-        }
-        let norm = row.dot(&row).sqrt();
-        if norm > 0.0 {
-            row.mapv_inplace(|v| v / norm);
-        }
-    }
-    Ok(out)
+    Ok(bertopic_testdata::tile_towards_neighbours(
+        base.view(),
+        n,
+        &g.indices,
+        TILE_NEIGHBOURS,
+    ))
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

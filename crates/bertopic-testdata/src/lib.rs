@@ -110,3 +110,50 @@ pub fn tile_rows(base: &[f32], dim: usize, n: usize) -> Vec<f32> {
     }
     out
 }
+
+/// `n` rows for the scale benches (`examples/scale_bench.rs`, bertopic-reduce's `knn_bench`):
+/// the `m` real rows of `base` first; row r ≥ m is built from real row i = r mod m and one of
+/// its `k` nearest real neighbours j (`neighbours`: row i's k indices at `i·k..`):
+/// (1 − t)·x_i + t·x_j with t uniform in [0, 0.5), plus uniform noise of ±0.005 per coordinate,
+/// then scaled to unit length (MiniLM's rows are). Pure noise around x_i makes the copies of a
+/// row each other's nearest neighbours, and from 15 copies on the k-NN graph falls apart into
+/// cliques of copies, which no real corpus looks like; leaning towards real neighbours fills
+/// the same manifold more densely instead.
+pub fn tile_towards_neighbours(
+    base: ndarray::ArrayView2<f32>,
+    n: usize,
+    neighbours: &[u32],
+    k: usize,
+) -> ndarray::Array2<f32> {
+    let (m, d) = base.dim();
+    assert!(
+        m > 0 && k > 0 && neighbours.len() >= m * k,
+        "k neighbours per base row"
+    );
+    // SplitMix64 of `z`: a seeded, stateless stream (row r, draw t -> `mix(key(r, t))`).
+    let mix = |z: u64| bertopic_rng::mix(z.wrapping_add(bertopic_rng::GAMMA));
+    // Uniform in [0, 1) from 24 bits.
+    let unit = |z: u64| (z >> 40) as f32 / (1u64 << 24) as f32;
+    let mut out = ndarray::Array2::<f32>::zeros((n, d));
+    for (r, mut row) in out.rows_mut().into_iter().enumerate() {
+        let i = r % m;
+        let xi = base.row(i);
+        if r < m {
+            row.assign(&xi);
+            continue;
+        }
+        let key = (r as u64).wrapping_mul(0x2545_F491_4F6C_DD1D) ^ 0x5CA1_E000_0000_0042;
+        let j = neighbours[i * k + (mix(key) % k as u64) as usize] as usize;
+        let t = 0.5 * unit(mix(key ^ 1));
+        let xj = base.row(j);
+        for (c, x) in row.iter_mut().enumerate() {
+            let noise = (unit(mix(key.wrapping_add(2 + c as u64))) - 0.5) * 0.01;
+            *x = (1.0 - t) * xi[c] + t * xj[c] + noise;
+        }
+        let norm = row.dot(&row).sqrt();
+        if norm > 0.0 {
+            row.mapv_inplace(|v| v / norm);
+        }
+    }
+    out
+}
