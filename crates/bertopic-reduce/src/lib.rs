@@ -18,6 +18,7 @@
 
 #![warn(missing_docs)]
 
+mod hugepage;
 mod ipca;
 mod knn;
 mod linalg;
