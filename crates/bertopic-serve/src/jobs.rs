@@ -523,43 +523,18 @@ fn run(job: &Job, train: &TrainJob, tracking: Option<TrackOptions>, slot: &Mutex
     }
 }
 
-/// A progress line for the job page.
+/// A progress line for the job page: the facade's wording (what `bertopic train` prints), less
+/// the read summary (shown when the upload was checked) and events with nothing to show yet.
 fn describe(ev: &TrainEvent<'_>) -> Option<String> {
-    Some(match ev {
-        TrainEvent::Read(_) => return None, // shown when the upload was checked
-        TrainEvent::LoadingModel { model, documents } => {
-            if *documents {
-                format!("embedding the documents with {model}")
-            } else {
-                format!("loading {model} to embed topic words")
-            }
-        }
-        TrainEvent::Embedded { n, seconds } => format!("embedded {n} documents in {seconds:.1} s"),
-        TrainEvent::Trial(exp) => {
-            let t = exp.trials.last()?;
-            format!(
-                "trial {} of {}: min_cluster_size {} → {} {} ({} topics)",
-                t.id + 1,
-                exp.tune_params.max_trials.unwrap_or(exp.trials.len()),
-                t.params.min_cluster_size,
-                exp.objective,
-                t.objective
-                    .map(|v| format!("{v:.4}"))
-                    .unwrap_or_else(|| "invalid".into()),
-                t.metrics.n_topics
-            )
-        }
-        TrainEvent::Labelled { n, fell_back } => format!(
-            "{} of {n} topics labelled by the LLM{}",
-            n - fell_back.len(),
-            if fell_back.is_empty() {
-                String::new()
-            } else {
-                format!(" ({} kept word labels)", fell_back.len())
-            }
-        ),
-        _ => return None,
-    })
+    match ev {
+        TrainEvent::Read(_) => None,
+        TrainEvent::Trial(exp) if exp.trials.is_empty() => None,
+        TrainEvent::LoadingModel { .. }
+        | TrainEvent::Embedded { .. }
+        | TrainEvent::Trial(_)
+        | TrainEvent::Labelled { .. } => Some(ev.to_string()),
+        _ => None,
+    }
 }
 
 /// Registry metrics of a job's model (what `train --register` records).

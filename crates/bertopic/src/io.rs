@@ -375,29 +375,13 @@ impl TopicModel {
                 format!("model.json does not match format {version}: {e}"),
             )
         };
-        let check_sha = |expected: &str| -> Result<()> {
-            if t.sha256 != expected {
-                return Err(format_err(
-                    dir,
-                    format!(
-                        "model.safetensors is corrupted (sha256 {}, expected {expected}); restore \
-                         it from a backup or retrain",
-                        t.sha256
-                    ),
-                ));
-            }
-            Ok(())
-        };
         let model = if version == 1 {
             let json: ModelJsonV1 = serde_json::from_slice(raw).map_err(mismatch)?;
-            check_sha(&json.tensors_sha256)?;
-            let embeddings = t.array2(dir, EMBEDDINGS)?;
-            let stages = load_stages(
+            let (embeddings, stages) = open_tensors(
                 dir,
                 &mut t,
-                &json.reducer,
-                &json.clusterer,
-                &embeddings,
+                &json.tensors_sha256,
+                [&json.reducer, &json.clusterer],
                 loaders,
             )?;
             TopicModel {
@@ -424,14 +408,11 @@ impl TopicModel {
             }
         } else {
             let json: ModelJson = serde_json::from_slice(raw).map_err(mismatch)?;
-            check_sha(&json.tensors_sha256)?;
-            let embeddings = t.array2(dir, EMBEDDINGS)?;
-            let stages = load_stages(
+            let (embeddings, stages) = open_tensors(
                 dir,
                 &mut t,
-                &json.reducer,
-                &json.clusterer,
-                &embeddings,
+                &json.tensors_sha256,
+                [&json.reducer, &json.clusterer],
                 loaders,
             )?;
             let doc_topics = t.vec1(dir, DOC_TOPICS, Tensor::into_i64)?;
@@ -583,6 +564,30 @@ struct LoadedStages {
     clusterer: Box<dyn cluster::FittedClusterer>,
     /// Set when a stage is a stand-in (its kind is neither built in nor in the loaders).
     notice: Option<StageNotice>,
+}
+
+/// The checks and reads both formats start with: the tensors file is the one model.json
+/// names (sha256), then the training embeddings and the two stages.
+fn open_tensors(
+    dir: &Path,
+    t: &mut Tensors,
+    expected_sha: &str,
+    [rj, cj]: [&StageState; 2],
+    loaders: &StageLoaders,
+) -> Result<(Array2<f32>, LoadedStages)> {
+    if t.sha256 != expected_sha {
+        return Err(format_err(
+            dir,
+            format!(
+                "model.safetensors is corrupted (sha256 {}, expected {expected_sha}); restore \
+                 it from a backup or retrain",
+                t.sha256
+            ),
+        ));
+    }
+    let embeddings = t.array2(dir, EMBEDDINGS)?;
+    let stages = load_stages(dir, t, rj, cj, &embeddings, loaders)?;
+    Ok((embeddings, stages))
 }
 
 /// The reducer and clusterer from their saved states; a reducer saved without its training

@@ -158,8 +158,9 @@ impl std::fmt::Display for TrainEvent<'_> {
             TrainEvent::Trial(exp) => match exp.trials.last() {
                 Some(t) => write!(
                     f,
-                    "trial {} min_cluster_size={} {} = {} ({} topics)",
-                    t.id,
+                    "trial {} of {}: min_cluster_size {} → {} {} ({} topics)",
+                    t.id + 1,
+                    exp.tune_params.max_trials.unwrap_or(exp.trials.len()),
                     t.params.min_cluster_size,
                     exp.objective,
                     t.objective
@@ -169,11 +170,17 @@ impl std::fmt::Display for TrainEvent<'_> {
                 ),
                 None => write!(f, "no trial yet"),
             },
-            TrainEvent::Labelled { n, fell_back } => write!(
-                f,
-                "{} of {n} topics labelled by the LLM",
-                n - fell_back.len()
-            ),
+            TrainEvent::Labelled { n, fell_back } => {
+                write!(
+                    f,
+                    "{} of {n} topics labelled by the LLM",
+                    n - fell_back.len()
+                )?;
+                if !fell_back.is_empty() {
+                    write!(f, " ({} kept word labels)", fell_back.len())?;
+                }
+                Ok(())
+            }
             TrainEvent::TrackingRetry(e) => write!(
                 f,
                 "tracking: {e}; the upload is tried again now that the model is saved"
