@@ -16,7 +16,7 @@ use std::process::Command;
 use crate::{cargo, pip_install, root};
 
 /// Versions of the reference stack (shared/reference/README.md); bump deliberately.
-const PY_PACKAGES: [(&str, &str); 9] = [
+const PY_PACKAGES: [(&str, &str); 10] = [
     ("numpy", "2.4.6"),
     ("pandas", "3.1.1"),
     ("scikit-learn", "1.9.1"),
@@ -26,6 +26,8 @@ const PY_PACKAGES: [(&str, &str); 9] = [
     ("gensim", "4.4.0"),
     ("plotly", "7.1.0"),
     ("tqdm", "4.70.1"),
+    // BERTopic imports yaml at start; its own dependency list is not installed (see below).
+    ("pyyaml", "6.0.4"),
 ];
 /// Installed with `--no-deps`: its dependency list pulls sentence-transformers and torch.
 const BERTOPIC_VERSION: &str = "0.17.4";
