@@ -1,14 +1,14 @@
 //! Memory that the kernel is asked to back with 2 MiB pages: arrays read at random rows.
 //!
-//! The UMAP SGD reads a random row of the layout for every negative sample. With 4 KiB pages, a million points' layout (20 MB at five
-//! dimensions) spans 5,000 pages, more than the TLB holds, so nearly every such read also walks
-//! the page tables. Linux's transparent huge pages are often on only for memory that asks
-//! (`madvise` mode); this buffer asks. Elsewhere, or when the kernel declines, they are
-//! ordinary memory: only the speed differs, never the values.
+//! The UMAP SGD reads a random row of the layout for every negative sample. With 4 KiB pages, a
+//! million points' layout (20 MB at five dimensions) spans 5,000 pages, more than the TLB holds,
+//! so nearly every such read also walks the page tables. Linux's transparent huge pages are
+//! often on only for memory that asks (`madvise` mode); this buffer asks. Elsewhere, or when
+//! the kernel declines, it is ordinary memory: only the speed differs, never the values.
 
 /// Buffers smaller than this stay on ordinary pages: they fit the TLB anyway.
 const MIN_BYTES: usize = 4 << 20;
-#[cfg(test)]
+#[cfg(any(test, target_os = "linux"))]
 const HUGE_PAGE: usize = 2 << 20;
 
 /// An owned `[f32]` in its own anonymous mapping, advised as huge pages and starting on a huge
@@ -55,7 +55,7 @@ impl HugeBuf {
 
 #[cfg(target_os = "linux")]
 mod linux {
-    const HUGE_PAGE: usize = 2 << 20;
+    use super::HUGE_PAGE;
 
     /// One anonymous private mapping; `start` is its first huge-page boundary.
     pub(super) struct Map {

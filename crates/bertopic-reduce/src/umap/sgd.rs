@@ -438,6 +438,7 @@ fn fit_d<const D: usize>(y: &mut [f32], dim: usize, u: &mut Units, f: &FitConsts
     // whether the unit was sampled; written back once the step is done.
     let mut out = vec![0.0f32; widest * 2 * dim];
     let mut due = vec![false; widest];
+    let far = std::mem::size_of_val(&y[..]) >= PREFETCH_FROM_BYTES;
     for epoch in 0..n_epochs {
         let step = Step {
             y: &[],
@@ -449,7 +450,7 @@ fn fit_d<const D: usize>(y: &mut [f32], dim: usize, u: &mut Units, f: &FitConsts
             rate,
             seed,
             epoch: epoch as u64,
-            far: std::mem::size_of_val(&y[..]) >= PREFETCH_FROM_BYTES,
+            far,
         };
         for col in 0..u.colour_ptr.len() - 1 {
             let range = u.colour_ptr[col]..u.colour_ptr[col + 1];
