@@ -1,6 +1,7 @@
 //! Where the f32 encoder's time goes, against the CPU's peak FMA rate (issue #20):
 //! `cargo run --release -p bertopic-embed --example encoder_profile -- [docs] [batch] [runs]`
-//! (defaults 1000 abstracts, batch 32, best of 3 runs).
+//! (defaults 1000 abstracts, batch 32, best of 3 runs; `BERTOPIC_PRECISION=int8` for the int8
+//! encoder).
 //!
 //! 1. Measures the peak f32 FMA rate of this CPU with an AVX2 loop of independent `vfmadd`s (one
 //!    thread, then one per rayon thread) and prints the nominal peak from `/proc/cpuinfo`'s clock
@@ -41,22 +42,43 @@ fn fma_loop(iters: u64) -> f32 {
     s
 }
 
-/// Measured FMA flop/s per core-second on `threads` threads at once (12 accumulators × 8 lanes ×
-/// 2 flop per iteration).
-fn fma_peak(threads: usize) -> f64 {
+/// The int8 kernel's multiply (`vpmaddwd`: 16 i16 products summed in pairs into 8 i32) in the
+/// same loop shape: its rate against the FMA's bounds what int8 can gain on this CPU (Zen 3 issues
+/// it on one pipe, the FMA on two, so both do 16 multiply-adds a cycle).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn madd_loop(iters: u64) -> f32 {
+    use std::arch::x86_64::*;
+    let mut acc = [_mm256_set1_epi32(1); 12];
+    let a = _mm256_set1_epi16(3);
+    for _ in 0..iters {
+        for v in acc.iter_mut() {
+            *v = _mm256_madd_epi16(*v, a);
+        }
+    }
+    let mut s = _mm256_setzero_si256();
+    for v in acc {
+        s = _mm256_add_epi32(s, v);
+    }
+    _mm256_extract_epi32::<0>(s) as f32
+}
+
+/// Measured multiply-add rate per core-second of `kernel` (12 vector instructions of `lanes`
+/// multiply-adds per iteration) on `threads` threads at once; NaN without AVX2 and FMA.
+fn peak_rate(threads: usize, kernel: unsafe fn(u64) -> f32, lanes: u64) -> f64 {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
         let iters = 100_000_000u64;
-        // Per thread: flops over that thread's CPU time (the machine is shared, so wall time
-        // would count other processes); the best thread stands for the core.
+        // Per thread: multiply-adds over that thread's CPU time (the machine is shared, so wall
+        // time would count other processes); the best thread stands for the core.
         let rates: Vec<f64> = std::thread::scope(|s| {
             let hs: Vec<_> = (0..threads)
                 .map(|_| {
                     s.spawn(|| {
                         let t0 = profile::thread_cpu_ns();
                         // SAFETY: AVX2 and FMA were detected just above.
-                        std::hint::black_box(unsafe { fma_loop(std::hint::black_box(iters)) });
-                        (iters * 12 * 8 * 2) as f64 / ((profile::thread_cpu_ns() - t0) as f64 / 1e9)
+                        std::hint::black_box(unsafe { kernel(std::hint::black_box(iters)) });
+                        (iters * 12 * lanes) as f64 / ((profile::thread_cpu_ns() - t0) as f64 / 1e9)
                     })
                 })
                 .collect();
@@ -64,6 +86,22 @@ fn fma_peak(threads: usize) -> f64 {
         });
         return rates.iter().cloned().fold(0.0, f64::max);
     }
+    f64::NAN
+}
+
+/// Measured FMA flop/s per core-second on `threads` threads at once (2 flop per multiply-add).
+fn fma_peak(threads: usize) -> f64 {
+    #[cfg(target_arch = "x86_64")]
+    return 2.0 * peak_rate(threads, fma_loop, 8);
+    #[allow(unreachable_code)]
+    f64::NAN
+}
+
+/// Measured `vpmaddwd` integer multiply-adds per core-second on one thread (2 ops each).
+fn madd_peak() -> f64 {
+    #[cfg(target_arch = "x86_64")]
+    return 2.0 * peak_rate(1, madd_loop, 16);
+    #[allow(unreachable_code)]
     f64::NAN
 }
 
@@ -111,6 +149,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let nominal_core = 2.0 * 8.0 * 2.0 * ghz * 1e9;
     let best_of = |t: usize| (0..3).map(|_| fma_peak(t)).fold(0.0, f64::max);
     let (peak1, peak_all) = (best_of(1), best_of(cores));
+    let int8_peak = (0..3).map(|_| madd_peak()).fold(0.0, f64::max);
     println!(
         "CPU: {cpu}, {cores} threads, /proc/cpuinfo clock {ghz:.3} GHz, load average {}",
         loadavg()
@@ -123,6 +162,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         peak1 / 1e9,
         peak1 / 32e9,
         peak_all / 1e9
+    );
+    println!(
+        "peak int8 multiply (vpmaddwd, the int8 kernel's): {:.1} G int-op/s on 1 thread = {:.2}× \
+         the FMA's: the most int8 matmuls can gain over f32 here",
+        int8_peak / 1e9,
+        int8_peak / peak1
     );
 
     let mut rdr = csv::Reader::from_path(bertopic_testdata::data("arxiv-cs-abstracts.csv"))?;
@@ -145,10 +190,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         dim("intermediate_size")?,
         dim("num_hidden_layers")?,
     );
+    // `BERTOPIC_PRECISION=int8` profiles the int8 encoder (its GFLOP/s count integer MACs).
+    let precision = match std::env::var("BERTOPIC_PRECISION").as_deref() {
+        Ok("int8") => Precision::Int8,
+        _ => Precision::F32,
+    };
+    println!("precision: {precision:?}");
     let enc = SentenceEncoder::load(
         &model,
         EncoderOptions {
             batch_size: batch,
+            precision,
             ..Default::default()
         },
     )?;

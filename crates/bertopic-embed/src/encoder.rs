@@ -471,9 +471,15 @@ impl SentenceEncoder {
         };
         match &self.model {
             Model::Fast(bert) => {
-                // Chunks are independent and each runs single-threaded, so the result does
-                // not depend on the thread count; collect keeps chunk order.
-                let chunks: Vec<&[usize]> = order.chunks(batch_size).collect();
+                // Chunks are independent and each runs single-threaded; a sequence's bits do
+                // not depend on its chunk, so the cut may follow the thread count (balance)
+                // without changing any output. collect keeps chunk order.
+                let lens: Vec<usize> = order.iter().map(|&i| ids[i].len()).collect();
+                let chunks: Vec<&[usize]> =
+                    balanced_chunks(&lens, batch_size, rayon::current_num_threads())
+                        .into_iter()
+                        .map(|r| &order[r])
+                        .collect();
                 let pooled: Vec<Vec<f32>> = chunks
                     .par_iter()
                     .map(|chunk| {
@@ -606,6 +612,43 @@ impl Embedder for SentenceEncoder {
     }
 }
 
+/// Chunks per thread [`balanced_chunks`] aims at: enough that the longest-first order's uneven
+/// chunk costs even out across threads.
+const CHUNKS_PER_THREAD: usize = 4;
+
+/// Cuts `lens` (sequence lengths, longest first) into consecutive ranges of about equal token
+/// count, at least [`CHUNKS_PER_THREAD`] per thread when there is enough work, none with more
+/// than `batch_size` sequences and none below [`fastbert::GROUP_TOKENS`] tokens unless the input
+/// is that small. Fixed `batch_size` chunks left threads idle: 32 documents at batch 32 ran on
+/// one thread, 100 on two threads split 64 / 36.
+fn balanced_chunks(
+    lens: &[usize],
+    batch_size: usize,
+    threads: usize,
+) -> Vec<std::ops::Range<usize>> {
+    let total: usize = lens.iter().sum();
+    let target = total
+        .div_ceil(threads.max(1) * CHUNKS_PER_THREAD)
+        .max(crate::fastbert::GROUP_TOKENS);
+    // Cut at the k-th share of the total tokens rather than on filling `target`, so the last
+    // chunk is not a small remainder.
+    let shares = total.div_ceil(target).max(1);
+    let mut out = Vec::new();
+    let (mut start, mut done) = (0, 0);
+    for (i, &len) in lens.iter().enumerate() {
+        let reached = done * shares >= (out.len() + 1) * total;
+        if i > start && (reached || i - start == batch_size) {
+            out.push(start..i);
+            start = i;
+        }
+        done += len;
+    }
+    if start < lens.len() {
+        out.push(start..lens.len());
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -645,5 +688,43 @@ mod tests {
             assert!(matches!(e, EmbedError::DeviceUnavailable { .. }), "{e}");
             assert!(e.to_string().contains("--features cuda"), "{e}");
         }
+    }
+
+    /// Every sequence in exactly one chunk, in order; no chunk over `batch_size`; enough chunks
+    /// for every thread when the input allows it.
+    #[test]
+    fn balanced_chunks_cover_the_input_and_keep_threads_busy() {
+        let check = |lens: &[usize], batch: usize, threads: usize| {
+            let chunks = balanced_chunks(lens, batch, threads);
+            let mut next = 0;
+            for c in &chunks {
+                assert_eq!(c.start, next, "{chunks:?}");
+                assert!(!c.is_empty() && c.len() <= batch, "{chunks:?}");
+                next = c.end;
+            }
+            assert_eq!(next, lens.len());
+            chunks
+        };
+        assert!(check(&[], 32, 2).is_empty());
+        assert_eq!(check(&[7], 32, 2), vec![0..1]);
+        // 32 abstracts at batch 32 on 2 threads: no longer one chunk (one idle thread).
+        let abstracts: Vec<usize> = (0..32).map(|i| 256 - i * 3).collect();
+        assert!(check(&abstracts, 32, 2).len() >= 2 * CHUNKS_PER_THREAD);
+        // 100 abstracts: chunks within one sequence of their share, so threads split evenly.
+        let hundred: Vec<usize> = (0..100).map(|i| 256 - i).collect();
+        let chunks = check(&hundred, 32, 2);
+        let tokens: Vec<usize> = chunks
+            .iter()
+            .map(|c| hundred[c.clone()].iter().sum())
+            .collect();
+        let (lo, hi) = (tokens.iter().min().unwrap(), tokens.iter().max().unwrap());
+        assert!(hi - lo <= 2 * 256, "{tokens:?}");
+        // Many short texts: batch_size still bounds a chunk.
+        let short = vec![12; 1000];
+        assert!(check(&short, 16, 2)
+            .iter()
+            .all(|c| c.len() == 16 || c.end == 1000));
+        // Tiny inputs stay in one group-sized chunk instead of one-token slivers.
+        assert_eq!(check(&[5; 10], 32, 8), vec![0..10]);
     }
 }

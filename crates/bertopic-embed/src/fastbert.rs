@@ -547,7 +547,7 @@ fn group_tokens() -> usize {
 /// (~7,700 tokens, ~115 MB) streamed them from memory. Measured (#20, thread CPU time, busy
 /// machine): speed unchanged within that machine's ±5 % noise, scratch buffers per thread ~8 MB
 /// instead of ~115 MB.
-const GROUP_TOKENS: usize = 512;
+pub(crate) const GROUP_TOKENS: usize = 512;
 
 /// Lanes for reductions: partial sums in a fixed 8-lane layout vectorise and are the same on
 /// every run, whatever the thread count.
