@@ -36,7 +36,34 @@ fn one_and_two_threads_bit_identical() {
     assert_eq!(one, run(2));
     assert_eq!(one, run(3));
     fast_engine_grouping_changes_no_bits(&enc, &t, &one);
+    fast_engine_chunk_cuts_change_no_bits();
     candle_engine_one_and_two_threads();
+}
+
+/// The fast engine cuts its input into token-balanced chunks, about four per thread, so the
+/// cuts differ between 1, 2 and 3 threads and from fixed batches of 4; the bits must not.
+fn fast_engine_chunk_cuts_change_no_bits() {
+    let d = tempfile::tempdir().unwrap();
+    let t = common::texts(400);
+    let wide = tiny_encoder(d.path(), 64, Engine::Fast);
+    let run = |enc: &SentenceEncoder, threads: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| enc.embed(&t).unwrap())
+    };
+    let one = run(&wide, 1);
+    assert_eq!(one, run(&wide, 2));
+    assert_eq!(one, run(&wide, 3));
+    // Fixed batches of 4 (make_tiny draws fresh weights on every call, so the same encoder).
+    let ids = wide.tokenize(&t).unwrap();
+    let four = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap()
+        .install(|| wide.embed_ids(&ids, 4).unwrap());
+    assert_eq!(one, four);
 }
 
 /// The fast engine runs its layers over groups of sequences within a batch
