@@ -147,9 +147,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let (cpu, ghz) = cpu_info();
     let nominal_core = 2.0 * 8.0 * 2.0 * ghz * 1e9;
-    let best_of = |t: usize| (0..3).map(|_| fma_peak(t)).fold(0.0, f64::max);
-    let (peak1, peak_all) = (best_of(1), best_of(cores));
-    let int8_peak = (0..3).map(|_| madd_peak()).fold(0.0, f64::max);
+    let best_of = |rate: &dyn Fn() -> f64| (0..3).map(|_| rate()).fold(0.0, f64::max);
+    let (peak1, peak_all) = (best_of(&|| fma_peak(1)), best_of(&|| fma_peak(cores)));
+    let int8_peak = best_of(&madd_peak);
     println!(
         "CPU: {cpu}, {cores} threads, /proc/cpuinfo clock {ghz:.3} GHz, load average {}",
         loadavg()

@@ -617,22 +617,21 @@ impl Embedder for SentenceEncoder {
 const CHUNKS_PER_THREAD: usize = 4;
 
 /// Cuts `lens` (sequence lengths, longest first) into consecutive ranges of about equal token
-/// count, at least [`CHUNKS_PER_THREAD`] per thread when there is enough work, none with more
-/// than `batch_size` sequences and none below [`fastbert::GROUP_TOKENS`] tokens unless the input
-/// is that small. Fixed `batch_size` chunks left threads idle: 32 documents at batch 32 ran on
-/// one thread, 100 on two threads split 64 / 36.
+/// count: [`CHUNKS_PER_THREAD`] per thread when there is enough work, else one per
+/// [`fastbert::GROUP_TOKENS`] tokens (rounded up), and none with more than `batch_size` sequences.
+/// Fixed `batch_size` chunks left threads idle: 32 documents at batch 32 ran on one thread, 100
+/// on two threads split 64 / 36.
 fn balanced_chunks(
     lens: &[usize],
     batch_size: usize,
     threads: usize,
 ) -> Vec<std::ops::Range<usize>> {
     let total: usize = lens.iter().sum();
-    let target = total
-        .div_ceil(threads.max(1) * CHUNKS_PER_THREAD)
-        .max(crate::fastbert::GROUP_TOKENS);
-    // Cut at the k-th share of the total tokens rather than on filling `target`, so the last
-    // chunk is not a small remainder.
-    let shares = total.div_ceil(target).max(1);
+    // Cut at the k-th share of the tokens rather than on filling a size, so the last chunk is
+    // not a small remainder.
+    let shares = (threads.max(1) * CHUNKS_PER_THREAD)
+        .min(total.div_ceil(crate::fastbert::GROUP_TOKENS))
+        .max(1);
     let mut out = Vec::new();
     let (mut start, mut done) = (0, 0);
     for (i, &len) in lens.iter().enumerate() {

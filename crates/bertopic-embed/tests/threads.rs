@@ -4,6 +4,15 @@ mod common;
 
 use bertopic_embed::*;
 
+/// Runs `f` on a fresh rayon pool of `threads` threads.
+fn on_threads<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap()
+        .install(f)
+}
+
 /// A tiny random model in `dir`, loaded with the given batch size and engine.
 fn tiny_encoder(dir: &std::path::Path, batch_size: usize, engine: Engine) -> SentenceEncoder {
     common::make_tiny(dir, 64, Some(48));
@@ -25,13 +34,7 @@ fn one_and_two_threads_bit_identical() {
     let d = tempfile::tempdir().unwrap();
     let enc = tiny_encoder(d.path(), 4, Engine::Fast);
     let t = common::texts(40);
-    let run = |threads: usize| {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap()
-            .install(|| enc.embed(&t).unwrap())
-    };
+    let run = |threads: usize| on_threads(threads, || enc.embed(&t).unwrap());
     let one = run(1);
     assert_eq!(one, run(2));
     assert_eq!(one, run(3));
@@ -46,24 +49,13 @@ fn fast_engine_chunk_cuts_change_no_bits() {
     let d = tempfile::tempdir().unwrap();
     let t = common::texts(400);
     let wide = tiny_encoder(d.path(), 64, Engine::Fast);
-    let run = |enc: &SentenceEncoder, threads: usize| {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap()
-            .install(|| enc.embed(&t).unwrap())
-    };
-    let one = run(&wide, 1);
-    assert_eq!(one, run(&wide, 2));
-    assert_eq!(one, run(&wide, 3));
+    let run = |threads: usize| on_threads(threads, || wide.embed(&t).unwrap());
+    let one = run(1);
+    assert_eq!(one, run(2));
+    assert_eq!(one, run(3));
     // Fixed batches of 4 (make_tiny draws fresh weights on every call, so the same encoder).
     let ids = wide.tokenize(&t).unwrap();
-    let four = rayon::ThreadPoolBuilder::new()
-        .num_threads(2)
-        .build()
-        .unwrap()
-        .install(|| wide.embed_ids(&ids, 4).unwrap());
-    assert_eq!(one, four);
+    assert_eq!(one, on_threads(2, || wide.embed_ids(&ids, 4).unwrap()));
 }
 
 /// The fast engine runs its layers over groups of sequences within a batch
