@@ -1,7 +1,7 @@
 //! Where the f32 encoder's time goes, against the CPU's peak FMA rate (issue #20):
 //! `cargo run --release -p bertopic-embed --example encoder_profile -- [docs] [batch] [runs]`
 //! (defaults 1000 abstracts, batch 32, best of 3 runs; `BERTOPIC_PRECISION=int8` for the int8
-//! encoder).
+//! encoder, with `BERTOPIC_INT8_KERNEL=avx512vnni|avx2|scalar` to pick its kernel).
 //!
 //! 1. Measures the peak f32 FMA rate of this CPU with an AVX2 loop of independent `vfmadd`s (one
 //!    thread, then one per rayon thread) and prints the nominal peak from `/proc/cpuinfo`'s clock
@@ -63,6 +63,26 @@ fn madd_loop(iters: u64) -> f32 {
     _mm256_extract_epi32::<0>(s) as f32
 }
 
+/// The VNNI kernel's multiply (`vpdpbusd`: 64 u8 × i8 products summed in fours into 16 i32) in
+/// the same loop shape; only called where the CPU has AVX-512 VNNI.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512vnni")]
+fn dpbusd_loop(iters: u64) -> f32 {
+    use std::arch::x86_64::*;
+    let mut acc = [_mm512_set1_epi32(1); 12];
+    let a = _mm512_set1_epi8(3);
+    for _ in 0..iters {
+        for v in acc.iter_mut() {
+            *v = _mm512_dpbusd_epi32(*v, a, a);
+        }
+    }
+    let mut s = _mm512_setzero_si512();
+    for v in acc {
+        s = _mm512_add_epi32(s, v);
+    }
+    _mm512_reduce_add_epi32(s) as f32
+}
+
 /// Measured multiply-add rate per core-second of `kernel` (12 vector instructions of `lanes`
 /// multiply-adds per iteration) on `threads` threads at once; NaN without AVX2 and FMA.
 fn peak_rate(threads: usize, kernel: unsafe fn(u64) -> f32, lanes: u64) -> f64 {
@@ -102,6 +122,18 @@ fn madd_peak() -> f64 {
     #[cfg(target_arch = "x86_64")]
     return 2.0 * peak_rate(1, madd_loop, 16);
     #[allow(unreachable_code)]
+    f64::NAN
+}
+
+/// Measured `vpdpbusd` integer multiply-adds per core-second on one thread (2 ops each); NaN
+/// without AVX-512 VNNI.
+fn dpbusd_peak() -> f64 {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx512f")
+        && std::arch::is_x86_feature_detected!("avx512vnni")
+    {
+        return 2.0 * peak_rate(1, dpbusd_loop, 64);
+    }
     f64::NAN
 }
 
@@ -150,6 +182,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let best_of = |rate: &dyn Fn() -> f64| (0..3).map(|_| rate()).fold(0.0, f64::max);
     let (peak1, peak_all) = (best_of(&|| fma_peak(1)), best_of(&|| fma_peak(cores)));
     let int8_peak = best_of(&madd_peak);
+    let vnni_peak = best_of(&dpbusd_peak);
     println!(
         "CPU: {cpu}, {cores} threads, /proc/cpuinfo clock {ghz:.3} GHz, load average {}",
         loadavg()
@@ -169,6 +202,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         int8_peak / 1e9,
         int8_peak / peak1
     );
+    if vnni_peak.is_nan() {
+        println!("peak int8 multiply (vpdpbusd, the AVX-512 VNNI kernel's): this CPU has no VNNI");
+    } else {
+        println!(
+            "peak int8 multiply (vpdpbusd, the AVX-512 VNNI kernel's): {:.1} G int-op/s on 1 \
+             thread = {:.2}× the FMA's",
+            vnni_peak / 1e9,
+            vnni_peak / peak1
+        );
+    }
 
     let mut rdr = csv::Reader::from_path(bertopic_testdata::data("arxiv-cs-abstracts.csv"))?;
     let mut docs = Vec::new();
@@ -195,7 +238,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Ok("int8") => Precision::Int8,
         _ => Precision::F32,
     };
-    println!("precision: {precision:?}");
+    println!(
+        "precision: {precision:?}{}",
+        if precision == Precision::Int8 {
+            let k = int8_kernel();
+            format!(
+                ", kernel {}{}",
+                k.name(),
+                if k.native() { "" } else { " (portable form)" }
+            )
+        } else {
+            String::new()
+        }
+    );
     let enc = SentenceEncoder::load(
         &model,
         EncoderOptions {

@@ -34,7 +34,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let f32_enc = load(Precision::F32)?;
     let int8_enc = load(Precision::Int8)?;
-    println!("int8 kernel: {:?}", int8_kernel());
+    let kernel = int8_kernel();
+    println!(
+        "int8 kernel: {}{}",
+        kernel.name(),
+        if kernel.native() { "" } else { " (portable form)" }
+    );
     let ids = f32_enc.tokenize(&docs)?;
     let toks: usize = ids.iter().map(Vec::len).sum();
     println!("{} docs, {toks} wordpieces", docs.len());

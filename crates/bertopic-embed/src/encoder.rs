@@ -328,13 +328,35 @@ impl SentenceEncoder {
                 "precision int8 needs the fast engine (Engine::Fast)".into(),
             ));
         }
-        if opts.precision == Precision::Int8 && crate::int8_kernel() == crate::Int8Kernel::Scalar {
+        if opts.precision == Precision::Int8 {
+            if let Some(why) = crate::quant::kernel_env_error() {
+                return Err(EmbedError::InvalidParam(why));
+            }
+            let widest = config.hidden_size.max(config.intermediate_size);
+            if widest > crate::quant::MAX_K {
+                return Err(invalid(
+                    dir,
+                    format!(
+                        "a layer {widest} wide is past int8's exact range ({}); use f32",
+                        crate::quant::MAX_K
+                    ),
+                ));
+            }
+            let kernel = crate::int8_kernel();
             // A library should not print, but a 5× slowdown the user asked for by name deserves
             // a word; it goes to stderr once per load.
-            eprintln!(
-                "warning: this CPU has no AVX2; --precision int8 runs a portable integer kernel \
-                 that is slower than f32"
-            );
+            if !kernel.native() {
+                eprintln!(
+                    "warning: this CPU lacks the {} instructions BERTOPIC_INT8_KERNEL names; \
+                     int8 runs that kernel's portable form, much slower than f32",
+                    kernel.name()
+                );
+            } else if kernel == crate::Int8Kernel::Scalar {
+                eprintln!(
+                    "warning: int8 runs a portable integer kernel here (no AVX2, or \
+                     BERTOPIC_INT8_KERNEL=scalar), slower than f32"
+                );
+            }
         }
         let bert = match engine {
             Engine::Fast => {

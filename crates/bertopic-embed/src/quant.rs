@@ -6,34 +6,134 @@
 //! `i32` and is scaled back to `f32` once per output element; bias, residual, softmax, layer norm
 //! and GELU stay in `f32` (the caller's).
 //!
-//! The AVX2 kernel multiplies with `vpmaddwd` (`_mm256_madd_epi16`) on int8 values held in i16
-//! lanes: it sums two `i16 × i16` products into an `i32` without the saturation `vpmaddubsw` has
-//! (`u8 × i8` pairs summed into a *saturating* i16 overflow at 2 · 255 · 127), and on Zen 3 it
-//! issues at the same rate, so the `u8` route would not be faster there. Every integer sum is
-//! exact (|pair| ≤ 2 · 127² and at most `k / 2` pairs: no i32 overflow for `k < 133_000`), and the
-//! scaling is written the same way in both paths, so the AVX2 and scalar kernels give the same
-//! bits; only the speed differs.
+//! Two packings, three kernels, one answer:
+//! - **Pairs** (`i16` lanes): the AVX2 kernel multiplies with `vpmaddwd` (`_mm256_madd_epi16`),
+//!   two `i16 × i16` products summed into an `i32` without the saturation `vpmaddubsw` has
+//!   (`u8 × i8` pairs summed into a *saturating* i16 overflow at 2 · 255 · 127); on Zen 3 the two
+//!   issue at the same rate, so the `u8` route would not be faster there. The portable pair
+//!   kernel is the fallback for CPUs without AVX2.
+//! - **Quads** (`i8` lanes): AVX-512 VNNI's `vpdpbusd` sums four `u8 × i8` products into an
+//!   `i32` without saturation, 64 multiply-adds per instruction (4× a 512-bit f32 FMA). Its first
+//!   operand is unsigned, so activations go in shifted by +128 and `128 · Σ_i q_w[i][c]`, kept per
+//!   column, comes off the sum.
+//!
+//! Every integer sum is exact (no i32 overflow while `k ≤ MAX_K`) and the scaling is written the
+//! same way in every kernel, so all of them give the same bits on every CPU; only the speed
+//! differs. The VNNI kernel's body is compiled twice, against the real intrinsics and against
+//! [`portable512`]'s plain-Rust versions of them, so the code that runs on AVX-512 hardware is the
+//! code the tests run on any CPU.
 
-/// Columns per packed panel (two AVX2 registers of eight i32 sums).
+/// Widest layer input the integer sums are exact for: a quad sums to at most 4 · 255 · 127 before
+/// the shift comes off, and `MAX_K / 4` of them stay below `i32::MAX`.
+pub(crate) const MAX_K: usize = 65_536;
+/// Columns per pair panel (two AVX2 registers of eight i32 sums).
 const NR: usize = 16;
-/// Rows per micro-tile: 4 × 2 accumulators + 2 weight vectors + broadcasts leave the compiler
-/// registers to spare (with 6 rows it spilled accumulators to the stack).
+/// Rows per pair micro-tile: 4 × 2 accumulators + 2 weight vectors + broadcasts leave the
+/// compiler registers to spare (with 6 rows it spilled accumulators to the stack).
 const MR: usize = 4;
-/// Rows per outer tile (a multiple of `MR`): keeps the tile's quantized activations in L2 while
-/// panels stream by.
+/// Columns per quad panel (two 512-bit registers of sixteen i32 sums).
+const NQ: usize = 32;
+/// Rows per quad micro-tile: 8 × 2 accumulators + 2 weight vectors + a broadcast use 19 of the
+/// 32 AVX-512 registers, and 16 independent `vpdpbusd` chains hide its latency.
+const MQ: usize = 8;
+/// Rows per outer tile (a multiple of `MR` and `MQ`): keeps the tile's quantized activations in
+/// L2 while panels stream by.
 const MT: usize = 64;
 /// Largest quantized magnitude (symmetric int8).
 const QMAX: f32 = 127.0;
+/// The shift that makes a symmetric int8 activation a `u8` for `vpdpbusd`.
+const SHIFT: i32 = 128;
+
+/// Which kernel runs on this CPU.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Int8Kernel {
+    /// `vpdpbusd` (AVX-512 VNNI) on 512-bit registers.
+    Avx512Vnni,
+    /// `vpmaddwd` on 256-bit registers.
+    Avx2,
+    /// Portable integer loops (several times slower than the f32 encoder).
+    Scalar,
+}
+
+impl Int8Kernel {
+    /// The name `BERTOPIC_INT8_KERNEL` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Int8Kernel::Avx512Vnni => "avx512vnni",
+            Int8Kernel::Avx2 => "avx2",
+            Int8Kernel::Scalar => "scalar",
+        }
+    }
+
+    /// Whether this CPU runs the kernel's instructions (else its portable form runs, slowly).
+    pub fn native(self) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        {
+            match self {
+                Int8Kernel::Avx512Vnni => {
+                    std::arch::is_x86_feature_detected!("avx512f")
+                        && std::arch::is_x86_feature_detected!("avx512vnni")
+                }
+                Int8Kernel::Avx2 => std::arch::is_x86_feature_detected!("avx2"),
+                Int8Kernel::Scalar => true,
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            self == Int8Kernel::Scalar
+        }
+    }
+}
+
+/// The int8 kernel this process uses: the fastest this CPU has in hardware, or the one
+/// `BERTOPIC_INT8_KERNEL` (`avx512vnni`, `avx2`, `scalar`) names. A named kernel the CPU lacks
+/// runs in its portable form ([`Int8Kernel::native`] is false): every kernel gives the same bits,
+/// so this times kernels side by side on one machine, or checks one machine's arithmetic against
+/// a kernel only another machine has.
+pub fn int8_kernel() -> Int8Kernel {
+    let all = [Int8Kernel::Avx512Vnni, Int8Kernel::Avx2, Int8Kernel::Scalar];
+    if let Ok(name) = std::env::var("BERTOPIC_INT8_KERNEL") {
+        if let Some(k) = all.iter().find(|k| k.name() == name.trim()) {
+            return *k;
+        }
+    }
+    all.into_iter()
+        .find(|k| k.native())
+        .unwrap_or(Int8Kernel::Scalar)
+}
+
+/// A `BERTOPIC_INT8_KERNEL` that names no kernel, as a message (a typo must not silently time
+/// or check the default kernel).
+pub(crate) fn kernel_env_error() -> Option<String> {
+    let name = std::env::var("BERTOPIC_INT8_KERNEL").ok()?;
+    let all = [Int8Kernel::Avx512Vnni, Int8Kernel::Avx2, Int8Kernel::Scalar];
+    (!all.iter().any(|k| k.name() == name.trim())).then(|| {
+        format!("BERTOPIC_INT8_KERNEL={name:?} names no int8 kernel: use avx512vnni, avx2 or scalar, or unset it")
+    })
+}
+
+/// The packed weights, in the layout of the kernel chosen at load.
+enum Packed {
+    /// Panels of `NR` columns; within a panel, for each input pair `p`: columns 0–7 as
+    /// `(q[2p][c], q[2p+1][c])`, then columns 8–15. `kw` = `n_in` rounded up to 2.
+    Pairs { kw: usize, q: Vec<i16>, avx2: bool },
+    /// Panels of `NQ` columns; within a panel, for each input quad `g`: columns 0–15 as
+    /// `q[4g..4g+4][c]`, then columns 16–31. `kw` = `n_in` rounded up to 4. `shift[c]` =
+    /// `SHIFT · Σ_i q[i][c]`.
+    Quads {
+        kw: usize,
+        q: Vec<i8>,
+        shift: Vec<i32>,
+        vnni: bool,
+    },
+}
 
 /// One linear layer's weights, quantized per output channel and packed for the kernel.
 pub(crate) struct QWeights {
     n_in: usize,
     n_out: usize,
-    /// `n_in` rounded up to even (the kernel consumes input pairs).
-    kp: usize,
-    /// Panels of `NR` output columns; within a panel, for each input pair `p`: columns 0–7 as
-    /// `(w[2p][c], w[2p+1][c])` pairs, then columns 8–15. Columns past `n_out` are zero.
-    packed: Vec<i16>,
+    packed: Packed,
     /// Per output channel: `max |w| / 127`.
     scales: Vec<f32>,
 }
@@ -45,9 +145,27 @@ fn quantize(v: f32, inv_scale: f32) -> i16 {
 }
 
 impl QWeights {
-    /// Quantizes a weight stored transposed (`w_t` is `n_in × n_out`, row-major).
+    /// Quantizes a weight stored transposed (`w_t` is `n_in × n_out`, row-major), packed for
+    /// [`int8_kernel`].
     pub(crate) fn from_transposed(w_t: &[f32], n_in: usize, n_out: usize) -> Self {
+        Self::for_kernel(w_t, n_in, n_out, int8_kernel())
+    }
+
+    fn for_kernel(w_t: &[f32], n_in: usize, n_out: usize, kernel: Int8Kernel) -> Self {
+        Self::with_packing(w_t, n_in, n_out, kernel, kernel.native())
+    }
+
+    /// `native` = false runs a packing's portable kernel (tests use it to check that the
+    /// portable and hardware kernels agree).
+    fn with_packing(
+        w_t: &[f32],
+        n_in: usize,
+        n_out: usize,
+        kernel: Int8Kernel,
+        native: bool,
+    ) -> Self {
         assert_eq!(w_t.len(), n_in * n_out);
+        assert!(n_in <= MAX_K, "int8 layers take at most {MAX_K} inputs");
         let mut scales = vec![0f32; n_out];
         for row in w_t.chunks_exact(n_out.max(1)) {
             for (s, &v) in scales.iter_mut().zip(row) {
@@ -66,32 +184,68 @@ impl QWeights {
                 }
             })
             .collect();
-        let kp = n_in.next_multiple_of(2);
-        let panels = n_out.div_ceil(NR);
-        let mut packed = vec![0i16; panels * kp * NR];
-        for panel in 0..panels {
-            for p in 0..kp / 2 {
-                let base = (panel * kp / 2 + p) * 2 * NR;
-                for j in 0..NR {
-                    let c = panel * NR + j;
-                    if c >= n_out {
-                        continue;
-                    }
-                    // Lane j of the half-panel (j / 8) holds the pair for column c.
-                    let slot = base + (j / 8) * NR + (j % 8) * 2;
-                    for d in 0..2 {
-                        let i = 2 * p + d;
-                        if i < n_in {
-                            packed[slot + d] = quantize(w_t[i * n_out + c], inv[c]);
+        // q(i, c), zero past the matrix (padding inputs and columns).
+        let q = |i: usize, c: usize| -> i16 {
+            if i < n_in && c < n_out {
+                quantize(w_t[i * n_out + c], inv[c])
+            } else {
+                0
+            }
+        };
+        let packed = match kernel {
+            Int8Kernel::Avx512Vnni => {
+                let kw = n_in.next_multiple_of(4);
+                let panels = n_out.div_ceil(NQ);
+                let mut packed = vec![0i8; panels * kw * NQ];
+                let mut shift = vec![0i32; panels * NQ];
+                for panel in 0..panels {
+                    for g in 0..kw / 4 {
+                        let base = (panel * kw / 4 + g) * 4 * NQ;
+                        for j in 0..NQ {
+                            let c = panel * NQ + j;
+                            for d in 0..4 {
+                                let v = q(4 * g + d, c);
+                                // Lane j of the half-panel (j / 16) holds the quad for column c.
+                                packed[base + (j / 16) * 4 * 16 + (j % 16) * 4 + d] = v as i8;
+                                shift[c] += SHIFT * v as i32;
+                            }
                         }
                     }
                 }
+                Packed::Quads {
+                    kw,
+                    q: packed,
+                    shift,
+                    vnni: native,
+                }
             }
-        }
+            Int8Kernel::Avx2 | Int8Kernel::Scalar => {
+                let kw = n_in.next_multiple_of(2);
+                let panels = n_out.div_ceil(NR);
+                let mut packed = vec![0i16; panels * kw * NR];
+                for panel in 0..panels {
+                    for p in 0..kw / 2 {
+                        let base = (panel * kw / 2 + p) * 2 * NR;
+                        for j in 0..NR {
+                            let c = panel * NR + j;
+                            // Lane j of the half-panel (j / 8) holds the pair for column c.
+                            let slot = base + (j / 8) * NR + (j % 8) * 2;
+                            for d in 0..2 {
+                                packed[slot + d] = q(2 * p + d, c);
+                            }
+                        }
+                    }
+                }
+                Packed::Pairs {
+                    kw,
+                    q: packed,
+                    avx2: kernel == Int8Kernel::Avx2 && native,
+                }
+            }
+        };
         QWeights {
             n_in,
             n_out,
-            kp,
             packed,
             scales,
         }
@@ -101,84 +255,139 @@ impl QWeights {
 /// Per-thread buffers for the quantized activations.
 #[derive(Default)]
 pub(crate) struct QScratch {
-    a: Vec<i16>,
+    pairs: Vec<i16>,
+    quads: Vec<u8>,
     scales: Vec<f32>,
 }
 
-/// Which kernel runs on this CPU.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Int8Kernel {
-    /// `vpmaddwd` on 256-bit registers.
-    Avx2,
-    /// Portable integer loops (several times slower than the f32 encoder).
-    Scalar,
+/// A quantized activation as a kernel reads it.
+trait Lane: Copy {
+    /// The lane holding 0.
+    const ZERO: Self;
+    fn from_q(q: i16) -> Self;
 }
 
-/// The int8 kernel this CPU gets (AVX2 when the CPU has it, else the scalar fallback).
-pub fn int8_kernel() -> Int8Kernel {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        return Int8Kernel::Avx2;
+impl Lane for i16 {
+    const ZERO: Self = 0;
+    #[inline(always)]
+    fn from_q(q: i16) -> Self {
+        q
     }
-    Int8Kernel::Scalar
+}
+
+impl Lane for u8 {
+    const ZERO: Self = SHIFT as u8;
+    #[inline(always)]
+    fn from_q(q: i16) -> Self {
+        (q as i32 + SHIFT) as u8
+    }
 }
 
 /// `out (rows × n_out) += x (rows × n_in) · Wᵀ` with int8 weights and per-row int8 activations.
 /// `out` holds the bias (and residual) already.
 pub(crate) fn qlinear(w: &QWeights, x: &[f32], rows: usize, out: &mut [f32], s: &mut QScratch) {
-    let (k, kp, n) = (w.n_in, w.kp, w.n_out);
+    let (k, n) = (w.n_in, w.n_out);
     assert!(x.len() >= rows * k && out.len() >= rows * n);
-    // Rows are padded to a multiple of MR with zeros: the AVX2 tile always reads MR rows.
-    let padded = rows.next_multiple_of(MR);
-    s.a.resize((padded * kp).max(s.a.len()), 0);
-    s.a[rows * kp..padded * kp].fill(0);
-    s.scales.resize(rows.max(s.scales.len()), 0.0);
-    quantize_rows(&x[..rows * k], k, kp, &mut s.a, &mut s.scales);
-    let kernel = int8_kernel();
+    match w.packed {
+        Packed::Pairs { kw, ref q, avx2 } => {
+            let a = quantize_rows(&x[..rows * k], k, kw, MR, &mut s.pairs, &mut s.scales);
+            drive(rows, n, NR, MR, |r0, mr, panel, nc| {
+                let b = &q[panel * kw * NR..(panel + 1) * kw * NR];
+                let c0 = panel * NR;
+                let (a, sa, sw) = (&a[r0 * kw..], &s.scales[r0..r0 + mr], &w.scales[c0..]);
+                let o = &mut out[r0 * n + c0..(r0 + mr - 1) * n + c0 + nc];
+                #[cfg(target_arch = "x86_64")]
+                if avx2 {
+                    // SAFETY: `avx2` is set only where the CPU has AVX2 (`Int8Kernel::native`).
+                    return unsafe { avx2::tile(mr, a, kw, b, o, n, nc, sa, sw) };
+                }
+                let _ = avx2;
+                pair_tile(mr, a, kw, b, o, n, nc, sa, sw)
+            });
+        }
+        Packed::Quads {
+            kw,
+            ref q,
+            ref shift,
+            vnni,
+        } => {
+            let a = quantize_rows(&x[..rows * k], k, kw, MQ, &mut s.quads, &mut s.scales);
+            drive(rows, n, NQ, MQ, |r0, mr, panel, nc| {
+                let b = &q[panel * kw * NQ..(panel + 1) * kw * NQ];
+                let c0 = panel * NQ;
+                let sh = &shift[c0..c0 + NQ];
+                let (a, sa, sw) = (&a[r0 * kw..], &s.scales[r0..r0 + mr], &w.scales[c0..]);
+                let o = &mut out[r0 * n + c0..(r0 + mr - 1) * n + c0 + nc];
+                #[cfg(target_arch = "x86_64")]
+                if vnni {
+                    // SAFETY: `vnni` is set only where the CPU has AVX-512F and VNNI.
+                    return unsafe { vnni::tile(mr, a, kw, b, sh, o, n, nc, sa, sw) };
+                }
+                let _ = vnni;
+                // SAFETY: the portable intrinsics need no CPU feature.
+                unsafe { quad_portable::tile(mr, a, kw, b, sh, o, n, nc, sa, sw) }
+            });
+        }
+    }
+}
+
+/// Walks `rows` in outer tiles of `MT`, panels of `nr` columns, and micro-tiles of `mr` rows,
+/// calling `tile(first row, rows in the micro-tile, panel, columns in the panel)`.
+fn drive(
+    rows: usize,
+    n: usize,
+    nr: usize,
+    mr: usize,
+    mut tile: impl FnMut(usize, usize, usize, usize),
+) {
     for m0 in (0..rows).step_by(MT) {
         let mt = MT.min(rows - m0);
-        for panel in 0..n.div_ceil(NR) {
-            let b = &w.packed[panel * kp * NR..(panel + 1) * kp * NR];
-            let c0 = panel * NR;
-            let nc = NR.min(n - c0);
-            let sw = &w.scales[c0..c0 + nc];
-            for r0 in (m0..m0 + mt).step_by(MR) {
-                let mr = MR.min(m0 + mt - r0);
-                let a = &s.a[r0 * kp..(r0 + MR) * kp];
-                let sa = &s.scales[r0..r0 + mr];
-                let o = &mut out[r0 * n + c0..(r0 + mr - 1) * n + c0 + nc];
-                match kernel {
-                    #[cfg(target_arch = "x86_64")]
-                    Int8Kernel::Avx2 => {
-                        // SAFETY: `int8_kernel` returned Avx2 only after detecting AVX2.
-                        unsafe { avx2::tile(mr, a, kp, b, o, n, nc, sa, sw) }
-                    }
-                    _ => scalar_tile(mr, a, kp, b, o, n, nc, sa, sw),
-                }
+        for panel in 0..n.div_ceil(nr) {
+            let nc = nr.min(n - panel * nr);
+            for r0 in (m0..m0 + mt).step_by(mr) {
+                tile(r0, mr.min(m0 + mt - r0), panel, nc);
             }
         }
     }
 }
 
-/// Quantizes each row of `x` (`k` wide) into `q` (`kp` wide, zero-padded), scale per row.
-fn quantize_rows(x: &[f32], k: usize, kp: usize, q: &mut [i16], scales: &mut [f32]) {
+/// Quantizes each row of `x` (`k` wide) into `q` (`kw` wide, padded with zeros, rows padded to a
+/// multiple of `mr`: a tile always reads whole micro-tiles), scale per row.
+fn quantize_rows<'q, T: Lane>(
+    x: &[f32],
+    k: usize,
+    kw: usize,
+    mr: usize,
+    q: &'q mut Vec<T>,
+    scales: &mut Vec<f32>,
+) -> &'q [T] {
+    let rows = x.len() / k.max(1);
+    let padded = rows.next_multiple_of(mr);
+    q.resize((padded * kw).max(q.len()), T::ZERO);
+    q[rows * kw..padded * kw].fill(T::ZERO);
+    scales.resize(rows.max(scales.len()), 0.0);
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         #[target_feature(enable = "avx2")]
-        fn wide(x: &[f32], k: usize, kp: usize, q: &mut [i16], scales: &mut [f32]) {
-            quantize_rows_body(x, k, kp, q, scales)
+        fn wide<T: Lane>(x: &[f32], k: usize, kw: usize, q: &mut [T], scales: &mut [f32]) {
+            quantize_rows_body(x, k, kw, q, scales)
         }
         // SAFETY: the CPU supports AVX2 (checked just above).
-        return unsafe { wide(x, k, kp, q, scales) };
+        unsafe { wide(x, k, kw, q, scales) };
+        return &q[..padded * kw];
     }
-    quantize_rows_body(x, k, kp, q, scales)
+    quantize_rows_body(x, k, kw, q, scales);
+    &q[..padded * kw]
 }
 
 #[inline(always)]
-fn quantize_rows_body(x: &[f32], k: usize, kp: usize, q: &mut [i16], scales: &mut [f32]) {
+fn quantize_rows_body<T: Lane>(x: &[f32], k: usize, kw: usize, q: &mut [T], scales: &mut [f32]) {
+    if k == 0 {
+        return;
+    }
     for ((row, qr), s) in x
         .chunks_exact(k)
-        .zip(q.chunks_exact_mut(kp))
+        .zip(q.chunks_exact_mut(kw))
         .zip(scales.iter_mut())
     {
         // Max |x| in 8 fixed lanes (vectorises; order does not matter for a max).
@@ -196,18 +405,26 @@ fn quantize_rows_body(x: &[f32], k: usize, kp: usize, q: &mut [i16], scales: &mu
         let inv = if m > 0.0 { QMAX / m } else { 0.0 };
         *s = m / QMAX;
         for (d, &v) in qr.iter_mut().zip(row) {
-            *d = quantize(v, inv);
+            *d = T::from_q(quantize(v, inv));
         }
-        qr[k..].fill(0);
+        qr[k..].fill(T::ZERO);
     }
 }
 
-/// Portable micro-tile: `mr` rows × `nc` columns of one panel.
+/// Adds `acc · (s_x · s_w)` into `out`: the one epilogue every kernel's arithmetic matches.
+#[inline(always)]
+fn scale_into(out: &mut [f32], acc: &[i32], sa: f32, sw: &[f32]) {
+    for ((o, &acc), &sw) in out.iter_mut().zip(acc).zip(sw) {
+        *o += acc as f32 * (sa * sw);
+    }
+}
+
+/// Portable pair micro-tile: `mr` rows × `nc` columns of one panel.
 #[allow(clippy::too_many_arguments)]
-fn scalar_tile(
+fn pair_tile(
     mr: usize,
     a: &[i16],
-    kp: usize,
+    kw: usize,
     b: &[i16],
     out: &mut [f32],
     out_rs: usize,
@@ -216,7 +433,7 @@ fn scalar_tile(
     sw: &[f32],
 ) {
     for r in 0..mr {
-        let ar = &a[r * kp..(r + 1) * kp];
+        let ar = &a[r * kw..(r + 1) * kw];
         let mut acc = [0i32; NR];
         for (p, pair) in ar.chunks_exact(2).enumerate() {
             let bp = &b[p * 2 * NR..(p + 1) * 2 * NR];
@@ -225,10 +442,12 @@ fn scalar_tile(
                 *acc += pair[0] as i32 * bp[slot] as i32 + pair[1] as i32 * bp[slot + 1] as i32;
             }
         }
-        let o = &mut out[r * out_rs..r * out_rs + nc];
-        for ((o, &acc), &sw) in o.iter_mut().zip(&acc).zip(sw) {
-            *o += acc as f32 * (sa[r] * sw);
-        }
+        scale_into(
+            &mut out[r * out_rs..r * out_rs + nc],
+            &acc,
+            sa[r],
+            &sw[..nc],
+        );
     }
 }
 
@@ -309,7 +528,7 @@ mod avx2 {
         let acc = [(c00, c01), (c10, c11), (c20, c21), (c30, c31)];
         for (r, &(lo, hi)) in acc.iter().enumerate().take(mr) {
             let s = _mm256_set1_ps(sa[r]);
-            // Same operation order as the scalar path: acc · (s_x · s_w), then added to out.
+            // `scale_into`'s arithmetic: acc · (s_x · s_w), then added to out.
             let v0 = _mm256_mul_ps(_mm256_cvtepi32_ps(lo), _mm256_mul_ps(s, sw0));
             let v1 = _mm256_mul_ps(_mm256_cvtepi32_ps(hi), _mm256_mul_ps(s, sw1));
             let mut tmp = [0f32; NR];
@@ -323,6 +542,220 @@ mod avx2 {
                 *o += t;
             }
         }
+    }
+}
+
+/// One row's step of the quad kernel: broadcast the row's quad, two `vpdpbusd`. Outside
+/// `quad_tile!` because a macro defined inside another cannot take its own `$` arguments.
+macro_rules! dp_row {
+    ($a0:ident, $kw:ident, $r:expr, $lo:ident, $hi:ident, $b0:ident, $b1:ident) => {
+        let av = _mm512_set1_epi32(($a0.wrapping_add($r * $kw) as *const i32).read_unaligned());
+        $lo = _mm512_dpbusd_epi32($lo, av, $b0);
+        $hi = _mm512_dpbusd_epi32($hi, av, $b1);
+    };
+}
+
+/// The VNNI micro-tile, written once against the intrinsics' names: `MQ` rows of `a` (rows past
+/// `mr` are padding, computed and dropped) × one `NQ`-column panel, added into `out`'s first
+/// `mr` rows and `nc` columns.
+///
+/// Per input quad: two panel loads, eight broadcasts of a row's quad (one i32 = four u8), sixteen
+/// `vpdpbusd` into sixteen named accumulators.
+///
+/// # Safety
+/// The intrinsics' CPU features (the hardware expansion). Slices: `a` holds `MQ` rows of `kw`
+/// (a multiple of 4) values, `b` one panel of `kw · NQ` values, `shift` `NQ` values, `out`
+/// reaches row `mr − 1`'s column `nc − 1` at stride `out_rs`, `sa` has `mr` and `sw` `nc` values
+/// (checked by asserts).
+macro_rules! quad_tile {
+    ($(#[$attr:meta])*) => {
+        #[allow(clippy::too_many_arguments)]
+        $(#[$attr])*
+        pub(super) unsafe fn tile(
+            mr: usize,
+            a: &[u8],
+            kw: usize,
+            b: &[i8],
+            shift: &[i32],
+            out: &mut [f32],
+            out_rs: usize,
+            nc: usize,
+            sa: &[f32],
+            sw: &[f32],
+        ) {
+            use super::{MQ, NQ};
+            assert!((1..=MQ).contains(&mr) && (1..=NQ).contains(&nc) && kw.is_multiple_of(4));
+            assert!(a.len() >= MQ * kw && b.len() >= kw * NQ && shift.len() >= NQ);
+            assert!(out.len() >= (mr - 1) * out_rs + nc && sa.len() >= mr && sw.len() >= nc);
+            let z = _mm512_setzero_si512();
+            let (mut c00, mut c01, mut c10, mut c11) = (z, z, z, z);
+            let (mut c20, mut c21, mut c30, mut c31) = (z, z, z, z);
+            let (mut c40, mut c41, mut c50, mut c51) = (z, z, z, z);
+            let (mut c60, mut c61, mut c70, mut c71) = (z, z, z, z);
+            let mut a0 = a.as_ptr();
+            let mut bp = b.as_ptr();
+            let mut left = kw / 4;
+            while left > 0 {
+                left -= 1;
+                // SAFETY: on step g, `bp` is at b[g·4·NQ], whose 4·NQ bytes are inside the
+                // panel, and `a0 + r·kw` at a[r·kw + 4g], whose quad is inside row r < MQ
+                // (asserted above); all loads are unaligned.
+                unsafe {
+                    let b0 = _mm512_loadu_si512(bp.cast());
+                    let b1 = _mm512_loadu_si512(bp.wrapping_add(4 * NQ / 2).cast());
+                    dp_row!(a0, kw, 0, c00, c01, b0, b1);
+                    dp_row!(a0, kw, 1, c10, c11, b0, b1);
+                    dp_row!(a0, kw, 2, c20, c21, b0, b1);
+                    dp_row!(a0, kw, 3, c30, c31, b0, b1);
+                    dp_row!(a0, kw, 4, c40, c41, b0, b1);
+                    dp_row!(a0, kw, 5, c50, c51, b0, b1);
+                    dp_row!(a0, kw, 6, c60, c61, b0, b1);
+                    dp_row!(a0, kw, 7, c70, c71, b0, b1);
+                }
+                a0 = a0.wrapping_add(4);
+                bp = bp.wrapping_add(4 * NQ);
+            }
+            let mut swv = [0f32; NQ];
+            swv[..nc].copy_from_slice(&sw[..nc]);
+            // SAFETY: `shift` holds NQ i32s (asserted above), `swv` NQ floats.
+            let (s0, s1, w0, w1) = unsafe {
+                (
+                    _mm512_loadu_si512(shift.as_ptr().cast()),
+                    _mm512_loadu_si512(shift.as_ptr().add(NQ / 2).cast()),
+                    _mm512_loadu_ps(swv.as_ptr()),
+                    _mm512_loadu_ps(swv.as_ptr().add(NQ / 2)),
+                )
+            };
+            let acc = [
+                (c00, c01), (c10, c11), (c20, c21), (c30, c31),
+                (c40, c41), (c50, c51), (c60, c61), (c70, c71),
+            ];
+            for (r, &(lo, hi)) in acc.iter().enumerate().take(mr) {
+                let s = _mm512_set1_ps(sa[r]);
+                // `scale_into`'s arithmetic: (acc − shift) · (s_x · s_w), then added to out.
+                let v0 = _mm512_mul_ps(
+                    _mm512_cvtepi32_ps(_mm512_sub_epi32(lo, s0)),
+                    _mm512_mul_ps(s, w0),
+                );
+                let v1 = _mm512_mul_ps(
+                    _mm512_cvtepi32_ps(_mm512_sub_epi32(hi, s1)),
+                    _mm512_mul_ps(s, w1),
+                );
+                let o = &mut out[r * out_rs..r * out_rs + nc];
+                if nc == NQ {
+                    // SAFETY: `o` holds NQ floats.
+                    unsafe {
+                        let p = o.as_mut_ptr();
+                        _mm512_storeu_ps(p, _mm512_add_ps(_mm512_loadu_ps(p), v0));
+                        let p = p.add(NQ / 2);
+                        _mm512_storeu_ps(p, _mm512_add_ps(_mm512_loadu_ps(p), v1));
+                    }
+                } else {
+                    let mut tmp = [0f32; NQ];
+                    // SAFETY: `tmp` holds NQ floats.
+                    unsafe {
+                        _mm512_storeu_ps(tmp.as_mut_ptr(), v0);
+                        _mm512_storeu_ps(tmp.as_mut_ptr().add(NQ / 2), v1);
+                    }
+                    for (o, t) in o.iter_mut().zip(&tmp) {
+                        *o += t;
+                    }
+                }
+            }
+        }
+    };
+}
+
+#[cfg(target_arch = "x86_64")]
+mod vnni {
+    use std::arch::x86_64::*;
+    quad_tile!(#[target_feature(enable = "avx512f,avx512vnni")]);
+}
+
+/// The quad kernel on [`portable512`]: the fallback where the packing is quads but the CPU has
+/// no VNNI (tests), and the check that the hardware kernel's code is right.
+mod quad_portable {
+    use super::portable512::*;
+    quad_tile!();
+}
+
+/// Plain-Rust versions of the AVX-512 intrinsics the quad kernel uses, with Intel's semantics
+/// (lane order, `vpdpbusd`'s unsigned first and signed second operand, wrapping i32 sums).
+#[allow(non_camel_case_types)]
+mod portable512 {
+    #[derive(Clone, Copy)]
+    #[repr(C)]
+    pub(super) struct __m512i([i32; 16]);
+
+    pub(super) fn _mm512_setzero_si512() -> __m512i {
+        __m512i([0; 16])
+    }
+
+    pub(super) fn _mm512_set1_epi32(v: i32) -> __m512i {
+        __m512i([v; 16])
+    }
+
+    /// # Safety
+    /// `p` must be readable for 64 bytes.
+    pub(super) unsafe fn _mm512_loadu_si512(p: *const __m512i) -> __m512i {
+        // SAFETY: the caller's.
+        unsafe { p.read_unaligned() }
+    }
+
+    /// # Safety
+    /// `p` must be writable for 64 bytes.
+    #[cfg(test)]
+    pub(super) unsafe fn _mm512_storeu_si512(p: *mut __m512i, v: __m512i) {
+        // SAFETY: the caller's.
+        unsafe { p.write_unaligned(v) }
+    }
+
+    #[derive(Clone, Copy)]
+    #[repr(C)]
+    pub(super) struct __m512([f32; 16]);
+
+    pub(super) fn _mm512_set1_ps(v: f32) -> __m512 {
+        __m512([v; 16])
+    }
+
+    /// # Safety
+    /// `p` must be readable for 16 floats.
+    pub(super) unsafe fn _mm512_loadu_ps(p: *const f32) -> __m512 {
+        // SAFETY: the caller's.
+        unsafe { (p as *const __m512).read_unaligned() }
+    }
+
+    /// # Safety
+    /// `p` must be writable for 16 floats.
+    pub(super) unsafe fn _mm512_storeu_ps(p: *mut f32, v: __m512) {
+        // SAFETY: the caller's.
+        unsafe { (p as *mut __m512).write_unaligned(v) }
+    }
+
+    pub(super) fn _mm512_add_ps(a: __m512, b: __m512) -> __m512 {
+        __m512(std::array::from_fn(|i| a.0[i] + b.0[i]))
+    }
+
+    pub(super) fn _mm512_mul_ps(a: __m512, b: __m512) -> __m512 {
+        __m512(std::array::from_fn(|i| a.0[i] * b.0[i]))
+    }
+
+    /// Round to nearest, ties to even: the default MXCSR mode, and what `as f32` does.
+    pub(super) fn _mm512_cvtepi32_ps(a: __m512i) -> __m512 {
+        __m512(std::array::from_fn(|i| a.0[i] as f32))
+    }
+
+    pub(super) fn _mm512_sub_epi32(a: __m512i, b: __m512i) -> __m512i {
+        __m512i(std::array::from_fn(|i| a.0[i].wrapping_sub(b.0[i])))
+    }
+
+    /// Lane i: `src[i] + Σ_{j<4} u8(a.byte[4i+j]) · i8(b.byte[4i+j])`.
+    pub(super) fn _mm512_dpbusd_epi32(src: __m512i, a: __m512i, b: __m512i) -> __m512i {
+        __m512i(std::array::from_fn(|i| {
+            let (x, y) = (a.0[i].to_le_bytes(), b.0[i].to_le_bytes());
+            let dot: i32 = (0..4).map(|j| x[j] as i32 * y[j] as i8 as i32).sum();
+            src.0[i].wrapping_add(dot)
+        }))
     }
 }
 
@@ -343,43 +776,69 @@ mod tests {
             .collect()
     }
 
-    /// Shapes with odd `k`, `n` not a multiple of 16 and rows not a multiple of 6 or 60.
+    /// Every packing and kernel this build has: (kernel, native). Native kernels only where the
+    /// CPU has them; the portable ones everywhere.
+    fn kernels() -> Vec<(Int8Kernel, bool)> {
+        let mut all = vec![(Int8Kernel::Scalar, false), (Int8Kernel::Avx512Vnni, false)];
+        for k in [Int8Kernel::Avx2, Int8Kernel::Avx512Vnni] {
+            if k.native() {
+                all.push((k, true));
+            }
+        }
+        all
+    }
+
+    fn run(q: &QWeights, x: &[f32], rows: usize, bias: &[f32]) -> Vec<f32> {
+        let n = bias.len();
+        let mut out = vec![0f32; rows * n];
+        for r in out.chunks_exact_mut(n) {
+            r.copy_from_slice(bias);
+        }
+        // A used scratch (bigger, dirty) must not change anything.
+        let mut s = QScratch::default();
+        qlinear(
+            q,
+            &vec![1.0; (rows + 9) * q.n_in],
+            rows + 9,
+            &mut vec![0.0; (rows + 9) * n],
+            &mut s,
+        );
+        qlinear(q, x, rows, &mut out, &mut s);
+        out
+    }
+
+    /// Shapes with `k` not a multiple of 2 or 4, `n` not a multiple of 16 or 32, and rows not a
+    /// multiple of 4, 8 or 64.
     #[test]
-    fn int8_product_matches_f32_and_both_kernels_agree() {
-        for &(rows, k, n) in &[(1, 1, 1), (7, 33, 17), (65, 64, 48), (13, 385, 40)] {
+    fn every_kernel_gives_the_same_bits_close_to_the_f32_product() {
+        let shapes = [
+            (1, 1, 1),
+            (7, 33, 17),
+            (65, 64, 48),
+            (13, 385, 40),
+            (70, 130, 70),
+        ];
+        for &(rows, k, n) in &shapes {
             let x = values(rows * k, 1 + k as u64);
             let w_t = values(k * n, 7 + n as u64);
             let bias = values(n, 3);
+            let reference = run(
+                &QWeights::with_packing(&w_t, k, n, Int8Kernel::Scalar, false),
+                &x,
+                rows,
+                &bias,
+            );
+            for (kernel, native) in kernels() {
+                let q = QWeights::with_packing(&w_t, k, n, kernel, native);
+                let out = run(&q, &x, rows, &bias);
+                assert_eq!(
+                    out, reference,
+                    "{kernel:?} (native {native}) differs at {rows}×{k}×{n}"
+                );
+            }
             let q = QWeights::from_transposed(&w_t, k, n);
-            let mut out = vec![0f32; rows * n];
-            for r in out.chunks_exact_mut(n) {
-                r.copy_from_slice(&bias);
-            }
-            let mut s = QScratch::default();
-            qlinear(&q, &x, rows, &mut out, &mut s);
-            // Scalar kernel on the same quantized operands: the same bits.
-            let mut ref_out = vec![0f32; rows * n];
-            for r in ref_out.chunks_exact_mut(n) {
-                r.copy_from_slice(&bias);
-            }
-            for panel in 0..n.div_ceil(NR) {
-                let c0 = panel * NR;
-                let nc = NR.min(n - c0);
-                for r in 0..rows {
-                    scalar_tile(
-                        1,
-                        &s.a[r * q.kp..(r + 1) * q.kp],
-                        q.kp,
-                        &q.packed[panel * q.kp * NR..(panel + 1) * q.kp * NR],
-                        &mut ref_out[r * n + c0..r * n + c0 + nc],
-                        n,
-                        nc,
-                        &s.scales[r..r + 1],
-                        &q.scales[c0..c0 + nc],
-                    );
-                }
-            }
-            assert_eq!(out, ref_out, "kernels disagree at {rows}×{k}×{n}");
+            let out = run(&q, &x, rows, &bias);
+            assert_eq!(out, reference, "the dispatched kernel differs");
             // Against the f32 product: each term's error is at most half a step of each factor,
             // so |error| ≤ Σ (|x|·Δw + |w|·Δx + Δx·Δw) with Δ = scale / 2.
             for r in 0..rows {
@@ -407,6 +866,54 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Full-scale values of both signs over a wide input: the largest sums the kernels see, and
+    /// the `u8` shift at its extremes (activations −127 → 1, +127 → 255).
+    #[test]
+    fn extreme_values_sum_exactly_in_every_kernel() {
+        let (rows, k, n) = (9, 4099, 33);
+        let x: Vec<f32> = (0..rows * k)
+            .map(|i| if (i / 3) % 2 == 0 { 1.0 } else { -1.0 })
+            .collect();
+        let w_t: Vec<f32> = (0..k * n)
+            .map(|i| if i % 5 == 0 { -2.0 } else { 2.0 })
+            .collect();
+        let bias = vec![0f32; n];
+        let reference = run(
+            &QWeights::with_packing(&w_t, k, n, Int8Kernel::Scalar, false),
+            &x,
+            rows,
+            &bias,
+        );
+        for (kernel, native) in kernels() {
+            let q = QWeights::with_packing(&w_t, k, n, kernel, native);
+            assert_eq!(
+                run(&q, &x, rows, &bias),
+                reference,
+                "{kernel:?} (native {native})"
+            );
+        }
+        // Every product is ±127 · 127 · (1/127) · (2/127) = ±2: the exact sum, in f32.
+        for r in 0..rows {
+            for c in 0..n {
+                let exact: f32 = (0..k).map(|i| x[r * k + i] * w_t[i * n + c]).sum();
+                assert_eq!(reference[r * n + c], exact, "[{r},{c}]");
+            }
+        }
+    }
+
+    #[test]
+    fn portable_dpbusd_reads_unsigned_times_signed_bytes() {
+        use portable512::*;
+        let a = _mm512_set1_epi32(i32::from_le_bytes([255, 1, 128, 0]));
+        let b = _mm512_set1_epi32(i32::from_le_bytes([0x80, 0x7f, 0xff, 3]));
+        let src = _mm512_set1_epi32(10);
+        let mut out = [0i32; 16];
+        // SAFETY: `out` holds 16 i32s.
+        unsafe { _mm512_storeu_si512(out.as_mut_ptr().cast(), _mm512_dpbusd_epi32(src, a, b)) };
+        // 255·(−128) + 1·127 + 128·(−1) + 0·3 + 10
+        assert_eq!(out, [10 - 32640 + 127 - 128; 16]);
     }
 
     #[test]
