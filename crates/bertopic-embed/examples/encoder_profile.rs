@@ -1,7 +1,7 @@
 //! Where the f32 encoder's time goes, against the CPU's peak FMA rate (issue #20):
 //! `cargo run --release -p bertopic-embed --example encoder_profile -- [docs] [batch] [runs]`
 //! (defaults 1000 abstracts, batch 32, best of 3 runs; `BERTOPIC_PRECISION=int8` for the int8
-//! encoder, with `BERTOPIC_INT8_KERNEL=avx512vnni|avx2|scalar` to pick its kernel).
+//! encoder, with `BERTOPIC_INT8_KERNEL=avx512vnni|avxvnni|avx2|scalar` to pick its kernel).
 //!
 //! 1. Measures the peak f32 FMA rate of this CPU with an AVX2 loop of independent `vfmadd`s (one
 //!    thread, then one per rayon thread) and prints the nominal peak from `/proc/cpuinfo`'s clock
@@ -83,6 +83,26 @@ fn dpbusd_loop(iters: u64) -> f32 {
     _mm512_reduce_add_epi32(s) as f32
 }
 
+/// The AVX-VNNI kernel's multiply (`vpdpbusd` on ymm: 32 products into 8 i32); only called
+/// where the CPU has AVX-VNNI.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,avxvnni")]
+fn dpbusd256_loop(iters: u64) -> f32 {
+    use std::arch::x86_64::*;
+    let mut acc = [_mm256_set1_epi32(1); 12];
+    let a = _mm256_set1_epi8(3);
+    for _ in 0..iters {
+        for v in acc.iter_mut() {
+            *v = _mm256_dpbusd_avx_epi32(*v, a, a);
+        }
+    }
+    let mut s = _mm256_setzero_si256();
+    for v in acc {
+        s = _mm256_add_epi32(s, v);
+    }
+    _mm256_extract_epi32::<0>(s) as f32
+}
+
 /// Measured multiply-add rate per core-second of `kernel` (12 vector instructions of `lanes`
 /// multiply-adds per iteration) on `threads` threads at once; NaN without AVX2 and FMA.
 fn peak_rate(threads: usize, kernel: unsafe fn(u64) -> f32, lanes: u64) -> f64 {
@@ -125,14 +145,16 @@ fn madd_peak() -> f64 {
     f64::NAN
 }
 
-/// Measured `vpdpbusd` integer multiply-adds per core-second on one thread (2 ops each); NaN
-/// without AVX-512 VNNI.
-fn dpbusd_peak() -> f64 {
+/// Measured `vpdpbusd` integer multiply-adds per core-second on one thread (2 ops each), for
+/// the kernel `k`; NaN where the CPU lacks it.
+fn dpbusd_peak(k: Int8Kernel) -> f64 {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx512f")
-        && std::arch::is_x86_feature_detected!("avx512vnni")
-    {
-        return 2.0 * peak_rate(1, dpbusd_loop, 64);
+    if k.native() {
+        match k {
+            Int8Kernel::Avx512Vnni => return 2.0 * peak_rate(1, dpbusd_loop, 64),
+            Int8Kernel::AvxVnni => return 2.0 * peak_rate(1, dpbusd256_loop, 32),
+            _ => {}
+        }
     }
     f64::NAN
 }
@@ -182,7 +204,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let best_of = |rate: &dyn Fn() -> f64| (0..3).map(|_| rate()).fold(0.0, f64::max);
     let (peak1, peak_all) = (best_of(&|| fma_peak(1)), best_of(&|| fma_peak(cores)));
     let int8_peak = best_of(&madd_peak);
-    let vnni_peak = best_of(&dpbusd_peak);
+    let vnni_peaks =
+        [Int8Kernel::Avx512Vnni, Int8Kernel::AvxVnni].map(|k| (k, best_of(&|| dpbusd_peak(k))));
     println!(
         "CPU: {cpu}, {cores} threads, /proc/cpuinfo clock {ghz:.3} GHz, load average {}",
         loadavg()
@@ -202,15 +225,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         int8_peak / 1e9,
         int8_peak / peak1
     );
-    if vnni_peak.is_nan() {
-        println!("peak int8 multiply (vpdpbusd, the AVX-512 VNNI kernel's): this CPU has no VNNI");
-    } else {
-        println!(
-            "peak int8 multiply (vpdpbusd, the AVX-512 VNNI kernel's): {:.1} G int-op/s on 1 \
-             thread = {:.2}× the FMA's",
-            vnni_peak / 1e9,
-            vnni_peak / peak1
-        );
+    for (k, peak) in vnni_peaks {
+        if peak.is_nan() {
+            println!(
+                "peak int8 multiply (vpdpbusd, the {} kernel's): not on this CPU",
+                k.name()
+            );
+        } else {
+            println!(
+                "peak int8 multiply (vpdpbusd, the {} kernel's): {:.1} G int-op/s on 1 thread = \
+                 {:.2}× the FMA's",
+                k.name(),
+                peak / 1e9,
+                peak / peak1
+            );
+        }
     }
 
     let mut rdr = csv::Reader::from_path(bertopic_testdata::data("arxiv-cs-abstracts.csv"))?;

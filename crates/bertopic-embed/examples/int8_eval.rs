@@ -38,7 +38,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!(
         "int8 kernel: {}{}",
         kernel.name(),
-        if kernel.native() { "" } else { " (portable form)" }
+        if kernel.native() {
+            ""
+        } else {
+            " (portable form)"
+        }
     );
     let ids = f32_enc.tokenize(&docs)?;
     let toks: usize = ids.iter().map(Vec::len).sum();

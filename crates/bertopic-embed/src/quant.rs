@@ -12,16 +12,17 @@
 //!   (`u8 × i8` pairs summed into a *saturating* i16 overflow at 2 · 255 · 127); on Zen 3 the two
 //!   issue at the same rate, so the `u8` route would not be faster there. The portable pair
 //!   kernel is the fallback for CPUs without AVX2.
-//! - **Quads** (`i8` lanes): AVX-512 VNNI's `vpdpbusd` sums four `u8 × i8` products into an
-//!   `i32` without saturation, 64 multiply-adds per instruction (4× a 512-bit f32 FMA). Its first
-//!   operand is unsigned, so activations go in shifted by +128 and `128 · Σ_i q_w[i][c]`, kept per
-//!   column, comes off the sum.
+//! - **Quads** (`i8` lanes): VNNI's `vpdpbusd` sums four `u8 × i8` products into an `i32`
+//!   without saturation, four times the multiply-adds of an f32 FMA of the same width: on zmm
+//!   with AVX-512 VNNI (Zen 4, Ice Lake and later Xeons), on ymm with AVX-VNNI (Alder Lake and
+//!   later Intel cores). Its first operand is unsigned, so activations go in shifted by +128 and
+//!   `128 · Σ_i q_w[i][c]`, kept per column, comes off the sum.
 //!
 //! Every integer sum is exact (no i32 overflow while `k ≤ MAX_K`) and the scaling is written the
 //! same way in every kernel, so all of them give the same bits on every CPU; only the speed
-//! differs. The VNNI kernel's body is compiled twice, against the real intrinsics and against
-//! [`portable512`]'s plain-Rust versions of them, so the code that runs on AVX-512 hardware is the
-//! code the tests run on any CPU.
+//! differs. The VNNI kernels' body is written once and compiled against the real intrinsics and
+//! against [`portable`]'s plain-Rust versions of them, so the code that runs on VNNI hardware is
+//! the code the tests run on any CPU.
 
 /// Widest layer input the integer sums are exact for: a quad sums to at most 4 · 255 · 127 before
 /// the shift comes off, and `MAX_K / 4` of them stay below `i32::MAX`.
@@ -31,12 +32,7 @@ const NR: usize = 16;
 /// Rows per pair micro-tile: 4 × 2 accumulators + 2 weight vectors + broadcasts leave the
 /// compiler registers to spare (with 6 rows it spilled accumulators to the stack).
 const MR: usize = 4;
-/// Columns per quad panel (two 512-bit registers of sixteen i32 sums).
-const NQ: usize = 32;
-/// Rows per quad micro-tile: 8 × 2 accumulators + 2 weight vectors + a broadcast use 19 of the
-/// 32 AVX-512 registers, and 16 independent `vpdpbusd` chains hide its latency.
-const MQ: usize = 8;
-/// Rows per outer tile (a multiple of `MR` and `MQ`): keeps the tile's quantized activations in
+/// Rows per outer tile (a multiple of every micro-tile's rows): keeps the tile's quantized activations in
 /// L2 while panels stream by.
 const MT: usize = 64;
 /// Largest quantized magnitude (symmetric int8).
@@ -50,6 +46,8 @@ const SHIFT: i32 = 128;
 pub enum Int8Kernel {
     /// `vpdpbusd` (AVX-512 VNNI) on 512-bit registers.
     Avx512Vnni,
+    /// `vpdpbusd` (AVX-VNNI) on 256-bit registers.
+    AvxVnni,
     /// `vpmaddwd` on 256-bit registers.
     Avx2,
     /// Portable integer loops (several times slower than the f32 encoder).
@@ -61,6 +59,7 @@ impl Int8Kernel {
     pub fn name(self) -> &'static str {
         match self {
             Int8Kernel::Avx512Vnni => "avx512vnni",
+            Int8Kernel::AvxVnni => "avxvnni",
             Int8Kernel::Avx2 => "avx2",
             Int8Kernel::Scalar => "scalar",
         }
@@ -75,6 +74,10 @@ impl Int8Kernel {
                     std::arch::is_x86_feature_detected!("avx512f")
                         && std::arch::is_x86_feature_detected!("avx512vnni")
                 }
+                Int8Kernel::AvxVnni => {
+                    std::arch::is_x86_feature_detected!("avx2")
+                        && std::arch::is_x86_feature_detected!("avxvnni")
+                }
                 Int8Kernel::Avx2 => std::arch::is_x86_feature_detected!("avx2"),
                 Int8Kernel::Scalar => true,
             }
@@ -86,13 +89,21 @@ impl Int8Kernel {
     }
 }
 
+/// Every kernel, fastest first.
+const ALL_KERNELS: [Int8Kernel; 4] = [
+    Int8Kernel::Avx512Vnni,
+    Int8Kernel::AvxVnni,
+    Int8Kernel::Avx2,
+    Int8Kernel::Scalar,
+];
+
 /// The int8 kernel this process uses: the fastest this CPU has in hardware, or the one
-/// `BERTOPIC_INT8_KERNEL` (`avx512vnni`, `avx2`, `scalar`) names. A named kernel the CPU lacks
+/// `BERTOPIC_INT8_KERNEL` (`avx512vnni`, `avxvnni`, `avx2`, `scalar`) names. A named kernel the CPU lacks
 /// runs in its portable form ([`Int8Kernel::native`] is false): every kernel gives the same bits,
 /// so this times kernels side by side on one machine, or checks one machine's arithmetic against
 /// a kernel only another machine has.
 pub fn int8_kernel() -> Int8Kernel {
-    let all = [Int8Kernel::Avx512Vnni, Int8Kernel::Avx2, Int8Kernel::Scalar];
+    let all = ALL_KERNELS;
     if let Ok(name) = std::env::var("BERTOPIC_INT8_KERNEL") {
         if let Some(k) = all.iter().find(|k| k.name() == name.trim()) {
             return *k;
@@ -107,9 +118,9 @@ pub fn int8_kernel() -> Int8Kernel {
 /// or check the default kernel).
 pub(crate) fn kernel_env_error() -> Option<String> {
     let name = std::env::var("BERTOPIC_INT8_KERNEL").ok()?;
-    let all = [Int8Kernel::Avx512Vnni, Int8Kernel::Avx2, Int8Kernel::Scalar];
+    let all = ALL_KERNELS;
     (!all.iter().any(|k| k.name() == name.trim())).then(|| {
-        format!("BERTOPIC_INT8_KERNEL={name:?} names no int8 kernel: use avx512vnni, avx2 or scalar, or unset it")
+        format!("BERTOPIC_INT8_KERNEL={name:?} names no int8 kernel: use avx512vnni, avxvnni, avx2 or scalar, or unset it")
     })
 }
 
@@ -118,14 +129,15 @@ enum Packed {
     /// Panels of `NR` columns; within a panel, for each input pair `p`: columns 0–7 as
     /// `(q[2p][c], q[2p+1][c])`, then columns 8–15. `kw` = `n_in` rounded up to 2.
     Pairs { kw: usize, q: Vec<i16>, avx2: bool },
-    /// Panels of `NQ` columns; within a panel, for each input quad `g`: columns 0–15 as
-    /// `q[4g..4g+4][c]`, then columns 16–31. `kw` = `n_in` rounded up to 4. `shift[c]` =
-    /// `SHIFT · Σ_i q[i][c]`.
+    /// Panels of two registers' columns (32 for zmm, `wide`; 16 for ymm); within a panel, for
+    /// each input quad `g`: the first register's columns as `q[4g..4g+4][c]`, then the second's.
+    /// `kw` = `n_in` rounded up to 4. `shift[c]` = `SHIFT · Σ_i q[i][c]`.
     Quads {
         kw: usize,
         q: Vec<i8>,
         shift: Vec<i32>,
-        vnni: bool,
+        wide: bool,
+        native: bool,
     },
 }
 
@@ -193,20 +205,28 @@ impl QWeights {
             }
         };
         let packed = match kernel {
-            Int8Kernel::Avx512Vnni => {
+            Int8Kernel::Avx512Vnni | Int8Kernel::AvxVnni => {
+                let wide = kernel == Int8Kernel::Avx512Vnni;
+                let nq = if wide {
+                    portable512::NQ
+                } else {
+                    portable256::NQ
+                };
+                let lanes = nq / 2;
                 let kw = n_in.next_multiple_of(4);
-                let panels = n_out.div_ceil(NQ);
-                let mut packed = vec![0i8; panels * kw * NQ];
-                let mut shift = vec![0i32; panels * NQ];
+                let panels = n_out.div_ceil(nq);
+                let mut packed = vec![0i8; panels * kw * nq];
+                let mut shift = vec![0i32; panels * nq];
                 for panel in 0..panels {
                     for g in 0..kw / 4 {
-                        let base = (panel * kw / 4 + g) * 4 * NQ;
-                        for j in 0..NQ {
-                            let c = panel * NQ + j;
+                        let base = (panel * kw / 4 + g) * 4 * nq;
+                        for j in 0..nq {
+                            let c = panel * nq + j;
                             for d in 0..4 {
                                 let v = q(4 * g + d, c);
-                                // Lane j of the half-panel (j / 16) holds the quad for column c.
-                                packed[base + (j / 16) * 4 * 16 + (j % 16) * 4 + d] = v as i8;
+                                // Lane j % lanes of register j / lanes holds column c's quad.
+                                packed[base + (j / lanes) * 4 * lanes + (j % lanes) * 4 + d] =
+                                    v as i8;
                                 shift[c] += SHIFT * v as i32;
                             }
                         }
@@ -216,7 +236,8 @@ impl QWeights {
                     kw,
                     q: packed,
                     shift,
-                    vnni: native,
+                    wide,
+                    native,
                 }
             }
             Int8Kernel::Avx2 | Int8Kernel::Scalar => {
@@ -309,23 +330,42 @@ pub(crate) fn qlinear(w: &QWeights, x: &[f32], rows: usize, out: &mut [f32], s: 
             kw,
             ref q,
             ref shift,
-            vnni,
+            wide,
+            native,
         } => {
-            let a = quantize_rows(&x[..rows * k], k, kw, MQ, &mut s.quads, &mut s.scales);
-            drive(rows, n, NQ, MQ, |r0, mr, panel, nc| {
-                let b = &q[panel * kw * NQ..(panel + 1) * kw * NQ];
-                let c0 = panel * NQ;
-                let sh = &shift[c0..c0 + NQ];
+            let (nq, mq) = if wide {
+                (portable512::NQ, portable512::MQ)
+            } else {
+                (portable256::NQ, portable256::MQ)
+            };
+            let a = quantize_rows(&x[..rows * k], k, kw, mq, &mut s.quads, &mut s.scales);
+            drive(rows, n, nq, mq, |r0, mr, panel, nc| {
+                let b = &q[panel * kw * nq..(panel + 1) * kw * nq];
+                let c0 = panel * nq;
+                let sh = &shift[c0..c0 + nq];
                 let (a, sa, sw) = (&a[r0 * kw..], &s.scales[r0..r0 + mr], &w.scales[c0..]);
                 let o = &mut out[r0 * n + c0..(r0 + mr - 1) * n + c0 + nc];
                 #[cfg(target_arch = "x86_64")]
-                if vnni {
-                    // SAFETY: `vnni` is set only where the CPU has AVX-512F and VNNI.
-                    return unsafe { vnni::tile(mr, a, kw, b, sh, o, n, nc, sa, sw) };
+                if native {
+                    // SAFETY: `native` is set only where the CPU has the kernel's features
+                    // (`Int8Kernel::native`).
+                    return unsafe {
+                        if wide {
+                            vnni512::tile(mr, a, kw, b, sh, o, n, nc, sa, sw)
+                        } else {
+                            vnni256::tile(mr, a, kw, b, sh, o, n, nc, sa, sw)
+                        }
+                    };
                 }
-                let _ = vnni;
+                let _ = native;
                 // SAFETY: the portable intrinsics need no CPU feature.
-                unsafe { quad_portable::tile(mr, a, kw, b, sh, o, n, nc, sa, sw) }
+                unsafe {
+                    if wide {
+                        portable512::tile(mr, a, kw, b, sh, o, n, nc, sa, sw)
+                    } else {
+                        portable256::tile(mr, a, kw, b, sh, o, n, nc, sa, sw)
+                    }
+                }
             });
         }
     }
@@ -549,26 +589,34 @@ mod avx2 {
 /// `quad_tile!` because a macro defined inside another cannot take its own `$` arguments.
 macro_rules! dp_row {
     ($a0:ident, $kw:ident, $r:expr, $lo:ident, $hi:ident, $b0:ident, $b1:ident) => {
-        let av = _mm512_set1_epi32(($a0.wrapping_add($r * $kw) as *const i32).read_unaligned());
-        $lo = _mm512_dpbusd_epi32($lo, av, $b0);
-        $hi = _mm512_dpbusd_epi32($hi, av, $b1);
+        let av = set1_i(($a0.wrapping_add($r * $kw) as *const i32).read_unaligned());
+        $lo = dpbusd($lo, av, $b0);
+        $hi = dpbusd($hi, av, $b1);
     };
 }
 
-/// The VNNI micro-tile, written once against the intrinsics' names: `MQ` rows of `a` (rows past
-/// `mr` are padding, computed and dropped) × one `NQ`-column panel, added into `out`'s first
-/// `mr` rows and `nc` columns.
+/// The VNNI micro-tile, written once against width-neutral names for the intrinsics
+/// (`dpbusd`, `loadu_i`, …), which each expansion site imports: the 512-bit or 256-bit
+/// `core::arch` intrinsics, or their [`portable`] versions. `rows` (one `(r, lo, hi)` per row,
+/// `MQ` of the width in all) name the accumulators; `lanes` is the i32 lanes per register, and
+/// a panel is two registers wide. Rows of `a` past `mr` are padding, computed and dropped; the
+/// tile is added into `out`'s first `mr` rows and `nc` columns.
 ///
-/// Per input quad: two panel loads, eight broadcasts of a row's quad (one i32 = four u8), sixteen
-/// `vpdpbusd` into sixteen named accumulators.
+/// Per input quad: two panel loads, one broadcast of each row's quad (one i32 = four u8) and two
+/// `vpdpbusd` per row, into named accumulators (an array of them would spill to the stack).
 ///
 /// # Safety
-/// The intrinsics' CPU features (the hardware expansion). Slices: `a` holds `MQ` rows of `kw`
-/// (a multiple of 4) values, `b` one panel of `kw · NQ` values, `shift` `NQ` values, `out`
-/// reaches row `mr − 1`'s column `nc − 1` at stride `out_rs`, `sa` has `mr` and `sw` `nc` values
-/// (checked by asserts).
+/// The intrinsics' CPU features (the hardware expansions). Slices: `a` holds the tile's rows of
+/// `kw` (a multiple of 4) values, `b` one panel of `kw · 2 · lanes` values, `shift` `2 · lanes`
+/// values, `out` reaches row `mr − 1`'s column `nc − 1` at stride `out_rs`, `sa` has `mr` and
+/// `sw` `nc` values (checked by asserts).
 macro_rules! quad_tile {
-    ($(#[$attr:meta])*) => {
+    ($(#[$attr:meta])*; lanes = $lanes:expr; rows = [$(($r:expr, $lo:ident, $hi:ident)),+]) => {
+        /// Columns per panel.
+        pub(super) const NQ: usize = 2 * $lanes;
+        /// Rows per micro-tile.
+        pub(super) const MQ: usize = [$($r),+].len();
+
         #[allow(clippy::too_many_arguments)]
         $(#[$attr])*
         pub(super) unsafe fn tile(
@@ -583,15 +631,11 @@ macro_rules! quad_tile {
             sa: &[f32],
             sw: &[f32],
         ) {
-            use super::{MQ, NQ};
             assert!((1..=MQ).contains(&mr) && (1..=NQ).contains(&nc) && kw.is_multiple_of(4));
             assert!(a.len() >= MQ * kw && b.len() >= kw * NQ && shift.len() >= NQ);
             assert!(out.len() >= (mr - 1) * out_rs + nc && sa.len() >= mr && sw.len() >= nc);
-            let z = _mm512_setzero_si512();
-            let (mut c00, mut c01, mut c10, mut c11) = (z, z, z, z);
-            let (mut c20, mut c21, mut c30, mut c31) = (z, z, z, z);
-            let (mut c40, mut c41, mut c50, mut c51) = (z, z, z, z);
-            let (mut c60, mut c61, mut c70, mut c71) = (z, z, z, z);
+            let z = setzero_i();
+            $(let (mut $lo, mut $hi) = (z, z);)+
             let mut a0 = a.as_ptr();
             let mut bp = b.as_ptr();
             let mut left = kw / 4;
@@ -601,16 +645,9 @@ macro_rules! quad_tile {
                 // panel, and `a0 + r·kw` at a[r·kw + 4g], whose quad is inside row r < MQ
                 // (asserted above); all loads are unaligned.
                 unsafe {
-                    let b0 = _mm512_loadu_si512(bp.cast());
-                    let b1 = _mm512_loadu_si512(bp.wrapping_add(4 * NQ / 2).cast());
-                    dp_row!(a0, kw, 0, c00, c01, b0, b1);
-                    dp_row!(a0, kw, 1, c10, c11, b0, b1);
-                    dp_row!(a0, kw, 2, c20, c21, b0, b1);
-                    dp_row!(a0, kw, 3, c30, c31, b0, b1);
-                    dp_row!(a0, kw, 4, c40, c41, b0, b1);
-                    dp_row!(a0, kw, 5, c50, c51, b0, b1);
-                    dp_row!(a0, kw, 6, c60, c61, b0, b1);
-                    dp_row!(a0, kw, 7, c70, c71, b0, b1);
+                    let b0 = loadu_i(bp.cast());
+                    let b1 = loadu_i(bp.wrapping_add(4 * $lanes).cast());
+                    $(dp_row!(a0, kw, $r, $lo, $hi, b0, b1);)+
                 }
                 a0 = a0.wrapping_add(4);
                 bp = bp.wrapping_add(4 * NQ);
@@ -620,42 +657,32 @@ macro_rules! quad_tile {
             // SAFETY: `shift` holds NQ i32s (asserted above), `swv` NQ floats.
             let (s0, s1, w0, w1) = unsafe {
                 (
-                    _mm512_loadu_si512(shift.as_ptr().cast()),
-                    _mm512_loadu_si512(shift.as_ptr().add(NQ / 2).cast()),
-                    _mm512_loadu_ps(swv.as_ptr()),
-                    _mm512_loadu_ps(swv.as_ptr().add(NQ / 2)),
+                    loadu_i(shift.as_ptr().cast()),
+                    loadu_i(shift.as_ptr().add($lanes).cast()),
+                    loadu_f(swv.as_ptr()),
+                    loadu_f(swv.as_ptr().add($lanes)),
                 )
             };
-            let acc = [
-                (c00, c01), (c10, c11), (c20, c21), (c30, c31),
-                (c40, c41), (c50, c51), (c60, c61), (c70, c71),
-            ];
-            for (r, &(lo, hi)) in acc.iter().enumerate().take(mr) {
-                let s = _mm512_set1_ps(sa[r]);
+            for (r, (lo, hi)) in [$(($lo, $hi)),+].into_iter().enumerate().take(mr) {
+                let s = set1_f(sa[r]);
                 // `scale_into`'s arithmetic: (acc − shift) · (s_x · s_w), then added to out.
-                let v0 = _mm512_mul_ps(
-                    _mm512_cvtepi32_ps(_mm512_sub_epi32(lo, s0)),
-                    _mm512_mul_ps(s, w0),
-                );
-                let v1 = _mm512_mul_ps(
-                    _mm512_cvtepi32_ps(_mm512_sub_epi32(hi, s1)),
-                    _mm512_mul_ps(s, w1),
-                );
+                let v0 = mul_f(cvt_f(sub_i(lo, s0)), mul_f(s, w0));
+                let v1 = mul_f(cvt_f(sub_i(hi, s1)), mul_f(s, w1));
                 let o = &mut out[r * out_rs..r * out_rs + nc];
                 if nc == NQ {
                     // SAFETY: `o` holds NQ floats.
                     unsafe {
                         let p = o.as_mut_ptr();
-                        _mm512_storeu_ps(p, _mm512_add_ps(_mm512_loadu_ps(p), v0));
-                        let p = p.add(NQ / 2);
-                        _mm512_storeu_ps(p, _mm512_add_ps(_mm512_loadu_ps(p), v1));
+                        storeu_f(p, add_f(loadu_f(p), v0));
+                        let p = p.add($lanes);
+                        storeu_f(p, add_f(loadu_f(p), v1));
                     }
                 } else {
                     let mut tmp = [0f32; NQ];
                     // SAFETY: `tmp` holds NQ floats.
                     unsafe {
-                        _mm512_storeu_ps(tmp.as_mut_ptr(), v0);
-                        _mm512_storeu_ps(tmp.as_mut_ptr().add(NQ / 2), v1);
+                        storeu_f(tmp.as_mut_ptr(), v0);
+                        storeu_f(tmp.as_mut_ptr().add($lanes), v1);
                     }
                     for (o, t) in o.iter_mut().zip(&tmp) {
                         *o += t;
@@ -666,97 +693,150 @@ macro_rules! quad_tile {
     };
 }
 
+/// The 512-bit quad tile: 8 rows × 32 columns, 16 accumulators + 2 panel vectors + a broadcast
+/// of AVX-512's 32 registers; 16 independent `vpdpbusd` chains hide its latency.
+macro_rules! quad_tile_512 {
+    ($(#[$attr:meta])*) => {
+        quad_tile!($(#[$attr])*; lanes = 16; rows = [
+            (0, c00, c01), (1, c10, c11), (2, c20, c21), (3, c30, c31),
+            (4, c40, c41), (5, c50, c51), (6, c60, c61), (7, c70, c71)
+        ]);
+    };
+}
+
+/// The 256-bit quad tile: 4 rows × 16 columns, 8 accumulators + 2 panel vectors + a broadcast
+/// of AVX2's 16 registers (the pair kernel's shape).
+macro_rules! quad_tile_256 {
+    ($(#[$attr:meta])*) => {
+        quad_tile!($(#[$attr])*; lanes = 8; rows = [
+            (0, c00, c01), (1, c10, c11), (2, c20, c21), (3, c30, c31)
+        ]);
+    };
+}
+
+/// AVX-512 VNNI (`vpdpbusd` on zmm).
 #[cfg(target_arch = "x86_64")]
-mod vnni {
-    use std::arch::x86_64::*;
-    quad_tile!(#[target_feature(enable = "avx512f,avx512vnni")]);
+mod vnni512 {
+    use std::arch::x86_64::{
+        _mm512_add_ps as add_f, _mm512_cvtepi32_ps as cvt_f, _mm512_dpbusd_epi32 as dpbusd,
+        _mm512_loadu_ps as loadu_f, _mm512_loadu_si512 as loadu_i, _mm512_mul_ps as mul_f,
+        _mm512_set1_epi32 as set1_i, _mm512_set1_ps as set1_f, _mm512_setzero_si512 as setzero_i,
+        _mm512_storeu_ps as storeu_f, _mm512_sub_epi32 as sub_i,
+    };
+    quad_tile_512!(#[target_feature(enable = "avx512f,avx512vnni")]);
 }
 
-/// The quad kernel on [`portable512`]: the fallback where the packing is quads but the CPU has
-/// no VNNI (tests), and the check that the hardware kernel's code is right.
-mod quad_portable {
-    use super::portable512::*;
-    quad_tile!();
+/// AVX-VNNI (`vpdpbusd` on ymm, VEX-encoded: Alder Lake and later Intel cores, Zen 5).
+#[cfg(target_arch = "x86_64")]
+mod vnni256 {
+    use std::arch::x86_64::{
+        _mm256_add_ps as add_f, _mm256_cvtepi32_ps as cvt_f, _mm256_dpbusd_avx_epi32 as dpbusd,
+        _mm256_loadu_ps as loadu_f, _mm256_loadu_si256 as loadu_i, _mm256_mul_ps as mul_f,
+        _mm256_set1_epi32 as set1_i, _mm256_set1_ps as set1_f, _mm256_setzero_si256 as setzero_i,
+        _mm256_storeu_ps as storeu_f, _mm256_sub_epi32 as sub_i,
+    };
+    quad_tile_256!(#[target_feature(enable = "avx2,avxvnni")]);
 }
 
-/// Plain-Rust versions of the AVX-512 intrinsics the quad kernel uses, with Intel's semantics
-/// (lane order, `vpdpbusd`'s unsigned first and signed second operand, wrapping i32 sums).
-#[allow(non_camel_case_types)]
+/// The quad tiles on [`portable`]'s intrinsics: the fallback where the packing is quads but the
+/// CPU lacks the instructions (`BERTOPIC_INT8_KERNEL`, tests), and the check that the hardware
+/// kernels' code is right.
 mod portable512 {
-    #[derive(Clone, Copy)]
-    #[repr(C)]
-    pub(super) struct __m512i([i32; 16]);
+    use super::portable::w16::*;
+    quad_tile_512!();
+}
 
-    pub(super) fn _mm512_setzero_si512() -> __m512i {
-        __m512i([0; 16])
+mod portable256 {
+    use super::portable::w8::*;
+    quad_tile_256!();
+}
+
+/// Plain-Rust versions of the intrinsics the quad tiles use, at 16 and 8 lanes, with Intel's
+/// semantics: lane order, `vpdpbusd`'s unsigned first and signed second operand, wrapping i32
+/// sums, round-to-nearest-even conversion.
+mod portable {
+    macro_rules! width {
+        ($name:ident, $n:expr) => {
+            pub(crate) mod $name {
+                #[derive(Clone, Copy)]
+                #[repr(C)]
+                pub(crate) struct I([i32; $n]);
+
+                #[derive(Clone, Copy)]
+                #[repr(C)]
+                pub(crate) struct F([f32; $n]);
+
+                pub(crate) fn setzero_i() -> I {
+                    I([0; $n])
+                }
+
+                pub(crate) fn set1_i(v: i32) -> I {
+                    I([v; $n])
+                }
+
+                pub(crate) fn set1_f(v: f32) -> F {
+                    F([v; $n])
+                }
+
+                /// # Safety
+                /// `p` must be readable for one vector.
+                pub(crate) unsafe fn loadu_i(p: *const I) -> I {
+                    // SAFETY: the caller's.
+                    unsafe { p.read_unaligned() }
+                }
+
+                /// # Safety
+                /// `p` must be writable for one vector.
+                #[cfg(test)]
+                pub(crate) unsafe fn storeu_i(p: *mut I, v: I) {
+                    // SAFETY: the caller's.
+                    unsafe { p.write_unaligned(v) }
+                }
+
+                /// # Safety
+                /// `p` must be readable for one vector of floats.
+                pub(crate) unsafe fn loadu_f(p: *const f32) -> F {
+                    // SAFETY: the caller's.
+                    unsafe { (p as *const F).read_unaligned() }
+                }
+
+                /// # Safety
+                /// `p` must be writable for one vector of floats.
+                pub(crate) unsafe fn storeu_f(p: *mut f32, v: F) {
+                    // SAFETY: the caller's.
+                    unsafe { (p as *mut F).write_unaligned(v) }
+                }
+
+                pub(crate) fn add_f(a: F, b: F) -> F {
+                    F(std::array::from_fn(|i| a.0[i] + b.0[i]))
+                }
+
+                pub(crate) fn mul_f(a: F, b: F) -> F {
+                    F(std::array::from_fn(|i| a.0[i] * b.0[i]))
+                }
+
+                /// Round to nearest, ties to even: the default MXCSR mode, and what `as f32` does.
+                pub(crate) fn cvt_f(a: I) -> F {
+                    F(std::array::from_fn(|i| a.0[i] as f32))
+                }
+
+                pub(crate) fn sub_i(a: I, b: I) -> I {
+                    I(std::array::from_fn(|i| a.0[i].wrapping_sub(b.0[i])))
+                }
+
+                /// Lane i: `src[i] + Σ_{j<4} u8(a.byte[4i+j]) · i8(b.byte[4i+j])`.
+                pub(crate) fn dpbusd(src: I, a: I, b: I) -> I {
+                    I(std::array::from_fn(|i| {
+                        let (x, y) = (a.0[i].to_le_bytes(), b.0[i].to_le_bytes());
+                        let dot: i32 = (0..4).map(|j| x[j] as i32 * y[j] as i8 as i32).sum();
+                        src.0[i].wrapping_add(dot)
+                    }))
+                }
+            }
+        };
     }
-
-    pub(super) fn _mm512_set1_epi32(v: i32) -> __m512i {
-        __m512i([v; 16])
-    }
-
-    /// # Safety
-    /// `p` must be readable for 64 bytes.
-    pub(super) unsafe fn _mm512_loadu_si512(p: *const __m512i) -> __m512i {
-        // SAFETY: the caller's.
-        unsafe { p.read_unaligned() }
-    }
-
-    /// # Safety
-    /// `p` must be writable for 64 bytes.
-    #[cfg(test)]
-    pub(super) unsafe fn _mm512_storeu_si512(p: *mut __m512i, v: __m512i) {
-        // SAFETY: the caller's.
-        unsafe { p.write_unaligned(v) }
-    }
-
-    #[derive(Clone, Copy)]
-    #[repr(C)]
-    pub(super) struct __m512([f32; 16]);
-
-    pub(super) fn _mm512_set1_ps(v: f32) -> __m512 {
-        __m512([v; 16])
-    }
-
-    /// # Safety
-    /// `p` must be readable for 16 floats.
-    pub(super) unsafe fn _mm512_loadu_ps(p: *const f32) -> __m512 {
-        // SAFETY: the caller's.
-        unsafe { (p as *const __m512).read_unaligned() }
-    }
-
-    /// # Safety
-    /// `p` must be writable for 16 floats.
-    pub(super) unsafe fn _mm512_storeu_ps(p: *mut f32, v: __m512) {
-        // SAFETY: the caller's.
-        unsafe { (p as *mut __m512).write_unaligned(v) }
-    }
-
-    pub(super) fn _mm512_add_ps(a: __m512, b: __m512) -> __m512 {
-        __m512(std::array::from_fn(|i| a.0[i] + b.0[i]))
-    }
-
-    pub(super) fn _mm512_mul_ps(a: __m512, b: __m512) -> __m512 {
-        __m512(std::array::from_fn(|i| a.0[i] * b.0[i]))
-    }
-
-    /// Round to nearest, ties to even: the default MXCSR mode, and what `as f32` does.
-    pub(super) fn _mm512_cvtepi32_ps(a: __m512i) -> __m512 {
-        __m512(std::array::from_fn(|i| a.0[i] as f32))
-    }
-
-    pub(super) fn _mm512_sub_epi32(a: __m512i, b: __m512i) -> __m512i {
-        __m512i(std::array::from_fn(|i| a.0[i].wrapping_sub(b.0[i])))
-    }
-
-    /// Lane i: `src[i] + Σ_{j<4} u8(a.byte[4i+j]) · i8(b.byte[4i+j])`.
-    pub(super) fn _mm512_dpbusd_epi32(src: __m512i, a: __m512i, b: __m512i) -> __m512i {
-        __m512i(std::array::from_fn(|i| {
-            let (x, y) = (a.0[i].to_le_bytes(), b.0[i].to_le_bytes());
-            let dot: i32 = (0..4).map(|j| x[j] as i32 * y[j] as i8 as i32).sum();
-            src.0[i].wrapping_add(dot)
-        }))
-    }
+    width!(w16, 16);
+    width!(w8, 8);
 }
 
 #[cfg(test)]
@@ -779,8 +859,16 @@ mod tests {
     /// Every packing and kernel this build has: (kernel, native). Native kernels only where the
     /// CPU has them; the portable ones everywhere.
     fn kernels() -> Vec<(Int8Kernel, bool)> {
-        let mut all = vec![(Int8Kernel::Scalar, false), (Int8Kernel::Avx512Vnni, false)];
-        for k in [Int8Kernel::Avx2, Int8Kernel::Avx512Vnni] {
+        let mut all = vec![
+            (Int8Kernel::Scalar, false),
+            (Int8Kernel::Avx512Vnni, false),
+            (Int8Kernel::AvxVnni, false),
+        ];
+        for k in [
+            Int8Kernel::Avx2,
+            Int8Kernel::Avx512Vnni,
+            Int8Kernel::AvxVnni,
+        ] {
             if k.native() {
                 all.push((k, true));
             }
@@ -903,17 +991,67 @@ mod tests {
         }
     }
 
+    /// The portable `vpdpbusd` on a worked example at both widths, and against the instruction
+    /// itself on random bytes where the CPU has it.
     #[test]
     fn portable_dpbusd_reads_unsigned_times_signed_bytes() {
-        use portable512::*;
-        let a = _mm512_set1_epi32(i32::from_le_bytes([255, 1, 128, 0]));
-        let b = _mm512_set1_epi32(i32::from_le_bytes([0x80, 0x7f, 0xff, 3]));
-        let src = _mm512_set1_epi32(10);
-        let mut out = [0i32; 16];
-        // SAFETY: `out` holds 16 i32s.
-        unsafe { _mm512_storeu_si512(out.as_mut_ptr().cast(), _mm512_dpbusd_epi32(src, a, b)) };
+        let a = i32::from_le_bytes([255, 1, 128, 0]);
+        let b = i32::from_le_bytes([0x80, 0x7f, 0xff, 3]);
         // 255·(−128) + 1·127 + 128·(−1) + 0·3 + 10
-        assert_eq!(out, [10 - 32640 + 127 - 128; 16]);
+        let want = 10 - 32640 + 127 - 128;
+        {
+            use portable::w16::*;
+            let mut out = [0i32; 16];
+            let v = dpbusd(set1_i(10), set1_i(a), set1_i(b));
+            // SAFETY: `out` holds 16 i32s.
+            unsafe { storeu_i(out.as_mut_ptr().cast(), v) };
+            assert_eq!(out, [want; 16]);
+        }
+        {
+            use portable::w8::*;
+            let mut out = [0i32; 8];
+            let v = dpbusd(set1_i(10), set1_i(a), set1_i(b));
+            // SAFETY: `out` holds 8 i32s.
+            unsafe { storeu_i(out.as_mut_ptr().cast(), v) };
+            assert_eq!(out, [want; 8]);
+        }
+        #[cfg(target_arch = "x86_64")]
+        if Int8Kernel::Avx512Vnni.native() {
+            #[target_feature(enable = "avx512f,avx512vnni")]
+            fn hw(src: &[i32; 16], a: &[i32; 16], b: &[i32; 16]) -> [i32; 16] {
+                use std::arch::x86_64::*;
+                let mut out = [0i32; 16];
+                // SAFETY: each array holds 16 i32s.
+                unsafe {
+                    let v = _mm512_dpbusd_epi32(
+                        _mm512_loadu_si512(src.as_ptr().cast()),
+                        _mm512_loadu_si512(a.as_ptr().cast()),
+                        _mm512_loadu_si512(b.as_ptr().cast()),
+                    );
+                    _mm512_storeu_si512(out.as_mut_ptr().cast(), v);
+                }
+                out
+            }
+            use portable::w16::*;
+            for seed in 0..64 {
+                let r = |o: u64| -> [i32; 16] {
+                    std::array::from_fn(|i| {
+                        (values(1, seed * 1000 + o * 16 + i as u64)[0] * 2e9) as i32
+                    })
+                };
+                let (src, a, b) = (r(0), r(1), r(2));
+                let mut out = [0i32; 16];
+                // SAFETY: `out` holds 16 i32s; the CPU has the instructions (checked above).
+                unsafe {
+                    let load = |v: &[i32; 16]| loadu_i(v.as_ptr().cast());
+                    storeu_i(
+                        out.as_mut_ptr().cast(),
+                        dpbusd(load(&src), load(&a), load(&b)),
+                    );
+                    assert_eq!(hw(&src, &a, &b), out, "seed {seed}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -28,17 +28,21 @@ fn embed_with(kernel: &str, model: &ResolvedModel, texts: &[String]) -> ndarray:
 
 fn all_kernels_agree(model: &ResolvedModel, texts: &[String]) {
     let reference = embed_with("scalar", model, texts);
-    for kernel in ["avx2", "avx512vnni"] {
+    for kernel in ["avx2", "avxvnni", "avx512vnni"] {
         let got = embed_with(kernel, model, texts);
         assert!(
             got.iter()
                 .zip(&reference)
                 .all(|(a, b)| a.to_bits() == b.to_bits()),
             "{kernel} differs from scalar (native here: {})",
-            [Int8Kernel::Avx2, Int8Kernel::Avx512Vnni]
-                .iter()
-                .find(|k| k.name() == kernel)
-                .is_some_and(|k| k.native())
+            [
+                Int8Kernel::Avx2,
+                Int8Kernel::AvxVnni,
+                Int8Kernel::Avx512Vnni
+            ]
+            .iter()
+            .find(|k| k.name() == kernel)
+            .is_some_and(|k| k.native())
         );
     }
 }
