@@ -32,6 +32,9 @@ const NR: usize = 16;
 /// Rows per pair micro-tile: 4 × 2 accumulators + 2 weight vectors + broadcasts leave the
 /// compiler registers to spare (with 6 rows it spilled accumulators to the stack).
 const MR: usize = 4;
+/// The AVX2 tile is the pair packing's shape.
+#[cfg(target_arch = "x86_64")]
+const _: () = assert!(avx2::NQ == NR && avx2::MQ == MR);
 /// Rows per outer tile (a multiple of every micro-tile's rows): keeps the tile's quantized activations in
 /// L2 while panels stream by.
 const MT: usize = 64;
@@ -320,7 +323,7 @@ pub(crate) fn qlinear(w: &QWeights, x: &[f32], rows: usize, out: &mut [f32], s: 
                 #[cfg(target_arch = "x86_64")]
                 if avx2 {
                     // SAFETY: `avx2` is set only where the CPU has AVX2 (`Int8Kernel::native`).
-                    return unsafe { avx2::tile(mr, a, kw, b, o, n, nc, sa, sw) };
+                    return unsafe { avx2::tile(mr, a, kw, b, &[0; NR], o, n, nc, sa, sw) };
                 }
                 let _ = avx2;
                 pair_tile(mr, a, kw, b, o, n, nc, sa, sw)
@@ -491,127 +494,39 @@ fn pair_tile(
     }
 }
 
-#[cfg(target_arch = "x86_64")]
-mod avx2 {
-    use super::{MR, NR};
-    use std::arch::x86_64::*;
-
-    /// One tile: `MR` rows of `a` (rows past `mr` are zero padding, computed and dropped) ×
-    /// one 16-column panel, added into `out`'s first `mr` rows and `nc` columns.
-    ///
-    /// Per input pair: two panel loads, four broadcasts of a row's pair (one i32 = two i16),
-    /// eight `vpmaddwd` + `vpaddd` into eight named accumulators (written out by hand: the
-    /// generic form spilled them to the stack).
-    ///
-    /// # Safety
-    /// The CPU must support AVX2. Slices: `a` holds `MR` rows of `kp` (even) values, `b` one
-    /// panel of `kp · NR` values, `out` reaches row `mr − 1`'s column `nc − 1` at stride `out_rs`,
-    /// `sa` has `mr` and `sw` has `nc` values (checked by asserts).
-    #[allow(clippy::too_many_arguments)]
-    #[target_feature(enable = "avx2")]
-    pub(super) unsafe fn tile(
-        mr: usize,
-        a: &[i16],
-        kp: usize,
-        b: &[i16],
-        out: &mut [f32],
-        out_rs: usize,
-        nc: usize,
-        sa: &[f32],
-        sw: &[f32],
-    ) {
-        assert!((1..=MR).contains(&mr) && (1..=NR).contains(&nc) && kp.is_multiple_of(2));
-        assert!(a.len() >= MR * kp && b.len() >= kp * NR);
-        assert!(out.len() >= (mr - 1) * out_rs + nc && sa.len() >= mr && sw.len() >= nc);
-        let z = _mm256_setzero_si256();
-        let (mut c00, mut c01, mut c10, mut c11) = (z, z, z, z);
-        let (mut c20, mut c21, mut c30, mut c31) = (z, z, z, z);
-        // Walking pointers with wrapping arithmetic: no index maths (and no overflow checks in
-        // debug builds) inside the loop.
-        let mut a0 = a.as_ptr();
-        let mut bp = b.as_ptr();
-        let mut left = kp / 2;
-        while left > 0 {
-            left -= 1;
-            // SAFETY: on step p, `bp` is at b[p·2·NR], whose 2·NR values are inside the panel,
-            // and `a0 + r·kp` at a[r·kp + 2p], whose pair is inside row r < MR (asserted above);
-            // all loads are unaligned.
-            unsafe {
-                let b0 = _mm256_loadu_si256(bp as *const __m256i);
-                let b1 = _mm256_loadu_si256(bp.wrapping_add(NR) as *const __m256i);
-                macro_rules! row {
-                    ($r:expr, $lo:ident, $hi:ident) => {
-                        let av = _mm256_set1_epi32(
-                            (a0.wrapping_add($r * kp) as *const i32).read_unaligned(),
-                        );
-                        $lo = _mm256_add_epi32($lo, _mm256_madd_epi16(av, b0));
-                        $hi = _mm256_add_epi32($hi, _mm256_madd_epi16(av, b1));
-                    };
-                }
-                row!(0, c00, c01);
-                row!(1, c10, c11);
-                row!(2, c20, c21);
-                row!(3, c30, c31);
-            }
-            a0 = a0.wrapping_add(2);
-            bp = bp.wrapping_add(2 * NR);
-        }
-        let mut swv = [0f32; NR];
-        swv[..nc].copy_from_slice(&sw[..nc]);
-        // SAFETY: `swv` holds NR floats.
-        let (sw0, sw1) = unsafe {
-            (
-                _mm256_loadu_ps(swv.as_ptr()),
-                _mm256_loadu_ps(swv.as_ptr().add(8)),
-            )
-        };
-        let acc = [(c00, c01), (c10, c11), (c20, c21), (c30, c31)];
-        for (r, &(lo, hi)) in acc.iter().enumerate().take(mr) {
-            let s = _mm256_set1_ps(sa[r]);
-            // `scale_into`'s arithmetic: acc · (s_x · s_w), then added to out.
-            let v0 = _mm256_mul_ps(_mm256_cvtepi32_ps(lo), _mm256_mul_ps(s, sw0));
-            let v1 = _mm256_mul_ps(_mm256_cvtepi32_ps(hi), _mm256_mul_ps(s, sw1));
-            let mut tmp = [0f32; NR];
-            // SAFETY: `tmp` holds NR floats.
-            unsafe {
-                _mm256_storeu_ps(tmp.as_mut_ptr(), v0);
-                _mm256_storeu_ps(tmp.as_mut_ptr().add(8), v1);
-            }
-            let o = &mut out[r * out_rs..r * out_rs + nc];
-            for (o, t) in o.iter_mut().zip(&tmp) {
-                *o += t;
-            }
-        }
-    }
-}
-
-/// One row's step of the quad kernel: broadcast the row's quad, two `vpdpbusd`. Outside
-/// `quad_tile!` because a macro defined inside another cannot take its own `$` arguments.
+/// One row's step of a tile: broadcast the row's group of inputs (4 bytes: a pair of i16 or a
+/// quad of u8), two `dot_acc`. Outside `simd_tile!` because a macro defined inside another cannot
+/// take its own `$` arguments.
 macro_rules! dp_row {
     ($a0:ident, $kw:ident, $r:expr, $lo:ident, $hi:ident, $b0:ident, $b1:ident) => {
         let av = set1_i(($a0.wrapping_add($r * $kw) as *const i32).read_unaligned());
-        $lo = dpbusd($lo, av, $b0);
-        $hi = dpbusd($hi, av, $b1);
+        $lo = dot_acc($lo, av, $b0);
+        $hi = dot_acc($hi, av, $b1);
     };
 }
 
-/// The VNNI micro-tile, written once against width-neutral names for the intrinsics
-/// (`dpbusd`, `loadu_i`, …), which each expansion site imports: the 512-bit or 256-bit
-/// `core::arch` intrinsics, or their [`portable`] versions. `rows` (one `(r, lo, hi)` per row,
-/// `MQ` of the width in all) name the accumulators; `lanes` is the i32 lanes per register, and
-/// a panel is two registers wide. Rows of `a` past `mr` are padding, computed and dropped; the
-/// tile is added into `out`'s first `mr` rows and `nc` columns.
+/// The SIMD micro-tile, written once against neutral names for the intrinsics (`dot_acc`,
+/// `loadu_i`, …), which each expansion site imports: AVX2's `vpmaddwd` + `vpaddd` on i16 pairs,
+/// `vpdpbusd` on u8 quads at 512 or 256 bits, or [`portable`] versions of the latter. `step` is
+/// the inputs one i32 lane of `dot_acc` consumes (2 or 4), `lanes` the i32 lanes per register
+/// (a panel is two registers wide), `rows` one `(r, lo, hi)` per micro-tile row naming its
+/// accumulators. Rows of `a` past `mr` are padding, computed and dropped; the tile is added into
+/// `out`'s first `mr` rows and `nc` columns, as `(acc − shift) · (s_x · s_w)`.
 ///
-/// Per input quad: two panel loads, one broadcast of each row's quad (one i32 = four u8) and two
-/// `vpdpbusd` per row, into named accumulators (an array of them would spill to the stack).
+/// Per step: two panel loads, one broadcast of each row's group (4 bytes) and two `dot_acc` per
+/// row, into named accumulators (an array of them would spill to the stack).
 ///
 /// # Safety
 /// The intrinsics' CPU features (the hardware expansions). Slices: `a` holds the tile's rows of
-/// `kw` (a multiple of 4) values, `b` one panel of `kw · 2 · lanes` values, `shift` `2 · lanes`
-/// values, `out` reaches row `mr − 1`'s column `nc − 1` at stride `out_rs`, `sa` has `mr` and
-/// `sw` `nc` values (checked by asserts).
-macro_rules! quad_tile {
-    ($(#[$attr:meta])*; lanes = $lanes:expr; rows = [$(($r:expr, $lo:ident, $hi:ident)),+]) => {
+/// `kw` (a multiple of `step`) values, `b` one panel of `kw · 2 · lanes` values, `shift`
+/// `2 · lanes` values, `out` reaches row `mr − 1`'s column `nc − 1` at stride `out_rs`, `sa` has
+/// `mr` and `sw` `nc` values (checked by asserts).
+macro_rules! simd_tile {
+    (
+        $(#[$attr:meta])*;
+        $a_ty:ty, $b_ty:ty; step = $step:expr; lanes = $lanes:expr;
+        rows = [$(($r:expr, $lo:ident, $hi:ident)),+]
+    ) => {
         /// Columns per panel.
         pub(super) const NQ: usize = 2 * $lanes;
         /// Rows per micro-tile.
@@ -621,9 +536,9 @@ macro_rules! quad_tile {
         $(#[$attr])*
         pub(super) unsafe fn tile(
             mr: usize,
-            a: &[u8],
+            a: &[$a_ty],
             kw: usize,
-            b: &[i8],
+            b: &[$b_ty],
             shift: &[i32],
             out: &mut [f32],
             out_rs: usize,
@@ -631,26 +546,28 @@ macro_rules! quad_tile {
             sa: &[f32],
             sw: &[f32],
         ) {
-            assert!((1..=MQ).contains(&mr) && (1..=NQ).contains(&nc) && kw.is_multiple_of(4));
+            assert!((1..=MQ).contains(&mr) && (1..=NQ).contains(&nc) && kw.is_multiple_of($step));
             assert!(a.len() >= MQ * kw && b.len() >= kw * NQ && shift.len() >= NQ);
             assert!(out.len() >= (mr - 1) * out_rs + nc && sa.len() >= mr && sw.len() >= nc);
             let z = setzero_i();
             $(let (mut $lo, mut $hi) = (z, z);)+
             let mut a0 = a.as_ptr();
             let mut bp = b.as_ptr();
-            let mut left = kw / 4;
+            // Walking pointers with wrapping arithmetic: no index maths (and no overflow checks
+            // in debug builds) inside the loop.
+            let mut left = kw / $step;
             while left > 0 {
                 left -= 1;
-                // SAFETY: on step g, `bp` is at b[g·4·NQ], whose 4·NQ bytes are inside the
-                // panel, and `a0 + r·kw` at a[r·kw + 4g], whose quad is inside row r < MQ
+                // SAFETY: on step g, `bp` is at b[g·step·NQ], whose step·NQ values are inside the
+                // panel, and `a0 + r·kw` at a[r·kw + step·g], whose group is inside row r < MQ
                 // (asserted above); all loads are unaligned.
                 unsafe {
                     let b0 = loadu_i(bp.cast());
-                    let b1 = loadu_i(bp.wrapping_add(4 * $lanes).cast());
+                    let b1 = loadu_i(bp.wrapping_add($step * $lanes).cast());
                     $(dp_row!(a0, kw, $r, $lo, $hi, b0, b1);)+
                 }
-                a0 = a0.wrapping_add(4);
-                bp = bp.wrapping_add(4 * NQ);
+                a0 = a0.wrapping_add($step);
+                bp = bp.wrapping_add($step * NQ);
             }
             let mut swv = [0f32; NQ];
             swv[..nc].copy_from_slice(&sw[..nc]);
@@ -697,7 +614,7 @@ macro_rules! quad_tile {
 /// of AVX-512's 32 registers; 16 independent `vpdpbusd` chains hide its latency.
 macro_rules! quad_tile_512 {
     ($(#[$attr:meta])*) => {
-        quad_tile!($(#[$attr])*; lanes = 16; rows = [
+        simd_tile!($(#[$attr])*; u8, i8; step = 4; lanes = 16; rows = [
             (0, c00, c01), (1, c10, c11), (2, c20, c21), (3, c30, c31),
             (4, c40, c41), (5, c50, c51), (6, c60, c61), (7, c70, c71)
         ]);
@@ -708,17 +625,43 @@ macro_rules! quad_tile_512 {
 /// of AVX2's 16 registers (the pair kernel's shape).
 macro_rules! quad_tile_256 {
     ($(#[$attr:meta])*) => {
-        quad_tile!($(#[$attr])*; lanes = 8; rows = [
+        simd_tile!($(#[$attr])*; u8, i8; step = 4; lanes = 8; rows = [
             (0, c00, c01), (1, c10, c11), (2, c20, c21), (3, c30, c31)
         ]);
     };
+}
+
+/// AVX2: the pair tile, 4 rows × 16 columns of i16 pairs (with 6 rows the compiler spilled
+/// accumulators to the stack).
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use std::arch::x86_64::{
+        __m256i, _mm256_add_epi32, _mm256_add_ps as add_f, _mm256_cvtepi32_ps as cvt_f,
+        _mm256_loadu_ps as loadu_f, _mm256_loadu_si256 as loadu_i, _mm256_madd_epi16,
+        _mm256_mul_ps as mul_f, _mm256_set1_epi32 as set1_i, _mm256_set1_ps as set1_f,
+        _mm256_setzero_si256 as setzero_i, _mm256_storeu_ps as storeu_f, _mm256_sub_epi32 as sub_i,
+    };
+
+    /// `vpmaddwd` + `vpaddd`: lane i gains `a[2i]·b[2i] + a[2i+1]·b[2i+1]` (i16 products).
+    ///
+    /// # Safety
+    /// The CPU must support AVX2 (this is inlined into the AVX2 tile).
+    #[inline(always)]
+    unsafe fn dot_acc(acc: __m256i, a: __m256i, b: __m256i) -> __m256i {
+        // SAFETY: the caller's.
+        unsafe { _mm256_add_epi32(acc, _mm256_madd_epi16(a, b)) }
+    }
+
+    simd_tile!(#[target_feature(enable = "avx2")]; i16, i16; step = 2; lanes = 8; rows = [
+        (0, c00, c01), (1, c10, c11), (2, c20, c21), (3, c30, c31)
+    ]);
 }
 
 /// AVX-512 VNNI (`vpdpbusd` on zmm).
 #[cfg(target_arch = "x86_64")]
 mod vnni512 {
     use std::arch::x86_64::{
-        _mm512_add_ps as add_f, _mm512_cvtepi32_ps as cvt_f, _mm512_dpbusd_epi32 as dpbusd,
+        _mm512_add_ps as add_f, _mm512_cvtepi32_ps as cvt_f, _mm512_dpbusd_epi32 as dot_acc,
         _mm512_loadu_ps as loadu_f, _mm512_loadu_si512 as loadu_i, _mm512_mul_ps as mul_f,
         _mm512_set1_epi32 as set1_i, _mm512_set1_ps as set1_f, _mm512_setzero_si512 as setzero_i,
         _mm512_storeu_ps as storeu_f, _mm512_sub_epi32 as sub_i,
@@ -730,7 +673,7 @@ mod vnni512 {
 #[cfg(target_arch = "x86_64")]
 mod vnni256 {
     use std::arch::x86_64::{
-        _mm256_add_ps as add_f, _mm256_cvtepi32_ps as cvt_f, _mm256_dpbusd_avx_epi32 as dpbusd,
+        _mm256_add_ps as add_f, _mm256_cvtepi32_ps as cvt_f, _mm256_dpbusd_avx_epi32 as dot_acc,
         _mm256_loadu_ps as loadu_f, _mm256_loadu_si256 as loadu_i, _mm256_mul_ps as mul_f,
         _mm256_set1_epi32 as set1_i, _mm256_set1_ps as set1_f, _mm256_setzero_si256 as setzero_i,
         _mm256_storeu_ps as storeu_f, _mm256_sub_epi32 as sub_i,
@@ -824,8 +767,8 @@ mod portable {
                     I(std::array::from_fn(|i| a.0[i].wrapping_sub(b.0[i])))
                 }
 
-                /// Lane i: `src[i] + Σ_{j<4} u8(a.byte[4i+j]) · i8(b.byte[4i+j])`.
-                pub(crate) fn dpbusd(src: I, a: I, b: I) -> I {
+                /// `vpdpbusd`, lane i: `src[i] + Σ_{j<4} u8(a.byte[4i+j]) · i8(b.byte[4i+j])`.
+                pub(crate) fn dot_acc(src: I, a: I, b: I) -> I {
                     I(std::array::from_fn(|i| {
                         let (x, y) = (a.0[i].to_le_bytes(), b.0[i].to_le_bytes());
                         let dot: i32 = (0..4).map(|j| x[j] as i32 * y[j] as i8 as i32).sum();
@@ -1002,7 +945,7 @@ mod tests {
         {
             use portable::w16::*;
             let mut out = [0i32; 16];
-            let v = dpbusd(set1_i(10), set1_i(a), set1_i(b));
+            let v = dot_acc(set1_i(10), set1_i(a), set1_i(b));
             // SAFETY: `out` holds 16 i32s.
             unsafe { storeu_i(out.as_mut_ptr().cast(), v) };
             assert_eq!(out, [want; 16]);
@@ -1010,7 +953,7 @@ mod tests {
         {
             use portable::w8::*;
             let mut out = [0i32; 8];
-            let v = dpbusd(set1_i(10), set1_i(a), set1_i(b));
+            let v = dot_acc(set1_i(10), set1_i(a), set1_i(b));
             // SAFETY: `out` holds 8 i32s.
             unsafe { storeu_i(out.as_mut_ptr().cast(), v) };
             assert_eq!(out, [want; 8]);
@@ -1046,7 +989,7 @@ mod tests {
                     let load = |v: &[i32; 16]| loadu_i(v.as_ptr().cast());
                     storeu_i(
                         out.as_mut_ptr().cast(),
-                        dpbusd(load(&src), load(&a), load(&b)),
+                        dot_acc(load(&src), load(&a), load(&b)),
                     );
                     assert_eq!(hw(&src, &a, &b), out, "seed {seed}");
                 }
