@@ -2,8 +2,9 @@
 //! process per group so that each peak RSS is its own; xtask/python/bench_compare.py is the
 //! Python side of the same work). Prints `bench: key=value ...` lines on stdout.
 //!
-//! - `bench_compare embed <n>`: MiniLM (f32, default batch 32) on the first `n` arXiv abstracts
-//!   of `shared/data/arxiv-cs-abstracts.csv`, one timed pass after loading the model.
+//! - `bench_compare embed <n> [int8]`: MiniLM (f32, or int8 with this CPU's int8 kernel; default
+//!   batch 32) on the first `n` arXiv abstracts of `shared/data/arxiv-cs-abstracts.csv`, one
+//!   timed pass after loading the model.
 //! - `bench_compare fit <topics.json>`: on the State of the Union corpus (10,598 passages) with
 //!   its shared MiniLM `.npy`, the default pipeline (UMAP 15/5/0.0 cosine, HDBSCAN 10, c-TF-IDF,
 //!   seed 42) fitted twice in this process (the first is reported as cold, the second's stage
@@ -40,21 +41,35 @@ type Res<T> = Result<T, Box<dyn std::error::Error>>;
 fn main() -> Res<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
-        ["embed", n] => embed(n.parse()?),
+        ["embed", n] => embed(n.parse()?, false),
+        ["embed", n, "int8"] => embed(n.parse()?, true),
         ["fit", topics] => fit(Path::new(topics)),
-        _ => Err("usage: bench_compare embed <n> | bench_compare fit <topics.json>".into()),
+        _ => Err("usage: bench_compare embed <n> [int8] | bench_compare fit <topics.json>".into()),
     }
 }
 
-fn embed(n: usize) -> Res<()> {
+fn embed(n: usize, int8: bool) -> Res<()> {
     let (docs, _) = bertopic_suite::corpus_with_embeddings("arxiv-cs-abstracts")?;
     let texts: Vec<String> = docs.into_iter().take(n).map(|d| d.text).collect();
-    let enc = bertopic::load_embedder(bertopic::embed::DEFAULT_MODEL, false)?;
+    let (spec, precision) = if int8 {
+        let kernel = bertopic::embed::int8_kernel();
+        (
+            format!(
+                "{}{}",
+                bertopic::embed::DEFAULT_MODEL,
+                bertopic::INT8_SUFFIX
+            ),
+            format!("int8 kernel={}", kernel.name()),
+        )
+    } else {
+        (bertopic::embed::DEFAULT_MODEL.to_string(), "f32".into())
+    };
+    let enc = bertopic::load_embedder(&spec, false)?;
     let t = Instant::now();
     let e = enc.embed(&texts)?;
     let secs = t.elapsed().as_secs_f64();
     println!(
-        "bench: stage=embed n={} dim={} secs={secs:.4} peak_rss={}",
+        "bench: stage=embed precision={precision} n={} dim={} secs={secs:.4} peak_rss={}",
         e.nrows(),
         e.ncols(),
         rss_peak()

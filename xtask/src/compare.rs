@@ -3,7 +3,8 @@
 //! importable) on the same inputs, in one run, as one markdown table: stage, ours, Python, ratio,
 //! peak RSS of each side's process.
 //!
-//! Ours: the release build of `examples/bench_compare.rs`, one process per group (embedding;
+//! Ours: the release build of `examples/bench_compare.rs`, one process per group (embedding in
+//! f32; in int8 with this CPU's int8 kernel, set against Python's f32 as issue #20 measures it;
 //! fit + coherence), each reporting its `VmHWM`. Python: `xtask/python/bench_compare.py` in
 //! `target/bench-venv` (made once from PyPI; torch is not installed: it needs GBs of disk, so
 //! the embedding row's Python column says why it is empty unless the venv can import it), each
@@ -81,6 +82,11 @@ pub(crate) fn compare(args: &[String]) -> Result<(), String> {
             .args(["embed", &docs_s])
             .env("BERTOPIC_SHARED", &shared_root),
     )?;
+    let ours_int8 = run_bench(
+        Command::new(&bin)
+            .args(["embed", &docs_s, "int8"])
+            .env("BERTOPIC_SHARED", &shared_root),
+    )?;
     let ours_fit = run_bench(
         Command::new(&bin)
             .arg("fit")
@@ -121,7 +127,7 @@ pub(crate) fn compare(args: &[String]) -> Result<(), String> {
         table(
             &cpu,
             &format!("{load_before} (start) / {load_after} (end)"),
-            &rows(&ours_embed, &py_embed, &ours_fit, &py_fit)
+            &rows(&[&ours_embed, &ours_int8], &py_embed, &ours_fit, &py_fit)
         )
     );
     Ok(())
@@ -242,6 +248,7 @@ fn cpu_info() -> CpuInfo {
             ("FMA", has("fma")),
             ("AVX-512F", has("avx512f")),
             ("AVX-512 VNNI", has("avx512_vnni")),
+            ("AVX-VNNI", has("avx_vnni")),
             ("AVX-512 BF16", has("avx512_bf16")),
         ],
     }
@@ -274,9 +281,10 @@ fn num(f: &Fields, key: &str) -> Result<f64, String> {
         .map_err(|e| format!("{key}: {e}"))
 }
 
-/// Table rows from the four bench lines (an `Err` side shows as n/a with its reason).
+/// Table rows from the bench lines (an `Err` side shows as n/a with its reason). Each of our
+/// embedding lines (f32, then reduced precisions) is set against sentence-transformers' f32.
 pub(crate) fn rows(
-    ours_embed: &Fields,
+    ours_embeds: &[&Fields],
     py_embed: &Result<Fields, String>,
     ours_fit: &Fields,
     py_fit: &Result<Fields, String>,
@@ -297,14 +305,24 @@ pub(crate) fn rows(
     };
     let rss = |f: &Result<Fields, String>| f.as_ref().ok().and_then(|f| num(f, "peak_rss").ok());
     let ours_rss = |f: &Fields| num(f, "peak_rss").ok();
-    let n_embed = ours_embed.get("n").map_or("?", String::as_str);
     let n_fit = ours_fit.get("n").map_or("?", String::as_str);
-    let mut out = vec![Row {
-        stage: format!("embedding, MiniLM f32, {n_embed} arXiv abstracts, batch 32"),
-        ours: num(ours_embed, "secs"),
-        python: py(py_embed, "secs"),
-        rss: (ours_rss(ours_embed), rss(py_embed)),
-    }];
+    let mut out: Vec<Row> = ours_embeds
+        .iter()
+        .map(|ours| {
+            let n = ours.get("n").map_or("?", String::as_str);
+            let precision = match (ours.get("precision"), ours.get("kernel")) {
+                (Some(p), Some(k)) => format!("{p} ({k} kernel) against Python's f32"),
+                (Some(p), None) => p.clone(),
+                _ => "f32".into(),
+            };
+            Row {
+                stage: format!("embedding, MiniLM {precision}, {n} arXiv abstracts, batch 32"),
+                ours: num(ours, "secs"),
+                python: py(py_embed, "secs"),
+                rss: (ours_rss(ours), rss(py_embed)),
+            }
+        })
+        .collect();
     let fit_rss = (ours_rss(ours_fit), rss(py_fit));
     for (stage, key) in [
         (format!("fit after embedding, SOTU {n_fit} (warm)"), "fit_s"),
@@ -391,7 +409,11 @@ mod tests {
 
     #[test]
     fn bench_lines_become_a_table() {
-        let ours_embed = parse_fields("stage=embed n=100 dim=384 secs=2.5 peak_rss=500000000");
+        let ours_embed =
+            parse_fields("stage=embed precision=f32 n=100 dim=384 secs=2.5 peak_rss=500000000");
+        let ours_int8 = parse_fields(
+            "stage=embed precision=int8 kernel=avx2 n=100 dim=384 secs=2.0 peak_rss=400000000",
+        );
         let ours_fit = parse_fields(
             "stage=fit n=10598 cold_s=1.2 fit_s=1.0 umap_s=0.8 hdbscan_s=0.1 ctfidf_s=0.1 \
              topics=139 coherence_s=0.012 c_v=0.5 peak_rss=270000000",
@@ -403,11 +425,12 @@ mod tests {
         let py_embed = Ok(parse_fields(
             "stage=embed status=n/a reason=ModuleNotFoundError",
         ));
-        let got = rows(&ours_embed, &py_embed, &ours_fit, &py_fit);
-        assert_eq!(got.len(), 7);
+        let got = rows(&[&ours_embed, &ours_int8], &py_embed, &ours_fit, &py_fit);
+        assert_eq!(got.len(), 8);
         assert_eq!(got[0].python, Err("n/a (no torch)".into()));
-        assert_eq!(got[1].ours, Ok(1.0));
-        assert_eq!(got[1].python, Ok(6.0));
+        assert_eq!(got[1].ours, Ok(2.0));
+        assert_eq!(got[2].ours, Ok(1.0));
+        assert_eq!(got[2].python, Ok(6.0));
         let cpu = CpuInfo {
             model: "Test CPU".into(),
             threads: 2,
@@ -423,13 +446,17 @@ mod tests {
             "{t}"
         );
         assert!(
+            t.contains("| embedding, MiniLM int8 (avx2 kernel) against Python's f32, 100 arXiv abstracts, batch 32 | 2.00 s | n/a (no torch) | – | 400 MB | – |"),
+            "{t}"
+        );
+        assert!(
             t.contains("| fit after embedding, SOTU 10598 (warm) | 1.00 s | 6.00 s | 6.0× | 270 MB | 1000 MB |"),
             "{t}"
         );
         assert!(t.contains("| c_v of our 139 topics on SOTU (tokenise, count, score) | 12.0 ms | 3.60 s | 300.0× |"), "{t}");
         // A side that could not run says why instead of a number.
         let none = rows(
-            &ours_embed,
+            &[&ours_embed],
             &Err("no venv".into()),
             &ours_fit,
             &Err("no venv".into()),
