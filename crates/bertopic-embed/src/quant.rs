@@ -6,7 +6,7 @@
 //! `i32` and is scaled back to `f32` once per output element; bias, residual, softmax, layer norm
 //! and GELU stay in `f32` (the caller's).
 //!
-//! Two packings, three kernels, one answer:
+//! Two packings, four kernels (and their portable forms), one answer:
 //! - **Pairs** (`i16` lanes): the AVX2 kernel multiplies with `vpmaddwd` (`_mm256_madd_epi16`),
 //!   two `i16 × i16` products summed into an `i32` without the saturation `vpmaddubsw` has
 //!   (`u8 × i8` pairs summed into a *saturating* i16 overflow at 2 · 255 · 127); on Zen 3 the two
@@ -35,8 +35,8 @@ const MR: usize = 4;
 /// The AVX2 tile is the pair packing's shape.
 #[cfg(target_arch = "x86_64")]
 const _: () = assert!(avx2::NQ == NR && avx2::MQ == MR);
-/// Rows per outer tile (a multiple of every micro-tile's rows): keeps the tile's quantized activations in
-/// L2 while panels stream by.
+/// Rows per outer tile (a multiple of every micro-tile's rows): keeps the tile's quantized
+/// activations in L2 while panels stream by.
 const MT: usize = 64;
 /// Largest quantized magnitude (symmetric int8).
 const QMAX: f32 = 127.0;
@@ -101,18 +101,18 @@ const ALL_KERNELS: [Int8Kernel; 4] = [
 ];
 
 /// The int8 kernel this process uses: the fastest this CPU has in hardware, or the one
-/// `BERTOPIC_INT8_KERNEL` (`avx512vnni`, `avxvnni`, `avx2`, `scalar`) names. A named kernel the CPU lacks
-/// runs in its portable form ([`Int8Kernel::native`] is false): every kernel gives the same bits,
-/// so this times kernels side by side on one machine, or checks one machine's arithmetic against
-/// a kernel only another machine has.
+/// `BERTOPIC_INT8_KERNEL` (`avx512vnni`, `avxvnni`, `avx2`, `scalar`) names. A named kernel the
+/// CPU lacks runs in its portable form ([`Int8Kernel::native`] is false): every kernel gives the
+/// same bits, so this times kernels side by side on one machine, or checks one machine's
+/// arithmetic against a kernel only another machine has.
 pub fn int8_kernel() -> Int8Kernel {
-    let all = ALL_KERNELS;
     if let Ok(name) = std::env::var("BERTOPIC_INT8_KERNEL") {
-        if let Some(k) = all.iter().find(|k| k.name() == name.trim()) {
+        if let Some(k) = ALL_KERNELS.iter().find(|k| k.name() == name.trim()) {
             return *k;
         }
     }
-    all.into_iter()
+    ALL_KERNELS
+        .into_iter()
         .find(|k| k.native())
         .unwrap_or(Int8Kernel::Scalar)
 }
@@ -121,9 +121,12 @@ pub fn int8_kernel() -> Int8Kernel {
 /// or check the default kernel).
 pub(crate) fn kernel_env_error() -> Option<String> {
     let name = std::env::var("BERTOPIC_INT8_KERNEL").ok()?;
-    let all = ALL_KERNELS;
-    (!all.iter().any(|k| k.name() == name.trim())).then(|| {
-        format!("BERTOPIC_INT8_KERNEL={name:?} names no int8 kernel: use avx512vnni, avxvnni, avx2 or scalar, or unset it")
+    let names: Vec<&str> = ALL_KERNELS.iter().map(|k| k.name()).collect();
+    (!names.contains(&name.trim())).then(|| {
+        format!(
+            "BERTOPIC_INT8_KERNEL={name:?} names no int8 kernel: use one of {}, or unset it",
+            names.join(", ")
+        )
     })
 }
 
@@ -163,10 +166,7 @@ impl QWeights {
     /// Quantizes a weight stored transposed (`w_t` is `n_in × n_out`, row-major), packed for
     /// [`int8_kernel`].
     pub(crate) fn from_transposed(w_t: &[f32], n_in: usize, n_out: usize) -> Self {
-        Self::for_kernel(w_t, n_in, n_out, int8_kernel())
-    }
-
-    fn for_kernel(w_t: &[f32], n_in: usize, n_out: usize, kernel: Int8Kernel) -> Self {
+        let kernel = int8_kernel();
         Self::with_packing(w_t, n_in, n_out, kernel, kernel.native())
     }
 
