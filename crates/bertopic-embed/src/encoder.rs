@@ -328,7 +328,9 @@ impl SentenceEncoder {
                 "precision int8 needs the fast engine (Engine::Fast)".into(),
             ));
         }
-        if opts.precision == Precision::Int8 {
+        // The int8 kernel, resolved once for every layer (and for the warning below).
+        let int8 = (opts.precision == Precision::Int8).then(crate::int8_kernel);
+        if let Some(kernel) = int8 {
             if let Some(why) = crate::quant::kernel_env_error() {
                 return Err(EmbedError::InvalidParam(why));
             }
@@ -342,7 +344,6 @@ impl SentenceEncoder {
                     ),
                 ));
             }
-            let kernel = crate::int8_kernel();
             // A library should not print, but a 5× slowdown the user asked for by name deserves
             // a word; it goes to stderr once per load.
             if !kernel.native() {
@@ -364,7 +365,6 @@ impl SentenceEncoder {
                     return Err(invalid(dir, format!("{why}; load it with Engine::Candle")));
                 }
                 let pad = roberta.then_some(config.pad_token_id as u32);
-                let int8 = opts.precision == Precision::Int8;
                 Model::Fast(FastBert::load(vb, &config, pad, int8).map_err(mismatch)?)
             }
             Engine::Candle if roberta => {

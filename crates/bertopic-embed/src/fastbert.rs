@@ -16,7 +16,7 @@ use candle_nn::VarBuilder;
 use candle_transformers::models::bert::{Config as BertConfig, HiddenAct, PositionEmbeddingType};
 use gemm::Parallelism;
 
-use crate::quant::{self, QScratch, QWeights};
+use crate::quant::{self, Int8Kernel, QScratch, QWeights};
 
 /// Opt-in CPU-time accounting of the fast encoder's phases, summed over all threads (for
 /// `examples/encoder_profile.rs`). Off by default: then no clock is read in the forward pass.
@@ -168,7 +168,7 @@ impl Dense {
         vbs: &[VarBuilder],
         n_in: usize,
         n_out_each: usize,
-        int8: bool,
+        int8: Option<Int8Kernel>,
     ) -> candle_core::Result<Self> {
         // Several layers with the same input can be fused side by side (Q, K, V).
         let n_out = n_out_each * vbs.len();
@@ -183,9 +183,9 @@ impl Dense {
             }
             bias.extend(vb.get(n_out_each, "bias")?.to_vec1::<f32>()?);
         }
-        let q = int8.then(|| QWeights::from_transposed(&w_t, n_in, n_out));
+        let q = int8.map(|kernel| QWeights::from_transposed(&w_t, n_in, n_out, kernel));
         Ok(Dense {
-            w_t: if int8 { Vec::new() } else { w_t },
+            w_t: if q.is_some() { Vec::new() } else { w_t },
             bias,
             n_in,
             n_out,
@@ -315,12 +315,12 @@ pub(crate) fn unsupported(config: &BertConfig) -> Option<String> {
 impl FastBert {
     /// Loads BERT weights; `roberta_pad` = `Some(pad_token_id)` for XLM-R / RoBERTa models,
     /// whose position ids start after the padding index. `int8` quantizes the linear layers
-    /// (see [`crate::quant`]); embeddings and layer norms stay f32.
+    /// for that kernel (see [`crate::quant`]); embeddings and layer norms stay f32.
     pub(crate) fn load(
         vb: VarBuilder,
         config: &BertConfig,
         roberta_pad: Option<u32>,
-        int8: bool,
+        int8: Option<Int8Kernel>,
     ) -> candle_core::Result<Self> {
         let vb = if vb.contains_tensor("bert.embeddings.word_embeddings.weight") {
             vb.pp("bert")

@@ -164,9 +164,14 @@ fn quantize(v: f32, inv_scale: f32) -> i16 {
 
 impl QWeights {
     /// Quantizes a weight stored transposed (`w_t` is `n_in × n_out`, row-major), packed for
-    /// [`int8_kernel`].
-    pub(crate) fn from_transposed(w_t: &[f32], n_in: usize, n_out: usize) -> Self {
-        let kernel = int8_kernel();
+    /// `kernel` (the encoder resolves [`int8_kernel`] once per load and passes it to every
+    /// layer).
+    pub(crate) fn from_transposed(
+        w_t: &[f32],
+        n_in: usize,
+        n_out: usize,
+        kernel: Int8Kernel,
+    ) -> Self {
         Self::with_packing(w_t, n_in, n_out, kernel, kernel.native())
     }
 
@@ -867,7 +872,7 @@ mod tests {
                     "{kernel:?} (native {native}) differs at {rows}×{k}×{n}"
                 );
             }
-            let q = QWeights::from_transposed(&w_t, k, n);
+            let q = QWeights::from_transposed(&w_t, k, n, int8_kernel());
             let out = run(&q, &x, rows, &bias);
             assert_eq!(out, reference, "the dispatched kernel differs");
             // Against the f32 product: each term's error is at most half a step of each factor,
@@ -999,7 +1004,7 @@ mod tests {
 
     #[test]
     fn zero_rows_and_columns_quantize_to_zero() {
-        let q = QWeights::from_transposed(&[0.0; 6], 2, 3);
+        let q = QWeights::from_transposed(&[0.0; 6], 2, 3, int8_kernel());
         assert!(q.scales.iter().all(|&s| s == 0.0));
         let mut out = vec![1f32; 3];
         qlinear(&q, &[0.0, 0.0], 1, &mut out, &mut QScratch::default());
