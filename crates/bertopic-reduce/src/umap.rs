@@ -18,6 +18,7 @@ mod sgd;
 mod spectral;
 mod state;
 mod target;
+mod team;
 mod transform;
 
 pub use fuzzy::knn;

@@ -6,6 +6,7 @@
 use rayon::prelude::*;
 
 use super::fuzzy::Csr;
+use super::team;
 use crate::hugepage::HugeBuf;
 use crate::rng::{mix, SplitMix64, GAMMA};
 
@@ -357,17 +358,12 @@ pub(super) fn optimize_fit(
         avx2: avx2_available(),
     };
     let mut run = |y: &mut [f32]| {
-        // Run the epoch loop on a pool thread: the many short parallel steps below then fork
-        // from inside the pool instead of each waking it from outside.
-        rayon::scope(|_| {
-            // Common output sizes get a compile-time dimension (unrolled loops, no bounds
-            // checks).
-            match dim {
-                2 => fit_d::<2>(y, dim, &mut units, &f),
-                5 => fit_d::<5>(y, dim, &mut units, &f),
-                _ => fit_d::<0>(y, dim, &mut units, &f),
-            }
-        })
+        // Common output sizes get a compile-time dimension (unrolled loops, no bounds checks).
+        match dim {
+            2 => fit_d::<2>(y, dim, &mut units, &f),
+            5 => fit_d::<5>(y, dim, &mut units, &f),
+            _ => fit_d::<0>(y, dim, &mut units, &f),
+        }
     };
     // A large layout runs in a huge-page copy (see `crate::hugepage`): same values, fewer TLB
     // misses.
@@ -383,10 +379,10 @@ pub(super) fn optimize_fit(
 /// Colour statistics on stderr (BERTOPIC_REDUCE_TIMING): how many steps and how even.
 fn report_colours(u: &Units) {
     let sizes: Vec<usize> = u.colour_ptr.windows(2).map(|w| w[1] - w[0]).collect();
-    let small = sizes.iter().filter(|&&s| s < MIN_PAR).count();
-    let in_small: usize = sizes.iter().filter(|&&s| s < MIN_PAR).sum();
+    let small = sizes.iter().filter(|&&s| s <= CHUNK).count();
+    let in_small: usize = sizes.iter().filter(|&&s| s <= CHUNK).sum();
     eprintln!(
-        "umap sgd: {} units ({} paired), {} colours (largest {}, {} below {MIN_PAR} units holding {} units)",
+        "umap sgd: {} units ({} paired), {} colours (largest {}, {} of one chunk holding {} units)",
         u.head.len(),
         u.both.iter().filter(|&&b| b).count(),
         sizes.len(),
@@ -395,9 +391,6 @@ fn report_colours(u: &Units) {
         in_small
     );
 }
-
-/// Units per parallel task: below this a colour step runs on one thread (same result).
-const MIN_PAR: usize = 256;
 
 /// Units processed together in SIMD lanes: independent within a colour step, so eight run
 /// side by side instead of one long dependency chain of negatives after another.
@@ -417,7 +410,11 @@ struct FitConsts {
     avx2: bool,
 }
 
-/// [`optimize_fit`] body; `D` > 0 fixes the dimension at compile time, 0 uses `dim`.
+/// [`optimize_fit`] body; `D` > 0 fixes the dimension at compile time, 0 uses `dim`. Runs on a
+/// [`team`] of the current rayon pool's size (at most one thread per core): each colour step
+/// is a compute phase (its chunks read the step's positions and write their own clocks and
+/// `out` slots) and then a write-back phase (each chunk writes the points of its own units:
+/// one colour's units share no point).
 fn fit_d<const D: usize>(y: &mut [f32], dim: usize, u: &mut Units, f: &FitConsts) {
     let FitConsts {
         n_epochs,
@@ -439,56 +436,122 @@ fn fit_d<const D: usize>(y: &mut [f32], dim: usize, u: &mut Units, f: &FitConsts
     let mut out = vec![0.0f32; widest * 2 * dim];
     let mut due = vec![false; widest];
     let far = std::mem::size_of_val(&y[..]) >= PREFETCH_FROM_BYTES;
-    for epoch in 0..n_epochs {
-        let step = Step {
-            y: &[],
-            n: y.len() / dim,
-            dim,
-            c,
-            alpha: step(lr, epoch, n_epochs),
-            now: epoch as f64,
-            rate,
-            seed,
-            epoch: epoch as u64,
-            far,
-        };
-        for col in 0..u.colour_ptr.len() - 1 {
-            let range = u.colour_ptr[col]..u.colour_ptr[col + 1];
-            let len = range.len();
-            let st = Step { y: &*y, ..step };
-            let (heads, tails, both) = (
-                &u.head[range.clone()],
-                &u.tail[range.clone()],
-                &u.both[range.clone()],
-            );
-            u.clocks[range.clone()]
-                .par_chunks_mut(CHUNK)
-                .zip(u.due_epoch[range.clone()].par_chunks_mut(CHUNK))
-                .zip(out[..len * 2 * dim].par_chunks_mut(CHUNK * 2 * dim))
-                .zip(due[..len].par_chunks_mut(CHUNK))
-                .enumerate()
-                .with_min_len(MIN_PAR / CHUNK)
-                .for_each(|(ch, (((clocks, de), o), d))| {
-                    let first = ch * CHUNK;
-                    let units = Chunk {
-                        heads: &heads[first..first + clocks.len()],
-                        tails: &tails[first..first + clocks.len()],
-                        both: &both[first..first + clocks.len()],
-                        key: (range.start + first) as u64,
-                    };
-                    run_chunk::<D>(&st, &units, (clocks, de), o, d, avx2);
-                });
-            for (i, o) in out[..len * 2 * dim].chunks_exact(2 * dim).enumerate() {
-                if due[i] {
-                    let (j, k) = (heads[i] as usize, tails[i] as usize);
-                    y[k * dim..(k + 1) * dim].copy_from_slice(&o[dim..]);
-                    // Written last: a self-loop's head is its tail.
-                    y[j * dim..(j + 1) * dim].copy_from_slice(&o[..dim]);
+    let n = y.len() / dim;
+    let sh = Shared {
+        y: y.as_mut_ptr(),
+        y_len: y.len(),
+        clocks: u.clocks.as_mut_ptr(),
+        due_epoch: u.due_epoch.as_mut_ptr(),
+        out: out.as_mut_ptr(),
+        due: due.as_mut_ptr(),
+    };
+    let (heads, tails, both, colour_ptr) = (&u.head, &u.tail, &u.both, &u.colour_ptr);
+    let n_col = colour_ptr.len() - 1;
+    if n_col == 0 {
+        return;
+    }
+    // Phase 2·(e·n_col + col) computes colour `col` in epoch `first_epoch + e`, the phase after
+    // it writes that colour back. A team runs at most `team::MAX_PHASES` phases: huge epoch
+    // counts go to several teams in turn.
+    let epochs_per_team = (team::MAX_PHASES / (2 * n_col as u64)).max(1) as usize;
+    let colour_of = |p: u64| (p / 2) as usize % n_col;
+    let n_chunks = |p: u64| {
+        let col = colour_of(p);
+        (colour_ptr[col + 1] - colour_ptr[col]).div_ceil(CHUNK)
+    };
+    // With no colour of more than one chunk there is nothing to share.
+    let threads = if widest > CHUNK {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        rayon::current_num_threads().min(cores)
+    } else {
+        1
+    };
+    let sh = &sh;
+    // Chunk `ch` of colour `col` in `epoch`: its samples (`compute`), or their write-back.
+    let sweep_chunk = |epoch: usize, col: usize, compute: bool, ch: usize| {
+        let range = colour_ptr[col]..colour_ptr[col + 1];
+        let first = ch * CHUNK;
+        let len = CHUNK.min(range.len() - first);
+        let at = range.start + first;
+        if compute {
+            // SAFETY: no thread writes `y` in a compute phase (only in write-back phases, which
+            // never overlap another phase), so a shared view is sound here.
+            let y = unsafe { std::slice::from_raw_parts(sh.y, sh.y_len) };
+            let st = Step {
+                y,
+                n,
+                dim,
+                c,
+                alpha: step(lr, epoch, n_epochs),
+                now: epoch as f64,
+                rate,
+                seed,
+                epoch: epoch as u64,
+                far,
+            };
+            let units = Chunk {
+                heads: &heads[at..at + len],
+                tails: &tails[at..at + len],
+                both: &both[at..at + len],
+                key: at as u64,
+            };
+            // SAFETY: the team runs each chunk of a phase once, so these are the only live
+            // references to the chunk's clocks and `out`/`due` slots (all in bounds: `at + len`
+            // ≤ the units, `first + len` ≤ `widest`).
+            let (clocks, de, o, d) = unsafe {
+                (
+                    std::slice::from_raw_parts_mut(sh.clocks.add(at), len),
+                    std::slice::from_raw_parts_mut(sh.due_epoch.add(at), len),
+                    std::slice::from_raw_parts_mut(sh.out.add(first * 2 * dim), len * 2 * dim),
+                    std::slice::from_raw_parts_mut(sh.due.add(first), len),
+                )
+            };
+            run_chunk::<D>(&st, &units, (clocks, de), o, d, avx2);
+        } else {
+            for i in first..first + len {
+                // SAFETY: `out`/`due` were written in the phase before; the rows written here
+                // are the points of this chunk's units, which no other unit of the colour
+                // holds, and nobody reads `y` in this phase.
+                unsafe {
+                    if *sh.due.add(i) {
+                        let o = sh.out.add(i * 2 * dim);
+                        let (j, k) = (heads[range.start + i], tails[range.start + i]);
+                        let (j, k) = (j as usize, k as usize);
+                        debug_assert!(j.max(k) < n);
+                        std::ptr::copy_nonoverlapping(o.add(dim), sh.y.add(k * dim), dim);
+                        // Written last: a self-loop's head is its tail.
+                        std::ptr::copy_nonoverlapping(o, sh.y.add(j * dim), dim);
+                    }
                 }
             }
         }
+    };
+    let mut first_epoch = 0;
+    while first_epoch < n_epochs {
+        let epochs = epochs_per_team.min(n_epochs - first_epoch);
+        let phases = (epochs * n_col * 2) as u64;
+        team::run(threads, phases, n_chunks, |p, ch| {
+            let epoch = first_epoch + (p / 2) as usize / n_col;
+            sweep_chunk(epoch, colour_of(p), p % 2 == 0, ch);
+        });
+        first_epoch += epochs;
     }
 }
+
+/// The sweep's mutable state, shared by the team's threads: who may touch what, and when, is
+/// set out in [`fit_d`].
+struct Shared {
+    y: *mut f32,
+    y_len: usize,
+    clocks: *mut EdgeClock,
+    due_epoch: *mut u32,
+    out: *mut f32,
+    due: *mut bool,
+}
+
+// SAFETY: the pointers outlive the team (they borrow `fit_d`'s locals); the threads' accesses
+// are disjoint or ordered by the team's phases, as `fit_d` documents at each use.
+unsafe impl Sync for Shared {}
 
 fn avx2_available() -> bool {
     #[cfg(target_arch = "x86_64")]
