@@ -10,6 +10,8 @@
 //!   seed 42) fitted twice in this process (the first is reported as cold, the second's stage
 //!   timings as warm), then c_v of the fitted topics on the same documents (tokenise, count,
 //!   score). The topics go to `topics.json`, so that gensim scores the same topic words.
+//! - `bench_compare model-dir`: the folder the embedding runs load MiniLM from, so that
+//!   sentence-transformers loads the same files.
 //!
 //! `cargo run --release --example bench_compare -- fit target/bench-compare/topics.json`
 
@@ -44,7 +46,13 @@ fn main() -> Res<()> {
         ["embed", n] => embed(n.parse()?, false),
         ["embed", n, "int8"] => embed(n.parse()?, true),
         ["fit", topics] => fit(Path::new(topics)),
-        _ => Err("usage: bench_compare embed <n> [int8] | bench_compare fit <topics.json>".into()),
+        ["model-dir"] => {
+            let opts = bertopic::embed::ResolveOptions::default();
+            let m = bertopic::embed::resolve_model(bertopic::embed::DEFAULT_MODEL, &opts)?;
+            println!("{}", m.dir.display());
+            Ok(())
+        }
+        _ => Err("usage: bench_compare embed <n> [int8] | fit <topics.json> | model-dir".into()),
     }
 }
 

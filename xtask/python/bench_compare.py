@@ -1,7 +1,8 @@
 """Python side of `cargo xtask bench-report --compare-python`: the same work as
 examples/bench_compare.rs, on the same inputs, printing `bench: key=value ...` lines.
 
-  embed CSV N                 sentence-transformers all-MiniLM-L6-v2 on the first N rows
+  embed CSV N MODEL_DIR       sentence-transformers all-MiniLM-L6-v2, loaded from MODEL_DIR (the
+                              folder the Rust side loaded), on the first N rows
                               (Title + " " + Abstract); `status=n/a` when it (torch) is missing
   fit CSV NPY TOPICS_JSON     BERTopic 0.17.4 with the Rust defaults (UMAP 15/5/0.0 cosine,
                               random_state 42; HDBSCAN 10 EOM; CountVectorizer english) on the
@@ -30,14 +31,14 @@ def docs_of(csv):
     return (df.Title + " " + df.Abstract).str.strip().tolist()
 
 
-def embed(csv, n):
+def embed(csv, n, model_dir):
     try:
         from sentence_transformers import SentenceTransformer
     except ImportError as e:
         print(f"bench: stage=embed status=n/a reason={type(e).__name__}", flush=True)
         return
     texts = docs_of(csv)[:n]
-    model = SentenceTransformer("sentence-transformers/all-MiniLM-L6-v2", device="cpu")
+    model = SentenceTransformer(model_dir, device="cpu")
     t = time.perf_counter()
     e = model.encode(texts, batch_size=32)
     secs = time.perf_counter() - t
@@ -109,8 +110,8 @@ def fit(csv, npy, topics_json):
 
 def main():
     mode = sys.argv[1] if len(sys.argv) > 1 else ""
-    if mode == "embed" and len(sys.argv) == 4:
-        embed(sys.argv[2], int(sys.argv[3]))
+    if mode == "embed" and len(sys.argv) == 5:
+        embed(sys.argv[2], int(sys.argv[3]), sys.argv[4])
     elif mode == "fit" and len(sys.argv) == 5:
         fit(sys.argv[2], sys.argv[3], sys.argv[4])
     else:

@@ -6,12 +6,13 @@
 //! Ours: the release build of `examples/bench_compare.rs`, one process per group (embedding in
 //! f32; in int8 with this CPU's int8 kernel, set against Python's f32 as issue #20 measures it;
 //! fit + coherence), each reporting its `VmHWM`. Python: `xtask/python/bench_compare.py` in
-//! `target/bench-venv` (made once from PyPI; torch is not installed: it needs GBs of disk, so
-//! the embedding row's Python column says why it is empty unless the venv can import it), each
-//! group its own process reporting `ru_maxrss`. A report, not a test: nothing is asserted.
+//! `target/bench-venv` (made once from PyPI; torch and sentence-transformers only with
+//! `--with-torch`: some 5 GB of disk; without them the embedding row's Python column says why it
+//! is empty), each group its own process reporting `ru_maxrss`. sentence-transformers loads the
+//! very model folder ours loaded, offline. A report, not a test: nothing is asserted.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::{cargo, pip_install, root};
@@ -32,19 +33,31 @@ const PY_PACKAGES: [(&str, &str); 10] = [
 ];
 /// Installed with `--no-deps`: its dependency list pulls sentence-transformers and torch.
 const BERTOPIC_VERSION: &str = "0.17.4";
+/// With `--with-torch`, for the embedding row's Python side (PyPI's torch is the CUDA build:
+/// about 5 GB with its NVIDIA libraries, hence opt-in; it runs on the CPU here).
+const TORCH_PACKAGES: [(&str, &str); 3] = [
+    ("torch", "2.15.0"),
+    ("transformers", "5.24.0"),
+    ("sentence-transformers", "6.3.0"),
+];
 
 /// One `bench: k=v ...` line as a map.
 pub(crate) type Fields = HashMap<String, String>;
 
 pub(crate) fn compare(args: &[String]) -> Result<(), String> {
     if !args.iter().any(|a| a == "--compare-python") {
-        return Err("bench-report takes no arguments except --compare-python [--docs N]".into());
+        return Err(
+            "bench-report takes no arguments except --compare-python [--docs N] [--with-torch]"
+                .into(),
+        );
     }
     let mut docs = 1000usize;
+    let mut with_torch = false;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--compare-python" => {}
+            "--with-torch" => with_torch = true,
             "--docs" => {
                 let v = it.next().ok_or("--docs needs a number, e.g. --docs 1000")?;
                 docs = v
@@ -95,15 +108,20 @@ pub(crate) fn compare(args: &[String]) -> Result<(), String> {
     )?;
 
     let script = root().join("xtask").join("python").join("bench_compare.py");
-    let (py_embed, py_fit) = match bench_venv() {
+    let (py_embed, py_fit) = match bench_venv(with_torch) {
         Ok(py) => {
-            let embed = run_bench(
-                Command::new(&py)
-                    .arg(&script)
-                    .arg("embed")
-                    .arg(&arxiv)
-                    .arg(&docs_s),
-            );
+            let embed = model_dir(&bin).and_then(|dir| {
+                run_bench(
+                    Command::new(&py)
+                        .arg(&script)
+                        .arg("embed")
+                        .arg(&arxiv)
+                        .arg(&docs_s)
+                        .arg(dir)
+                        // The same files as ours, never the Hub.
+                        .env("HF_HUB_OFFLINE", "1"),
+                )
+            });
             let fit = run_bench(
                 Command::new(&py)
                     .arg(&script)
@@ -151,6 +169,23 @@ fn shared_data() -> Result<PathBuf, String> {
 }
 
 /// Runs one bench process (stderr passes through) and parses its `bench:` line.
+/// The model folder our embedding runs loaded (printed by `bench_compare model-dir`).
+fn model_dir(bin: &Path) -> Result<PathBuf, String> {
+    let out = Command::new(bin)
+        .arg("model-dir")
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", bin.display()))?;
+    let dir = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    if !out.status.success() || dir.is_empty() {
+        return Err(format!(
+            "{} model-dir failed: {}",
+            bin.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    Ok(PathBuf::from(dir))
+}
+
 fn run_bench(cmd: &mut Command) -> Result<Fields, String> {
     eprintln!("xtask: {cmd:?}");
     let out = cmd
@@ -177,17 +212,10 @@ pub(crate) fn parse_fields(line: &str) -> Fields {
         .collect()
 }
 
-/// Makes (once) `target/bench-venv` with the reference stack and returns its python.
-fn bench_venv() -> Result<PathBuf, String> {
-    let want: Vec<String> = PY_PACKAGES
-        .iter()
-        .map(|(p, v)| format!("{p:?}: {v:?}"))
-        .collect();
-    let check = format!(
-        "import importlib.metadata as m, sys; want = {{{}}}; \
-         sys.exit(any(m.version(p) != v for p, v in want.items()))",
-        want.join(", ")
-    );
+/// Makes (once) `target/bench-venv` with the reference stack (and sentence-transformers with
+/// torch when `with_torch`) and returns its python.
+fn bench_venv(with_torch: bool) -> Result<PathBuf, String> {
+    let check = version_check(&PY_PACKAGES);
     let packages: Vec<String> = PY_PACKAGES
         .iter()
         .map(|(p, v)| format!("{p}=={v}"))
@@ -212,14 +240,39 @@ fn bench_venv() -> Result<PathBuf, String> {
         let mut pip = pip_install(&python);
         pip.arg("--no-deps")
             .arg(format!("bertopic=={BERTOPIC_VERSION}"));
-        eprintln!("xtask: {pip:?}");
-        match pip.status() {
-            Ok(s) if s.success() => {}
-            Ok(s) => return Err(format!("{pip:?} failed ({s})")),
-            Err(e) => return Err(format!("cannot run {pip:?}: {e}")),
+        run_pip(&mut pip)?;
+    }
+    if with_torch {
+        let has_torch = Command::new(&python)
+            .args(["-c", &version_check(&TORCH_PACKAGES)])
+            .status()
+            .is_ok_and(|s| s.success());
+        if !has_torch {
+            let mut pip = pip_install(&python);
+            pip.args(TORCH_PACKAGES.iter().map(|(p, v)| format!("{p}=={v}")));
+            run_pip(&mut pip)?;
         }
     }
     Ok(python)
+}
+
+/// Python that exits 0 exactly when every package has its pinned version.
+fn version_check(pkgs: &[(&str, &str)]) -> String {
+    let want: Vec<String> = pkgs.iter().map(|(p, v)| format!("{p:?}: {v:?}")).collect();
+    format!(
+        "import importlib.metadata as m, sys; want = {{{}}}; \
+         sys.exit(any(m.version(p) != v for p, v in want.items()))",
+        want.join(", ")
+    )
+}
+
+fn run_pip(pip: &mut Command) -> Result<(), String> {
+    eprintln!("xtask: {pip:?}");
+    match pip.status() {
+        Ok(s) if s.success() => Ok(()),
+        Ok(s) => Err(format!("{pip:?} failed ({s})")),
+        Err(e) => Err(format!("cannot run {pip:?}: {e}")),
+    }
 }
 
 /// The CPU, as the table's header states it.
@@ -398,7 +451,8 @@ pub(crate) fn table(cpu: &CpuInfo, load: &str, rows: &[Row]) -> String {
     s.push_str(
         "\nRows marked · are stages inside the warm fit; the fit rows and c_v share one process \
          per side (its peak RSS). Python: BERTopic 0.17.4, umap-learn 0.5.12, hdbscan 0.8.44, \
-         gensim 4.4.0 (c_v of the same topic words).\n",
+         gensim 4.4.0 (c_v of the same topic words); with --with-torch, sentence-transformers \
+         6.3.0 on torch 2.15.0 (CPU), loading the same model folder as ours.\n",
     );
     s
 }
