@@ -11,16 +11,17 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
-/// Spins before a waiting member starts yielding its core (some microseconds: about one
-/// chunk's work; longer means the chunk's owner is likely descheduled).
-const SPINS: u32 = 1 << 12;
+/// Spins before a waiting member starts yielding its core: 256 pauses are some microseconds,
+/// about one chunk's work; a longer wait means the chunk's owner is likely descheduled.
+const SPINS: u32 = 1 << 8;
 
 /// Bits of the shared word that count claimed chunks; the phase number sits above them.
 const CHUNK_BITS: u32 = 28;
 
-/// Most phases / chunks per phase a team can run (checked by [`run`]).
-pub(super) const MAX_PHASES: u64 = 1 << (64 - CHUNK_BITS);
-pub(super) const MAX_CHUNKS: usize = 1 << CHUNK_BITS;
+/// Most phases / chunks per phase a team can run (checked by [`run`]): the word must hold the
+/// phase after the last, and a phase's claim count, which reaches its chunk count.
+pub(super) const MAX_PHASES: u64 = (1 << (64 - CHUNK_BITS)) - 1;
+pub(super) const MAX_CHUNKS: usize = (1 << CHUNK_BITS) - 1;
 
 /// Runs phases `0..phases` in order on `threads` threads (the caller's and `threads − 1`
 /// scoped ones): phase `p` is `chunks(p)` calls `work(p, chunk)`, one per chunk, on any
@@ -79,7 +80,7 @@ impl Team {
         let mut spins = 0u32;
         loop {
             let w = self.word.load(Ordering::Acquire);
-            let (phase, claimed) = (w >> CHUNK_BITS, (w & (MAX_CHUNKS as u64 - 1)) as usize);
+            let (phase, claimed) = (w >> CHUNK_BITS, (w & MAX_CHUNKS as u64) as usize);
             if phase >= phases {
                 return;
             }
