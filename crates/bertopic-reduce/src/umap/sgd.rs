@@ -653,6 +653,25 @@ fn chunk_body<const D: usize>(
         due_epoch[i] = clock.due_epoch();
         due[i] = true;
     }
+    // Units owing as many negatives share a group, so fewer lanes idle while the group's
+    // longest runs (lanes never interact: the order leaves every result as it is).
+    let (lo, hi) = n_neg[..m]
+        .iter()
+        .fold((usize::MAX, 0), |(lo, hi), &x| (lo.min(x), hi.max(x)));
+    if lo < hi && hi - lo < 16 {
+        let (mut s2, mut n2) = ([0u8; CHUNK], [0usize; CHUNK]);
+        let mut at = 0;
+        for want in (lo..=hi).rev() {
+            for (&i, &nn) in sampled[..m].iter().zip(&n_neg[..m]) {
+                if nn == want {
+                    (s2[at], n2[at]) = (i, nn);
+                    at += 1;
+                }
+            }
+        }
+        sampled[..m].copy_from_slice(&s2[..m]);
+        n_neg[..m].copy_from_slice(&n2[..m]);
+    }
     let groups = sampled[..m].chunks(L).zip(n_neg[..m].chunks(L));
     // Each group's rows are fetched while the group before it computes: at a million points
     // the positions outgrow the caches, and every negative is a random row (see `prefetch`).
