@@ -54,7 +54,10 @@ where
     }
     std::thread::scope(|s| {
         for _ in 1..threads {
-            s.spawn(member);
+            // A thread the OS refuses is one member fewer: the phases need only the caller's.
+            let _ = std::thread::Builder::new()
+                .name("umap-sgd".into())
+                .spawn_scoped(s, member);
         }
         member();
     });
