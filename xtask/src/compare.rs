@@ -168,7 +168,6 @@ fn shared_data() -> Result<PathBuf, String> {
     }
 }
 
-/// Runs one bench process (stderr passes through) and parses its `bench:` line.
 /// The model folder our embedding runs loaded (printed by `bench_compare model-dir`).
 fn model_dir(bin: &Path) -> Result<PathBuf, String> {
     let out = Command::new(bin)
@@ -186,6 +185,7 @@ fn model_dir(bin: &Path) -> Result<PathBuf, String> {
     Ok(PathBuf::from(dir))
 }
 
+/// Runs one bench process (stderr passes through) and parses its `bench:` line.
 fn run_bench(cmd: &mut Command) -> Result<Fields, String> {
     eprintln!("xtask: {cmd:?}");
     let out = cmd
@@ -226,34 +226,26 @@ fn bench_venv(with_torch: bool) -> Result<PathBuf, String> {
         &packages,
         "bench-report --compare-python",
     )?;
-    let has_bertopic = Command::new(&python)
-        .args([
-            "-c",
-            &format!(
-                "import importlib.metadata as m, sys; \
-                 sys.exit(m.version('bertopic') != {BERTOPIC_VERSION:?})"
-            ),
-        ])
-        .status()
-        .is_ok_and(|s| s.success());
-    if !has_bertopic {
+    if !has_versions(&python, &[("bertopic", BERTOPIC_VERSION)]) {
         let mut pip = pip_install(&python);
         pip.arg("--no-deps")
             .arg(format!("bertopic=={BERTOPIC_VERSION}"));
         run_pip(&mut pip)?;
     }
-    if with_torch {
-        let has_torch = Command::new(&python)
-            .args(["-c", &version_check(&TORCH_PACKAGES)])
-            .status()
-            .is_ok_and(|s| s.success());
-        if !has_torch {
-            let mut pip = pip_install(&python);
-            pip.args(TORCH_PACKAGES.iter().map(|(p, v)| format!("{p}=={v}")));
-            run_pip(&mut pip)?;
-        }
+    if with_torch && !has_versions(&python, &TORCH_PACKAGES) {
+        let mut pip = pip_install(&python);
+        pip.args(TORCH_PACKAGES.iter().map(|(p, v)| format!("{p}=={v}")));
+        run_pip(&mut pip)?;
     }
     Ok(python)
+}
+
+/// Whether `python` has every package at its pinned version.
+fn has_versions(python: &Path, pkgs: &[(&str, &str)]) -> bool {
+    Command::new(python)
+        .args(["-c", &version_check(pkgs)])
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 /// Python that exits 0 exactly when every package has its pinned version.
